@@ -1,0 +1,179 @@
+-- Core identity tables with Grafana's names, columns and index names
+-- (pkg/services/sqlstore/migrations/{user,org,team,star,preferences,user_auth_token,quota}_mig.go).
+-- Grafana's schema has no foreign keys; deletes cascade in the store, inside one transaction.
+
+CREATE TABLE `user` (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 0,
+  login VARCHAR(190) NOT NULL,
+  email VARCHAR(190) NOT NULL,
+  name VARCHAR(255) NULL,
+  password VARCHAR(255) NULL,
+  salt VARCHAR(50) NULL,
+  rands VARCHAR(50) NULL,
+  company VARCHAR(255) NULL,
+  org_id INTEGER NOT NULL,
+  is_admin INTEGER NOT NULL,
+  email_verified INTEGER NULL,
+  theme VARCHAR(255) NULL,
+  created DATETIME NOT NULL,
+  updated DATETIME NOT NULL,
+  help_flags1 INTEGER NOT NULL DEFAULT 0,
+  last_seen_at DATETIME NULL,
+  is_disabled INTEGER NOT NULL DEFAULT 0,
+  is_service_account INTEGER DEFAULT 0,
+  uid VARCHAR(40) NULL,
+  is_provisioned INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX UQE_user_login ON `user` (login);
+CREATE UNIQUE INDEX UQE_user_email ON `user` (email);
+CREATE UNIQUE INDEX UQE_user_uid ON `user` (uid);
+CREATE INDEX IDX_user_login_email ON `user` (login, email);
+CREATE INDEX IDX_user_is_service_account_last_seen_at ON `user` (is_service_account, last_seen_at);
+-- Case-insensitive uniqueness (Grafana 10.3+ treats login and email case-insensitively).
+CREATE UNIQUE INDEX UQE_user_login_lower ON `user` (lower(login));
+CREATE UNIQUE INDEX UQE_user_email_lower ON `user` (lower(email));
+
+-- Substring search over login, email and name (`/api/users/search?query=`), served by a trigram
+-- index kept in step with `user` by triggers.
+CREATE VIRTUAL TABLE user_search USING fts5(
+  login, email, name, content='user', content_rowid='id', tokenize='trigram case_sensitive 0'
+);
+CREATE TRIGGER user_search_ai AFTER INSERT ON `user` BEGIN
+  INSERT INTO user_search(rowid, login, email, name) VALUES (new.id, new.login, new.email, new.name);
+END;
+CREATE TRIGGER user_search_ad AFTER DELETE ON `user` BEGIN
+  INSERT INTO user_search(user_search, rowid, login, email, name) VALUES ('delete', old.id, old.login, old.email, old.name);
+END;
+CREATE TRIGGER user_search_au AFTER UPDATE OF login, email, name ON `user` BEGIN
+  INSERT INTO user_search(user_search, rowid, login, email, name) VALUES ('delete', old.id, old.login, old.email, old.name);
+  INSERT INTO user_search(rowid, login, email, name) VALUES (new.id, new.login, new.email, new.name);
+END;
+
+CREATE TABLE user_auth (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  user_id INTEGER NOT NULL,
+  auth_module VARCHAR(190) NOT NULL,
+  auth_id VARCHAR(190) NOT NULL,
+  created DATETIME NOT NULL,
+  o_auth_access_token TEXT NULL,
+  o_auth_refresh_token TEXT NULL,
+  o_auth_token_type TEXT NULL,
+  o_auth_expiry DATETIME NULL,
+  o_auth_id_token TEXT NULL,
+  external_uid TEXT NULL
+);
+CREATE INDEX IDX_user_auth_auth_module_auth_id ON user_auth (auth_module, auth_id);
+CREATE INDEX IDX_user_auth_user_id ON user_auth (user_id);
+
+CREATE TABLE org (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 0,
+  name VARCHAR(190) NOT NULL,
+  address1 VARCHAR(255) NULL,
+  address2 VARCHAR(255) NULL,
+  city VARCHAR(255) NULL,
+  state VARCHAR(255) NULL,
+  zip_code VARCHAR(50) NULL,
+  country VARCHAR(255) NULL,
+  billing_email VARCHAR(255) NULL,
+  created DATETIME NOT NULL,
+  updated DATETIME NOT NULL
+);
+CREATE UNIQUE INDEX UQE_org_name ON org (name);
+
+CREATE TABLE org_user (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  org_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  role VARCHAR(20) NOT NULL,
+  created DATETIME NOT NULL,
+  updated DATETIME NOT NULL
+);
+CREATE UNIQUE INDEX UQE_org_user_org_id_user_id ON org_user (org_id, user_id);
+CREATE INDEX IDX_org_user_user_id ON org_user (user_id);
+
+CREATE TABLE team (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  name VARCHAR(190) NOT NULL,
+  org_id INTEGER NOT NULL,
+  created DATETIME NOT NULL,
+  updated DATETIME NOT NULL,
+  uid VARCHAR(40) NULL,
+  email VARCHAR(190) NULL
+);
+CREATE UNIQUE INDEX UQE_team_org_id_name ON team (org_id, name);
+CREATE UNIQUE INDEX UQE_team_org_id_uid ON team (org_id, uid);
+
+CREATE TABLE team_member (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  org_id INTEGER NOT NULL,
+  team_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  external INTEGER NULL,
+  permission INTEGER NULL,
+  created DATETIME NOT NULL,
+  updated DATETIME NOT NULL
+);
+CREATE UNIQUE INDEX UQE_team_member_org_id_team_id_user_id ON team_member (org_id, team_id, user_id);
+CREATE INDEX IDX_team_member_team_id ON team_member (team_id);
+CREATE INDEX IDX_team_member_user_id_org_id ON team_member (user_id, org_id);
+
+CREATE TABLE star (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  user_id INTEGER NOT NULL,
+  dashboard_id INTEGER NOT NULL,
+  dashboard_uid VARCHAR(40) NULL,
+  org_id INTEGER NULL DEFAULT 1,
+  updated DATETIME NULL
+);
+CREATE UNIQUE INDEX UQE_star_user_id_dashboard_id ON star (user_id, dashboard_id);
+
+CREATE TABLE preferences (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  org_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  home_dashboard_id INTEGER NOT NULL,
+  timezone VARCHAR(50) NOT NULL,
+  theme VARCHAR(20) NOT NULL,
+  created DATETIME NOT NULL,
+  updated DATETIME NOT NULL,
+  team_id INTEGER NULL,
+  week_start VARCHAR(10) NULL,
+  json_data TEXT NULL,
+  home_dashboard_uid VARCHAR(40) NULL
+);
+CREATE INDEX IDX_preferences_org_id ON preferences (org_id);
+CREATE INDEX IDX_preferences_user_id ON preferences (user_id);
+
+CREATE TABLE user_auth_token (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  user_id INTEGER NOT NULL,
+  auth_token VARCHAR(100) NOT NULL,
+  prev_auth_token VARCHAR(100) NOT NULL,
+  user_agent VARCHAR(255) NOT NULL,
+  client_ip VARCHAR(255) NOT NULL,
+  auth_token_seen INTEGER NOT NULL,
+  seen_at INTEGER NULL,
+  rotated_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  revoked_at INTEGER NULL,
+  external_session_id INTEGER NULL
+);
+CREATE UNIQUE INDEX UQE_user_auth_token_auth_token ON user_auth_token (auth_token);
+CREATE UNIQUE INDEX UQE_user_auth_token_prev_auth_token ON user_auth_token (prev_auth_token);
+CREATE INDEX IDX_user_auth_token_user_id ON user_auth_token (user_id);
+CREATE INDEX IDX_user_auth_token_revoked_at ON user_auth_token (revoked_at);
+
+CREATE TABLE quota (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  org_id INTEGER NULL,
+  user_id INTEGER NULL,
+  target VARCHAR(190) NOT NULL,
+  `limit` INTEGER NOT NULL,
+  created DATETIME NOT NULL,
+  updated DATETIME NOT NULL
+);
+CREATE UNIQUE INDEX UQE_quota_org_id_user_id_target ON quota (org_id, user_id, target);

@@ -1,0 +1,270 @@
+//! Admin user API (`/api/admin/users…`, Grafana's `pkg/api/admin_users.go`).
+
+use axum::extract::{Path, State};
+use axum::Json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::dto::{message, Message};
+use super::user::set_password;
+use super::users::find_user;
+use super::{Op, Routes};
+use crate::app::AppState;
+use crate::auth::{password, Access, Caller};
+use crate::domain::{is_email, is_login, new_uid};
+use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::store::{NewUser, StoreError};
+
+pub(super) fn routes(r: &mut Routes) {
+    r.add(
+        Op::post(
+            "/api/admin/users",
+            "admin",
+            "Create a user",
+            Access::action("users:create"),
+        )
+        .body::<CreateUserBody>()
+        .returns::<Created>(),
+        create_user,
+    )
+    .add(
+        Op::put(
+            "/api/admin/users/{id}/password",
+            "admin",
+            "Set a user's password",
+            Access::perm("users.password:write", "users:id:{id}"),
+        )
+        .body::<SetPasswordBody>()
+        .returns::<Message>(),
+        admin_set_password,
+    )
+    .add(
+        Op::put(
+            "/api/admin/users/{id}/permissions",
+            "admin",
+            "Grant or revoke Grafana Admin",
+            Access::perm("users.permissions:write", "users:id:{id}"),
+        )
+        .body::<PermissionsBody>()
+        .returns::<Message>(),
+        set_permissions,
+    )
+    .add(
+        Op::delete(
+            "/api/admin/users/{id}",
+            "admin",
+            "Delete a user",
+            Access::perm("users:delete", "users:id:{id}"),
+        )
+        .returns::<Message>(),
+        delete_user,
+    )
+    .add(
+        Op::post(
+            "/api/admin/users/{id}/disable",
+            "admin",
+            "Disable a user",
+            Access::perm("users:disable", "users:id:{id}"),
+        )
+        .returns::<Message>(),
+        disable_user,
+    )
+    .add(
+        Op::post(
+            "/api/admin/users/{id}/enable",
+            "admin",
+            "Enable a user",
+            Access::perm("users:enable", "users:id:{id}"),
+        )
+        .returns::<Message>(),
+        enable_user,
+    );
+}
+
+/// Grafana's `AdminCreateUserForm`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CreateUserBody {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub login: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Grafana's spelling.
+    #[serde(default, rename = "OrgId")]
+    pub org_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Created {
+    pub id: i64,
+    pub uid: String,
+    pub message: String,
+}
+
+async fn create_user(
+    State(app): State<AppState>,
+    GrafanaJson(body): GrafanaJson<CreateUserBody>,
+) -> ApiResult<Json<Created>> {
+    let email = body.email.unwrap_or_default().trim().to_lowercase();
+    let mut login = body.login.unwrap_or_default().trim().to_lowercase();
+    if login.is_empty() {
+        login = email.clone();
+        if login.is_empty() {
+            return Err(ApiError::bad_request(
+                "Validation error, need to specify either username or email",
+            ));
+        }
+    }
+    if !is_login(&login) {
+        return Err(ApiError::bad_request("invalid login"));
+    }
+    if !email.is_empty() && !is_email(&email) {
+        return Err(ApiError::bad_request("invalid email address"));
+    }
+    let pw = body.password.unwrap_or_default();
+    password::validate_new_password(&pw, app.config.auth_basic.password_policy)
+        .map_err(|_| ApiError::bad_request("Password is missing or too short"))?;
+    let org_id = match body.org_id {
+        Some(id) if id > 0 => id,
+        Some(_) => return Err(ApiError::bad_request("OrgId is invalid")),
+        None => app.config.users.auto_assign_org_id,
+    };
+    let scheme = app.config.security.password_hash;
+    let stored = tokio::task::spawn_blocking(move || password::hash(&pw, scheme))
+        .await
+        .map_err(|e| ApiError::internal("failed to create user", e))?;
+    let new = NewUser {
+        uid: new_uid(),
+        // Grafana keeps the email empty only when the login is given; it stores the login then.
+        email: if email.is_empty() {
+            login.clone()
+        } else {
+            email
+        },
+        login,
+        name: body.name.unwrap_or_default().trim().to_string(),
+        password_hash: Some(stored.hash),
+        salt: stored.salt,
+        rands: password::random_string(10),
+        is_admin: false,
+        is_disabled: false,
+        theme: String::new(),
+        org_id,
+        role: app.config.users.auto_assign_org_role.clone(),
+    };
+    match app.store.create_user(&new, app.now()).await {
+        Ok(id) => Ok(Json(Created {
+            id,
+            uid: new.uid,
+            message: "User created".into(),
+        })),
+        Err(StoreError::Conflict(_)) => Err(ApiError::status(
+            axum::http::StatusCode::PRECONDITION_FAILED,
+            format!(
+                "User with email '{}' or username '{}' already exists",
+                new.email, new.login
+            ),
+        )),
+        Err(StoreError::NotFound(_)) => Err(ApiError::bad_request("organization not found")),
+        Err(e) => Err(ApiError::from(e).context("failed to create user")),
+    }
+}
+
+/// Grafana's `AdminUpdateUserPasswordForm`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SetPasswordBody {
+    pub password: String,
+}
+
+async fn admin_set_password(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    GrafanaJson(body): GrafanaJson<SetPasswordBody>,
+) -> ApiResult<Json<Message>> {
+    let user = find_user(&app, &id).await?;
+    password::validate_new_password(&body.password, app.config.auth_basic.password_policy)
+        .map_err(|_| ApiError::bad_request("New password too short"))?;
+    set_password(&app, user.id, body.password).await?;
+    Ok(message("User password updated"))
+}
+
+/// Grafana's `AdminUpdateUserPermissionsForm`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionsBody {
+    pub is_grafana_admin: bool,
+}
+
+/// Refuses a change that would leave the server without an enabled Grafana Admin
+/// (Grafana's `user.ErrLastGrafanaAdmin`).
+async fn keep_one_admin(app: &AppState, user_id: i64, is_admin: bool) -> ApiResult<()> {
+    if is_admin && app.store.count_other_server_admins(user_id).await? == 0 {
+        return Err(ApiError::bad_request("cannot remove last grafana admin"));
+    }
+    Ok(())
+}
+
+async fn set_permissions(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    GrafanaJson(body): GrafanaJson<PermissionsBody>,
+) -> ApiResult<Json<Message>> {
+    let user = find_user(&app, &id).await?;
+    if !body.is_grafana_admin {
+        keep_one_admin(&app, user.id, user.is_admin && !user.is_disabled).await?;
+    }
+    app.store
+        .set_server_admin(user.id, body.is_grafana_admin, app.now())
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to update user permissions"))?;
+    Ok(message("User permissions updated"))
+}
+
+async fn delete_user(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Message>> {
+    let user = find_user(&app, &id).await?;
+    keep_one_admin(&app, user.id, user.is_admin && !user.is_disabled).await?;
+    let _ = caller;
+    if !app
+        .store
+        .delete_user(user.id)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to delete user"))?
+    {
+        return Err(ApiError::not_found("user not found"));
+    }
+    app.credentials.forget_user(user.id);
+    Ok(message("User deleted"))
+}
+
+async fn disable_user(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Message>> {
+    let user = find_user(&app, &id).await?;
+    keep_one_admin(&app, user.id, user.is_admin && !user.is_disabled).await?;
+    app.store
+        .set_disabled(user.id, true, app.now())
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to disable user"))?;
+    app.credentials.forget_user(user.id);
+    Ok(message("User disabled"))
+}
+
+async fn enable_user(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Message>> {
+    let user = find_user(&app, &id).await?;
+    app.store
+        .set_disabled(user.id, false, app.now())
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to enable user"))?;
+    Ok(message("User enabled"))
+}

@@ -1,0 +1,190 @@
+//! The route table. Every route is registered here through [`Routes::add`] with its method,
+//! path (Grafana's), access rule and documentation, so that the whole permission table reads at
+//! a glance and the OpenAPI document is generated from the same entries that build the router.
+
+mod admin;
+mod admin_users;
+mod dto;
+mod health;
+pub mod openapi;
+mod user;
+mod users;
+
+use std::collections::BTreeMap;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::Router;
+use schemars::gen::SchemaGenerator;
+use schemars::schema::Schema;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use crate::auth::{authorize, Access};
+use crate::error::ApiError;
+
+/// Request bodies above this size are refused with 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+fn schema_of<T: schemars::JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+/// One route: what it is, who may call it, and what it takes and returns.
+#[derive(Clone)]
+pub struct Op {
+    pub method: Method,
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    pub access: Access,
+    pub query: &'static [&'static str],
+    pub body: Option<SchemaFn>,
+    pub response: Option<SchemaFn>,
+}
+
+impl Op {
+    fn new(
+        method: Method,
+        path: &'static str,
+        tag: &'static str,
+        summary: &'static str,
+        access: Access,
+    ) -> Self {
+        Op {
+            method,
+            path,
+            summary,
+            tag,
+            access,
+            query: &[],
+            body: None,
+            response: None,
+        }
+    }
+    pub fn get(
+        path: &'static str,
+        tag: &'static str,
+        summary: &'static str,
+        access: Access,
+    ) -> Self {
+        Self::new(Method::GET, path, tag, summary, access)
+    }
+    pub fn post(
+        path: &'static str,
+        tag: &'static str,
+        summary: &'static str,
+        access: Access,
+    ) -> Self {
+        Self::new(Method::POST, path, tag, summary, access)
+    }
+    pub fn put(
+        path: &'static str,
+        tag: &'static str,
+        summary: &'static str,
+        access: Access,
+    ) -> Self {
+        Self::new(Method::PUT, path, tag, summary, access)
+    }
+    pub fn delete(
+        path: &'static str,
+        tag: &'static str,
+        summary: &'static str,
+        access: Access,
+    ) -> Self {
+        Self::new(Method::DELETE, path, tag, summary, access)
+    }
+    pub fn query(mut self, names: &'static [&'static str]) -> Self {
+        self.query = names;
+        self
+    }
+    pub fn body<T: schemars::JsonSchema>(mut self) -> Self {
+        self.body = Some(schema_of::<T>);
+        self
+    }
+    pub fn returns<T: schemars::JsonSchema>(mut self) -> Self {
+        self.response = Some(schema_of::<T>);
+        self
+    }
+}
+
+/// Collects routes and their documentation.
+pub struct Routes {
+    state: AppState,
+    methods: BTreeMap<&'static str, MethodRouter<AppState>>,
+    pub ops: Vec<Op>,
+}
+
+impl Routes {
+    pub fn new(state: AppState) -> Self {
+        Routes {
+            state,
+            methods: BTreeMap::new(),
+            ops: Vec::new(),
+        }
+    }
+
+    /// Registers a handler behind its access rule.
+    pub fn add<H, T>(&mut self, op: Op, handler: H) -> &mut Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let access = op.access;
+        let filter = MethodFilter::try_from(op.method.clone()).expect("route methods are standard");
+        let route = on(filter, handler).layer(middleware::from_fn_with_state(
+            self.state.clone(),
+            move |state: State<AppState>, req: Request, next: Next| {
+                authorize(state, access, req, next)
+            },
+        ));
+        let merged = match self.methods.remove(op.path) {
+            Some(existing) => existing.merge(route),
+            None => route,
+        };
+        self.methods.insert(op.path, merged);
+        self.ops.push(op);
+        self
+    }
+}
+
+/// Every route of the server, in one table.
+pub fn routes(state: AppState) -> Routes {
+    let mut r = Routes::new(state);
+    health::routes(&mut r);
+    user::routes(&mut r);
+    users::routes(&mut r);
+    admin_users::routes(&mut r);
+    admin::routes(&mut r);
+    openapi::routes(&mut r);
+    r
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = routes(state.clone());
+    let doc = openapi::document(&routes.ops);
+    let mut router = Router::new();
+    for (path, method_router) in routes.methods {
+        router = router.route(path, method_router);
+    }
+    router
+        .layer(axum::Extension(std::sync::Arc::new(doc)))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("Not found")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::status(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
+}

@@ -1,0 +1,173 @@
+//! The signed-in user's own API (`/api/user…`, Grafana's `pkg/api/user.go`).
+
+use axum::extract::{Path, State};
+use axum::Json;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::dto::{message, Message, UserOrg, UserProfile, UserTeam};
+use super::users::{apply_update, switch_org, UpdateUserBody};
+use super::{Op, Routes};
+use crate::app::AppState;
+use crate::auth::{password, Access, Caller};
+use crate::error::{ApiError, ApiResult, GrafanaJson};
+
+pub(super) fn routes(r: &mut Routes) {
+    r.add(
+        Op::get("/api/user", "user", "The signed-in user", Access::SignedIn)
+            .returns::<UserProfile>(),
+        get_signed_in,
+    )
+    .add(
+        Op::put(
+            "/api/user",
+            "user",
+            "Update the signed-in user",
+            Access::SignedIn,
+        )
+        .body::<UpdateUserBody>()
+        .returns::<Message>(),
+        update_signed_in,
+    )
+    .add(
+        Op::put(
+            "/api/user/password",
+            "user",
+            "Change the signed-in user's password",
+            Access::SignedIn,
+        )
+        .body::<ChangePasswordBody>()
+        .returns::<Message>(),
+        change_password,
+    )
+    .add(
+        Op::get(
+            "/api/user/orgs",
+            "user",
+            "Organizations of the signed-in user",
+            Access::SignedIn,
+        )
+        .returns::<Vec<UserOrg>>(),
+        my_orgs,
+    )
+    .add(
+        Op::get(
+            "/api/user/teams",
+            "user",
+            "Teams of the signed-in user",
+            Access::SignedIn,
+        )
+        .returns::<Vec<UserTeam>>(),
+        my_teams,
+    )
+    .add(
+        Op::post(
+            "/api/user/using/{orgId}",
+            "user",
+            "Switch the signed-in user's organization",
+            Access::SignedIn,
+        )
+        .returns::<Message>(),
+        switch_my_org,
+    );
+}
+
+async fn get_signed_in(
+    caller: Caller,
+    State(app): State<AppState>,
+) -> ApiResult<Json<UserProfile>> {
+    Ok(Json(UserProfile::load(&app, &caller.user).await?))
+}
+
+async fn update_signed_in(
+    caller: Caller,
+    State(app): State<AppState>,
+    GrafanaJson(body): GrafanaJson<UpdateUserBody>,
+) -> ApiResult<Json<Message>> {
+    apply_update(&app, &caller.user, body).await?;
+    Ok(message("User updated"))
+}
+
+/// Grafana's `ChangeUserPasswordCommand`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangePasswordBody {
+    pub old_password: String,
+    pub new_password: String,
+    #[serde(default)]
+    pub confirm_new: Option<String>,
+}
+
+async fn change_password(
+    caller: Caller,
+    State(app): State<AppState>,
+    GrafanaJson(body): GrafanaJson<ChangePasswordBody>,
+) -> ApiResult<Json<Message>> {
+    let user = &caller.user;
+    let stored = user.password.clone().unwrap_or_default();
+    let salt = user.salt.clone().unwrap_or_default();
+    let old = body.old_password.clone();
+    let old_ok = !stored.is_empty()
+        && tokio::task::spawn_blocking(move || password::verify(&old, &stored, &salt))
+            .await
+            .map_err(|e| ApiError::internal("Failed to change user password", e))?;
+    if !old_ok {
+        return Err(ApiError::Unauthorized {
+            message: "Invalid old password",
+            message_id: "password.invalid-old",
+        });
+    }
+    if let Some(confirm) = &body.confirm_new {
+        if !confirm.is_empty() && *confirm != body.new_password {
+            return Err(ApiError::bad_request("Passwords do not match"));
+        }
+    }
+    password::validate_new_password(&body.new_password, app.config.auth_basic.password_policy)
+        .map_err(ApiError::bad_request)?;
+    set_password(&app, user.id, body.new_password).await?;
+    Ok(message("User password changed"))
+}
+
+/// Hashes and stores a new password, and forgets cached credentials of the user.
+pub(super) async fn set_password(
+    app: &AppState,
+    user_id: i64,
+    new_password: String,
+) -> ApiResult<()> {
+    let scheme = app.config.security.password_hash;
+    let stored = tokio::task::spawn_blocking(move || password::hash(&new_password, scheme))
+        .await
+        .map_err(|e| ApiError::internal("Failed to update user password", e))?;
+    let found = app
+        .store
+        .set_password(user_id, &stored.hash, &stored.salt, app.now())
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to update user password"))?;
+    app.credentials.forget_user(user_id);
+    if !found {
+        return Err(ApiError::not_found("user not found"));
+    }
+    Ok(())
+}
+
+async fn my_orgs(caller: Caller, State(app): State<AppState>) -> ApiResult<Json<Vec<UserOrg>>> {
+    let orgs = app.store.user_orgs(caller.id()).await?;
+    Ok(Json(orgs.into_iter().map(UserOrg::from).collect()))
+}
+
+async fn my_teams(caller: Caller, State(app): State<AppState>) -> ApiResult<Json<Vec<UserTeam>>> {
+    // Grafana lists the teams of the caller's current org.
+    let teams = app
+        .store
+        .user_teams(caller.id(), Some(caller.org_id))
+        .await?;
+    Ok(Json(teams.into_iter().map(UserTeam::from).collect()))
+}
+
+async fn switch_my_org(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(org_id): Path<String>,
+) -> ApiResult<Json<Message>> {
+    switch_org(&app, caller.id(), &org_id).await
+}

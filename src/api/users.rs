@@ -1,0 +1,315 @@
+//! User API for server admins (`/api/users…`, Grafana's `pkg/api/user.go` and `users.go`).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::dto::{message, Message, UserOrg, UserProfile, UserSearchHit, UserTeam};
+use super::{Op, Routes};
+use crate::app::AppState;
+use crate::auth::Access;
+use crate::domain::{is_email, is_login, parse_id, Paging};
+use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::store::{StoreError, UserRow, UserSearch, UserSort, UserUpdate};
+
+const USERS_READ: Access = Access::perm("users:read", "global.users:*");
+const USER_READ: Access = Access::perm("users:read", "users:id:{id}");
+const USER_WRITE: Access = Access::perm("users:write", "users:id:{id}");
+
+pub(super) fn routes(r: &mut Routes) {
+    r.add(
+        Op::get(
+            "/api/users",
+            "users",
+            "Get users (paged, no total)",
+            USERS_READ,
+        )
+        .query(&["perpage", "page", "query", "sort"])
+        .returns::<Vec<UserSearchHit>>(),
+        list_users,
+    )
+    .add(
+        Op::get(
+            "/api/users/search",
+            "users",
+            "Search users with paging",
+            USERS_READ,
+        )
+        .query(&["perpage", "page", "query", "sort"])
+        .returns::<SearchResult>(),
+        search_users,
+    )
+    .add(
+        Op::get(
+            "/api/users/lookup",
+            "users",
+            "Get a user by login or email",
+            USERS_READ,
+        )
+        .query(&["loginOrEmail"])
+        .returns::<UserProfile>(),
+        lookup_user,
+    )
+    .add(
+        Op::get("/api/users/{id}", "users", "Get a user by id", USER_READ).returns::<UserProfile>(),
+        get_user,
+    )
+    .add(
+        Op::put("/api/users/{id}", "users", "Update a user", USER_WRITE)
+            .body::<UpdateUserBody>()
+            .returns::<Message>(),
+        update_user,
+    )
+    .add(
+        Op::get(
+            "/api/users/{id}/orgs",
+            "users",
+            "Organizations of a user",
+            USER_READ,
+        )
+        .returns::<Vec<UserOrg>>(),
+        user_orgs,
+    )
+    .add(
+        Op::get(
+            "/api/users/{id}/teams",
+            "users",
+            "Teams of a user",
+            Access::perm("users.teams:read", "users:id:{id}"),
+        )
+        .returns::<Vec<UserTeam>>(),
+        user_teams,
+    )
+    .add(
+        Op::post(
+            "/api/users/{id}/using/{orgId}",
+            "users",
+            "Switch a user's current organization",
+            USER_WRITE,
+        )
+        .returns::<Message>(),
+        switch_user_org,
+    );
+}
+
+/// `{totalCount, users, page, perPage}`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResult {
+    pub total_count: i64,
+    pub users: Vec<UserSearchHit>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+fn parse_search(q: &HashMap<String, String>) -> ApiResult<UserSearch> {
+    let paging = Paging::parse(
+        q.get("page").map(String::as_str),
+        q.get("perpage").map(String::as_str),
+        1000,
+    )?;
+    let mut sort = Vec::new();
+    if let Some(raw) = q.get("sort").filter(|s| !s.trim().is_empty()) {
+        for name in raw.split(',') {
+            let parsed = UserSort::parse(name.trim()).ok_or_else(|| {
+                ApiError::bad_request(format!("unknown sort option {:?}", name.trim()))
+            })?;
+            sort.push(parsed);
+        }
+    }
+    let query = q.get("query").cloned().unwrap_or_default();
+    if query.len() > 190 {
+        return Err(ApiError::bad_request("query is too long"));
+    }
+    Ok(UserSearch {
+        query,
+        page: paging.page,
+        per_page: paging.per_page,
+        sort,
+    })
+}
+
+async fn search(app: &AppState, q: &HashMap<String, String>) -> ApiResult<SearchResult> {
+    let search = parse_search(q)?;
+    let (total, rows) = app
+        .store
+        .search_users(&search)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to fetch users"))?;
+    Ok(SearchResult {
+        total_count: total,
+        users: UserSearchHit::from_rows(app, &rows).await?,
+        page: search.page,
+        per_page: search.per_page,
+    })
+}
+
+async fn list_users(
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Vec<UserSearchHit>>> {
+    Ok(Json(search(&app, &q).await?.users))
+}
+
+async fn search_users(
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<SearchResult>> {
+    Ok(Json(search(&app, &q).await?))
+}
+
+/// Loads a user by path id: 400 "id is invalid", 404 "user not found".
+pub(super) async fn find_user(app: &AppState, raw_id: &str) -> ApiResult<UserRow> {
+    let id = parse_id(raw_id, "id is invalid")?;
+    app.store
+        .user_by_id(id)
+        .await?
+        .filter(|u| !u.is_service_account.unwrap_or(false))
+        .ok_or_else(|| ApiError::not_found("user not found"))
+}
+
+async fn get_user(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UserProfile>> {
+    let user = find_user(&app, &id).await?;
+    Ok(Json(UserProfile::load(&app, &user).await?))
+}
+
+async fn lookup_user(
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<UserProfile>> {
+    let needle = q.get("loginOrEmail").map(|s| s.trim()).unwrap_or("");
+    if needle.is_empty() {
+        return Err(ApiError::bad_request("loginOrEmail is required"));
+    }
+    let user = app
+        .store
+        .user_by_login_or_email(needle)
+        .await?
+        .filter(|u| !u.is_service_account.unwrap_or(false))
+        .ok_or_else(|| ApiError::not_found("user not found"))?;
+    Ok(Json(UserProfile::load(&app, &user).await?))
+}
+
+/// `PUT /api/users/:id` and `PUT /api/user` body (Grafana's `UpdateUserCommand`).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UpdateUserBody {
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub login: Option<String>,
+    #[serde(default)]
+    pub theme: Option<String>,
+}
+
+/// Grafana's `handleUpdateUser`: empty fields keep their value, a missing login falls back to the
+/// email, and a clash with another user is a 409.
+pub(super) async fn apply_update(
+    app: &AppState,
+    user: &UserRow,
+    body: UpdateUserBody,
+) -> ApiResult<()> {
+    let trim = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let (email, name, login, theme) = (
+        trim(body.email),
+        trim(body.name),
+        trim(body.login),
+        trim(body.theme),
+    );
+    if login.is_none() && email.is_none() && name.is_none() && theme.is_none() {
+        return Err(ApiError::bad_request(
+            "Validation error, need to specify either username or email",
+        ));
+    }
+    let email = email
+        .map(|e| e.to_lowercase())
+        .unwrap_or_else(|| user.email.clone());
+    let login = login
+        .map(|l| l.to_lowercase())
+        .unwrap_or_else(|| user.login.clone());
+    if !is_email(&email) {
+        return Err(ApiError::bad_request("invalid email address"));
+    }
+    if !is_login(&login) {
+        return Err(ApiError::bad_request("invalid login"));
+    }
+    if let Some(t) = &theme {
+        if !matches!(t.as_str(), "light" | "dark" | "system") {
+            return Err(ApiError::bad_request("invalid theme"));
+        }
+    }
+    let update = UserUpdate {
+        login,
+        email,
+        name: name.unwrap_or_else(|| user.name.clone().unwrap_or_default()),
+        theme,
+    };
+    match app.store.update_user(user.id, &update, app.now()).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::Conflict(_)) => Err(ApiError::status(
+            axum::http::StatusCode::CONFLICT,
+            "Update would result in user login conflict",
+        )),
+        Err(StoreError::NotFound(_)) => Err(ApiError::not_found("user not found")),
+        Err(e) => Err(ApiError::from(e).context("Failed to update user")),
+    }
+}
+
+async fn update_user(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    GrafanaJson(body): GrafanaJson<UpdateUserBody>,
+) -> ApiResult<Json<Message>> {
+    let user = find_user(&app, &id).await?;
+    apply_update(&app, &user, body).await?;
+    Ok(message("User updated"))
+}
+
+async fn user_orgs(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<UserOrg>>> {
+    let user = find_user(&app, &id).await?;
+    let orgs = app.store.user_orgs(user.id).await?;
+    Ok(Json(orgs.into_iter().map(UserOrg::from).collect()))
+}
+
+async fn user_teams(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<UserTeam>>> {
+    let user = find_user(&app, &id).await?;
+    let teams = app.store.user_teams(user.id, None).await?;
+    Ok(Json(teams.into_iter().map(UserTeam::from).collect()))
+}
+
+/// Switches a user's current org; they must be a member (Grafana's `UpdateUserActiveOrg`).
+pub(super) async fn switch_org(
+    app: &AppState,
+    user_id: i64,
+    raw_org: &str,
+) -> ApiResult<Json<Message>> {
+    let org_id = parse_id(raw_org, "orgId is invalid")?;
+    if !app.store.set_current_org(user_id, org_id).await? {
+        return Err(ApiError::Status {
+            status: axum::http::StatusCode::UNAUTHORIZED,
+            message: "Not a valid organization".into(),
+        });
+    }
+    Ok(message("Active organization changed"))
+}
+
+async fn switch_user_org(
+    State(app): State<AppState>,
+    Path((id, org_id)): Path<(String, String)>,
+) -> ApiResult<Json<Message>> {
+    let user = find_user(&app, &id).await?;
+    switch_org(&app, user.id, &org_id).await
+}

@@ -1,0 +1,148 @@
+//! Application state and router construction, shared by `main` and the tests.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use chrono::{DateTime, Utc};
+
+use crate::auth::cache::CredentialCache;
+use crate::auth::{password, Caller};
+use crate::config::Config;
+use crate::store::{DbTime, NewUser, Store, StoreError};
+
+/// Where "now" comes from: the system clock, or a clock the tests move by hand.
+#[derive(Clone, Default)]
+pub struct Clock(Option<Arc<Mutex<DateTime<Utc>>>>);
+
+impl Clock {
+    pub fn system() -> Self {
+        Clock(None)
+    }
+    pub fn manual(start: DateTime<Utc>) -> Self {
+        Clock(Some(Arc::new(Mutex::new(start))))
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        match &self.0 {
+            None => Utc::now(),
+            Some(t) => *t.lock().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+    /// Moves a manual clock forward (no effect on the system clock).
+    pub fn advance(&self, by: chrono::Duration) {
+        if let Some(t) = &self.0 {
+            let mut t = t.lock().unwrap_or_else(|e| e.into_inner());
+            *t += by;
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub clock: Clock,
+    pub credentials: Arc<CredentialCache>,
+    /// When each user's `last_seen_at` was last written by this instance.
+    last_seen: Arc<Mutex<HashMap<i64, DateTime<Utc>>>>,
+}
+
+impl AppState {
+    pub fn now(&self) -> DbTime {
+        DbTime::from_utc(self.clock.now())
+    }
+
+    /// Refreshes the caller's `last_seen_at` at most once per `[users] last_seen_update_interval`,
+    /// off the request path.
+    pub fn note_seen(&self, caller: &Caller) {
+        let now = self.clock.now();
+        let interval = chrono::Duration::from_std(self.config.users.last_seen_update_interval)
+            .unwrap_or(chrono::Duration::minutes(15));
+        let stale = match caller.user.last_seen_at {
+            Some(seen) => now.naive_utc() - seen >= interval,
+            None => true,
+        };
+        if !stale {
+            return;
+        }
+        {
+            let mut seen = self.last_seen.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(at) = seen.get(&caller.user.id) {
+                if now - *at < interval {
+                    return;
+                }
+            }
+            if seen.len() > 100_000 {
+                seen.clear();
+            }
+            seen.insert(caller.user.id, now);
+        }
+        let store = self.store.clone();
+        let id = caller.user.id;
+        let threshold = DbTime::from_utc(now - interval);
+        tokio::spawn(async move {
+            if let Err(e) = store
+                .touch_last_seen(id, DbTime::from_utc(now), threshold)
+                .await
+            {
+                tracing::warn!(user_id = id, error = %e, "could not update last_seen_at");
+            }
+        });
+    }
+}
+
+/// Connects to the database, migrates it and creates the first org and admin if needed.
+pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
+    let store = Store::connect(&config.database).await?;
+    let state = AppState {
+        config: Arc::new(config),
+        store,
+        clock,
+        credentials: Arc::new(CredentialCache::default()),
+        last_seen: Arc::new(Mutex::new(HashMap::new())),
+    };
+    bootstrap(&state).await?;
+    Ok(state)
+}
+
+/// First start: Grafana's "Main Org." (id 1) and the server admin from `[security]`.
+async fn bootstrap(app: &AppState) -> Result<(), StoreError> {
+    let now = app.now();
+    if app.store.count_orgs().await? == 0 {
+        let id = app.store.create_org("Main Org.", now).await?;
+        tracing::info!(org_id = id, "created the main organization");
+    }
+    let security = &app.config.security;
+    if security.disable_initial_admin_creation || app.store.count_all_users().await? > 0 {
+        return Ok(());
+    }
+    let (pw, scheme) = (security.admin_password.clone(), security.password_hash);
+    let stored = tokio::task::spawn_blocking(move || password::hash(&pw, scheme))
+        .await
+        .map_err(|e| StoreError::Config(e.to_string()))?;
+    let new = NewUser {
+        uid: crate::domain::new_uid(),
+        login: security.admin_user.to_lowercase(),
+        email: security.admin_email.to_lowercase(),
+        name: String::new(),
+        password_hash: Some(stored.hash),
+        salt: stored.salt,
+        rands: password::random_string(10),
+        is_admin: true,
+        is_disabled: false,
+        theme: String::new(),
+        org_id: 1,
+        role: "Admin".into(),
+    };
+    match app.store.create_user(&new, now).await {
+        Ok(id) => tracing::info!(user_id = id, login = %new.login, "created the server admin"),
+        // Another instance created it first.
+        Err(StoreError::Conflict(_)) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
+pub fn build_router(state: AppState) -> Router {
+    crate::api::router(state)
+}

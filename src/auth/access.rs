@@ -1,0 +1,188 @@
+//! Access control shaped like Grafana's RBAC (`pkg/services/accesscontrol`): a caller holds
+//! permissions — an action on a scope — derived from their basic roles, and every route asks for
+//! one action on one scope. Scopes match Grafana's way: a granted scope ending in `*` covers every
+//! scope with that prefix (`users:*` covers `users:id:7`), and `*` covers everything.
+
+/// Grafana's basic org roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OrgRole {
+    None,
+    Viewer,
+    Editor,
+    Admin,
+}
+
+impl OrgRole {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "None" => Self::None,
+            "Viewer" => Self::Viewer,
+            "Editor" => Self::Editor,
+            "Admin" => Self::Admin,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "None",
+            Self::Viewer => "Viewer",
+            Self::Editor => "Editor",
+            Self::Admin => "Admin",
+        }
+    }
+}
+
+/// What a route asks of its caller. Declared once per route, in the route table.
+#[derive(Debug, Clone, Copy)]
+pub enum Access {
+    /// No credentials needed (health, login).
+    Public,
+    /// Any signed-in caller.
+    SignedIn,
+    /// An RBAC permission. `scope` may name a path parameter in braces, e.g. `users:id:{id}`.
+    Permission {
+        action: &'static str,
+        scope: Option<&'static str>,
+    },
+}
+
+impl Access {
+    pub const fn perm(action: &'static str, scope: &'static str) -> Self {
+        Access::Permission {
+            action,
+            scope: Some(scope),
+        }
+    }
+    pub const fn action(action: &'static str) -> Self {
+        Access::Permission {
+            action,
+            scope: None,
+        }
+    }
+}
+
+type Grant = (&'static str, &'static str);
+
+/// What the "Grafana Admin" basic role grants (Grafana's fixed roles `fixed:users:writer`,
+/// `fixed:settings:reader`, `fixed:stats:reader`, `fixed:organization:writer` …).
+const SERVER_ADMIN: &[Grant] = &[
+    ("users:read", "global.users:*"),
+    ("users:read", "users:*"),
+    ("users:write", "global.users:*"),
+    ("users:write", "users:*"),
+    ("users:create", ""),
+    ("users:delete", "global.users:*"),
+    ("users:delete", "users:*"),
+    ("users:enable", "global.users:*"),
+    ("users:enable", "users:*"),
+    ("users:disable", "global.users:*"),
+    ("users:disable", "users:*"),
+    ("users.password:write", "global.users:*"),
+    ("users.password:write", "users:*"),
+    ("users.permissions:read", "global.users:*"),
+    ("users.permissions:read", "users:*"),
+    ("users.permissions:write", "global.users:*"),
+    ("users.permissions:write", "users:*"),
+    ("users.teams:read", "global.users:*"),
+    ("users.teams:read", "users:*"),
+    ("users.logout", "global.users:*"),
+    ("users.logout", "users:*"),
+    ("users.authtoken:read", "global.users:*"),
+    ("users.authtoken:read", "users:*"),
+    ("users.authtoken:write", "global.users:*"),
+    ("users.authtoken:write", "users:*"),
+    ("users.quotas:read", "global.users:*"),
+    ("users.quotas:read", "users:*"),
+    ("users.quotas:write", "global.users:*"),
+    ("users.quotas:write", "users:*"),
+    ("users.roles:read", "users:*"),
+    ("users.roles:add", "users:*"),
+    ("users.roles:remove", "users:*"),
+    ("settings:read", "settings:*"),
+    ("settings:write", "settings:*"),
+    ("server.stats:read", ""),
+    ("orgs:read", "orgs:*"),
+    ("orgs:write", "orgs:*"),
+    ("orgs:create", ""),
+    ("orgs:delete", "orgs:*"),
+    ("orgs.quotas:read", "orgs:*"),
+    ("orgs.quotas:write", "orgs:*"),
+    ("org.users:read", "users:*"),
+    ("org.users:add", "users:*"),
+    ("org.users:write", "users:*"),
+    ("org.users:remove", "users:*"),
+    ("provisioning:reload", "provisioners:*"),
+];
+
+/// The permissions of one caller, computed per request from their roles.
+#[derive(Debug, Clone)]
+pub struct Permissions {
+    server_admin: bool,
+    org_role: Option<OrgRole>,
+}
+
+impl Permissions {
+    pub fn new(server_admin: bool, org_role: Option<OrgRole>) -> Self {
+        Self {
+            server_admin,
+            org_role,
+        }
+    }
+
+    pub fn org_role(&self) -> Option<OrgRole> {
+        self.org_role
+    }
+
+    fn grants(&self) -> impl Iterator<Item = &Grant> {
+        let admin: &[Grant] = if self.server_admin { SERVER_ADMIN } else { &[] };
+        admin.iter()
+    }
+
+    /// Grafana's evaluator: the action must be granted on a scope covering `scope` (any scope
+    /// when the route names none).
+    pub fn allows(&self, action: &str, scope: Option<&str>) -> bool {
+        self.grants().any(|(a, granted)| {
+            *a == action
+                && match scope {
+                    None => true,
+                    Some(wanted) => scope_covers(granted, wanted),
+                }
+        })
+    }
+}
+
+/// True when a granted scope covers a requested one.
+pub fn scope_covers(granted: &str, wanted: &str) -> bool {
+    if granted == wanted || granted == "*" {
+        return true;
+    }
+    match granted.strip_suffix('*') {
+        Some(prefix) => wanted.starts_with(prefix),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_cover_prefixes_only() {
+        assert!(scope_covers("users:*", "users:id:7"));
+        assert!(scope_covers("*", "teams:id:1"));
+        assert!(scope_covers("global.users:*", "global.users:*"));
+        assert!(!scope_covers("users:id:7", "users:id:8"));
+        assert!(!scope_covers("users:*", "global.users:*"));
+    }
+
+    #[test]
+    fn only_server_admins_manage_users() {
+        let admin = Permissions::new(true, Some(OrgRole::Viewer));
+        let org_admin = Permissions::new(false, Some(OrgRole::Admin));
+        assert!(admin.allows("users:read", Some("global.users:*")));
+        assert!(admin.allows("users:create", None));
+        assert!(!org_admin.allows("users:read", Some("global.users:*")));
+        assert!(!org_admin.allows("users:create", None));
+    }
+}

@@ -1,0 +1,222 @@
+//! Who is calling. The route table wraps every route in [`authorize`], which identifies the
+//! caller (HTTP basic auth for now), checks the route's [`Access`] and leaves a [`Caller`] in the
+//! request for the handler. Storage failures surface as 500s, never as 401s.
+
+pub mod access;
+pub mod cache;
+pub mod password;
+
+use axum::extract::{FromRequestParts, RawPathParams, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine;
+use subtle::ConstantTimeEq;
+
+pub use access::{Access, OrgRole, Permissions};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::store::{DbTime, SignedInRow, UserRow};
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    Basic,
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: UserRow,
+    pub org_id: i64,
+    pub org_role: Option<OrgRole>,
+    pub method: AuthMethod,
+    pub permissions: Permissions,
+}
+
+impl Caller {
+    fn from_row(row: SignedInRow, method: AuthMethod) -> Self {
+        let org_role = row.role.as_deref().and_then(OrgRole::parse);
+        Caller {
+            org_id: row.user.org_id,
+            permissions: Permissions::new(row.user.is_admin, org_role),
+            org_role,
+            user: row.user,
+            method,
+        }
+    }
+
+    pub fn id(&self) -> i64 {
+        self.user.id
+    }
+
+    pub fn is_server_admin(&self) -> bool {
+        self.user.is_admin
+    }
+
+    /// Refuses with Grafana's access-denied body unless the caller holds `action` on `scope`.
+    pub fn require(&self, action: &str, scope: Option<&str>) -> Result<(), ApiError> {
+        if self.permissions.allows(action, scope) {
+            Ok(())
+        } else {
+            Err(ApiError::AccessDenied {
+                action: action.to_string(),
+            })
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _app: &AppState) -> Result<Self, ApiError> {
+        // Set by `authorize`, which every non-public route runs first.
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// Route middleware: identify the caller, check the route's access rule, hand the caller on.
+pub async fn authorize(
+    State(app): State<AppState>,
+    access: Access,
+    mut req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if let Access::Public = access {
+        return Ok(next.run(req).await);
+    }
+    let caller = identify(req.headers(), &app)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    if let Access::Permission { action, scope } = access {
+        let (mut parts, body) = req.into_parts();
+        let params = RawPathParams::from_request_parts(&mut parts, &app)
+            .await
+            .ok();
+        let scope = scope.map(|template| fill_scope(template, params.as_ref()));
+        caller.require(action, scope.as_deref())?;
+        req = Request::from_parts(parts, body);
+    }
+    app.note_seen(&caller);
+    req.extensions_mut().insert(caller);
+    Ok(next.run(req).await)
+}
+
+/// Replaces `{name}` in a scope template with the request's path parameter of that name.
+fn fill_scope(template: &str, params: Option<&RawPathParams>) -> String {
+    let mut scope = template.to_string();
+    if let Some(params) = params {
+        for (name, value) in params.iter() {
+            scope = scope.replace(&format!("{{{name}}}"), value);
+        }
+    }
+    scope
+}
+
+/// Finds out who is calling. `Ok(None)` means "no valid credentials" (a 401); errors are 5xx.
+pub async fn identify(headers: &HeaderMap, app: &AppState) -> Result<Option<Caller>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ApiError::unauthorized())?;
+    if let Some(encoded) = strip_scheme(value, "Basic") {
+        if !app.config.auth_basic.enabled {
+            return Ok(None);
+        }
+        let (login, password) = decode_basic(encoded).ok_or_else(ApiError::invalid_credentials)?;
+        return basic(app, &login, &password).await.map(Some);
+    }
+    Ok(None)
+}
+
+fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = value.split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then(|| rest.trim())
+}
+
+fn decode_basic(encoded: &str) -> Option<(String, String)> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (login, password) = text.split_once(':')?;
+    Some((login.to_string(), password.to_string()))
+}
+
+/// Basic auth: login or email plus password. Wrong password, unknown login and disabled user
+/// all get Grafana's "Invalid username or password" 401.
+async fn basic(app: &AppState, login: &str, password: &str) -> Result<Caller, ApiError> {
+    let key = app.credentials.key_for(login, password);
+    if let Some(hit) = app.credentials.get(&key) {
+        if let Some(row) = app.store.signed_in_user(hit.user_id).await? {
+            let stored = row.user.password.as_deref().unwrap_or("");
+            let unchanged: bool = stored.as_bytes().ct_eq(hit.stored_hash.as_bytes()).into();
+            if unchanged && !row.user.is_disabled {
+                return Ok(Caller::from_row(row, AuthMethod::Basic));
+            }
+        }
+        app.credentials.remove(&key);
+    }
+
+    let user = verify_password_login(app, login, password).await?;
+    let row = app
+        .store
+        .signed_in_user(user.id)
+        .await?
+        .ok_or_else(ApiError::invalid_credentials)?;
+    app.credentials
+        .insert(key, user.id, row.user.password.clone().unwrap_or_default());
+    Ok(Caller::from_row(row, AuthMethod::Basic))
+}
+
+/// Checks a login (or email) and password against the database, upgrading a legacy hash on
+/// success. Returns Grafana's 401 for every kind of failure.
+pub async fn verify_password_login(
+    app: &AppState,
+    login: &str,
+    password: &str,
+) -> Result<UserRow, ApiError> {
+    let user = app.store.user_by_login_or_email(login).await?;
+    let Some(user) = user.filter(|u| !u.is_service_account.unwrap_or(false)) else {
+        let password = password.to_string();
+        let _ = tokio::task::spawn_blocking(move || password::verify_dummy(&password)).await;
+        return Err(ApiError::invalid_credentials());
+    };
+    let stored = user.password.clone().unwrap_or_default();
+    let salt = user.salt.clone().unwrap_or_default();
+    let attempt = password.to_string();
+    let ok = if stored.is_empty() {
+        false
+    } else {
+        let (stored, salt) = (stored.clone(), salt.clone());
+        tokio::task::spawn_blocking(move || password::verify(&attempt, &stored, &salt))
+            .await
+            .map_err(|e| ApiError::internal("Internal server error", e))?
+    };
+    if !ok || user.is_disabled {
+        return Err(ApiError::invalid_credentials());
+    }
+    let scheme = app.config.security.password_hash;
+    if password::needs_upgrade(&stored, scheme) {
+        let attempt = password.to_string();
+        let new = tokio::task::spawn_blocking(move || password::hash(&attempt, scheme))
+            .await
+            .map_err(|e| ApiError::internal("Internal server error", e))?;
+        app.store
+            .upgrade_password_hash(user.id, &stored, &new.hash, &new.salt)
+            .await?;
+        tracing::info!(user_id = user.id, "upgraded stored password hash");
+    }
+    Ok(user)
+}
+
+/// The time as the database stores it.
+pub fn db_now(app: &AppState) -> DbTime {
+    DbTime::from_utc(app.clock.now())
+}

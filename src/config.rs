@@ -1,0 +1,559 @@
+//! Configuration the way Grafana users know it: `grafana.ini` sections and keys with Grafana's
+//! defaults, an optional INI file, then `GF_<SECTION>_<KEY>` environment overrides
+//! (Grafana's `pkg/setting/setting.go`: section names upper-cased, `.` and `-` turned into `_`).
+//!
+//! The raw, merged key/value map is kept for `GET /api/admin/settings`; typed sections are parsed
+//! from it once, and a bad value stops start-up with an error that names the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Grafana's defaults for every key this server reads (`conf/defaults.ini`).
+const DEFAULTS: &[(&str, &str, &str)] = &[
+    ("server", "protocol", "http"),
+    ("server", "http_addr", ""),
+    ("server", "http_port", "3000"),
+    ("server", "domain", "localhost"),
+    (
+        "server",
+        "root_url",
+        "%(protocol)s://%(domain)s:%(http_port)s/",
+    ),
+    ("server", "router_logging", "false"),
+    ("paths", "data", "data"),
+    ("paths", "logs", "data/log"),
+    ("paths", "provisioning", "conf/provisioning"),
+    ("database", "type", "sqlite3"),
+    ("database", "host", "127.0.0.1:3306"),
+    ("database", "name", "grafana"),
+    ("database", "user", "root"),
+    ("database", "password", ""),
+    ("database", "url", ""),
+    ("database", "path", "grafana.db"),
+    ("database", "max_open_conn", "0"),
+    ("database", "ssl_mode", "disable"),
+    // Grafana defaults `wal` to false; this server's embedded default is WAL (see README).
+    ("database", "wal", "true"),
+    ("database", "busy_timeout", "5000"),
+    ("security", "admin_user", "admin"),
+    ("security", "admin_password", "admin"),
+    ("security", "admin_email", "admin@localhost"),
+    ("security", "secret_key", "SW2YcwTIb9zpOOhoPsMm"),
+    ("security", "disable_initial_admin_creation", "false"),
+    // Not a Grafana key: `argon2id` (default) or `pbkdf2` (Grafana's own format).
+    ("security", "password_hash", "argon2id"),
+    ("users", "allow_sign_up", "false"),
+    ("users", "allow_org_create", "false"),
+    ("users", "auto_assign_org", "true"),
+    ("users", "auto_assign_org_id", "1"),
+    ("users", "auto_assign_org_role", "Viewer"),
+    ("users", "default_theme", "dark"),
+    ("users", "last_seen_update_interval", "15m"),
+    ("auth.basic", "enabled", "true"),
+    ("auth.basic", "password_policy", "false"),
+    ("log", "level", "info"),
+    ("log", "mode", "console"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("could not parse config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value for [{section}] {key}: {message}")]
+    Invalid {
+        section: String,
+        key: String,
+        message: String,
+    },
+}
+
+/// Every merged setting, section → key → value, as `GET /api/admin/settings` shows them.
+pub type RawSettings = BTreeMap<String, BTreeMap<String, String>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbType {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordHashScheme {
+    Argon2id,
+    Pbkdf2,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub raw: RawSettings,
+    pub server: ServerSection,
+    pub paths: PathsSection,
+    pub database: DatabaseSection,
+    pub security: SecuritySection,
+    pub users: UsersSection,
+    pub auth_basic: AuthBasicSection,
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSection {
+    pub http_addr: String,
+    pub http_port: u16,
+    pub root_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PathsSection {
+    pub data: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSection {
+    pub db_type: DbType,
+    pub host: String,
+    pub name: String,
+    pub user: String,
+    pub password: String,
+    pub url: String,
+    pub path: PathBuf,
+    pub wal: bool,
+    pub max_open_conn: u32,
+    pub busy_timeout: Duration,
+    pub ssl_mode: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecuritySection {
+    pub admin_user: String,
+    pub admin_password: String,
+    pub admin_email: String,
+    pub secret_key: String,
+    pub disable_initial_admin_creation: bool,
+    pub password_hash: PasswordHashScheme,
+}
+
+#[derive(Debug, Clone)]
+pub struct UsersSection {
+    pub allow_sign_up: bool,
+    pub allow_org_create: bool,
+    pub auto_assign_org: bool,
+    pub auto_assign_org_id: i64,
+    pub auto_assign_org_role: String,
+    pub default_theme: String,
+    pub last_seen_update_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthBasicSection {
+    pub enabled: bool,
+    pub password_policy: bool,
+}
+
+impl Config {
+    /// Grafana's defaults, then `file` (if any), then `GF_*` variables from `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut raw = defaults();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            merge_ini(&mut raw, &text).map_err(|message| ConfigError::Parse {
+                path: path.to_owned(),
+                message,
+            })?;
+        }
+        apply_env(&mut raw, env)?;
+        Self::from_raw(raw)
+    }
+
+    /// Defaults with `overrides` applied as if they came from an INI file (used by tests).
+    pub fn with_overrides(overrides: &[(&str, &str, &str)]) -> Result<Self, ConfigError> {
+        let mut raw = defaults();
+        for (section, key, value) in overrides {
+            raw.entry(section.to_string())
+                .or_default()
+                .insert(key.to_string(), value.to_string());
+        }
+        Self::from_raw(raw)
+    }
+
+    pub fn from_raw(mut raw: RawSettings) -> Result<Self, ConfigError> {
+        expand_root_url(&mut raw);
+        let get = |section: &str, key: &str| -> String {
+            raw.get(section)
+                .and_then(|s| s.get(key))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let data = PathBuf::from(get("paths", "data"));
+        let db_type = match get("database", "type").as_str() {
+            "sqlite3" | "sqlite" => DbType::Sqlite,
+            "postgres" | "postgresql" => DbType::Postgres,
+            "mysql" | "mariadb" => DbType::MySql,
+            other => {
+                return Err(invalid(
+                    "database",
+                    "type",
+                    format!(
+                        "unknown database type {other:?} (expected sqlite3, postgres or mysql)"
+                    ),
+                ))
+            }
+        };
+        let db_path = {
+            let p = PathBuf::from(get("database", "path"));
+            if p.is_absolute() {
+                p
+            } else {
+                data.join(p)
+            }
+        };
+        let password_hash = match get("security", "password_hash").as_str() {
+            "argon2id" | "argon2" | "" => PasswordHashScheme::Argon2id,
+            "pbkdf2" => PasswordHashScheme::Pbkdf2,
+            other => {
+                return Err(invalid(
+                    "security",
+                    "password_hash",
+                    format!("unknown scheme {other:?} (expected argon2id or pbkdf2)"),
+                ))
+            }
+        };
+        let role = get("users", "auto_assign_org_role");
+        if !matches!(role.as_str(), "Viewer" | "Editor" | "Admin" | "None") {
+            return Err(invalid(
+                "users",
+                "auto_assign_org_role",
+                format!("{role:?} is not one of Viewer, Editor, Admin, None"),
+            ));
+        }
+        let last_seen = parse_duration(&get("users", "last_seen_update_interval"))
+            .map_err(|m| invalid("users", "last_seen_update_interval", m))?;
+        // Grafana: "last_seen_update_interval must be between 5m and 1h".
+        let last_seen = last_seen.clamp(Duration::from_secs(300), Duration::from_secs(3600));
+        let level = get("log", "level");
+        if !matches!(
+            level.as_str(),
+            "trace" | "debug" | "info" | "warn" | "error" | "critical"
+        ) {
+            return Err(invalid(
+                "log",
+                "level",
+                format!("{level:?} is not one of debug, info, warn, error, critical"),
+            ));
+        }
+        let busy_ms: u64 = parse_num(&get("database", "busy_timeout"), "database", "busy_timeout")?;
+        Ok(Config {
+            server: ServerSection {
+                http_addr: get("server", "http_addr"),
+                http_port: parse_num(&get("server", "http_port"), "server", "http_port")?,
+                root_url: get("server", "root_url"),
+            },
+            paths: PathsSection { data },
+            database: DatabaseSection {
+                db_type,
+                host: get("database", "host"),
+                name: get("database", "name"),
+                user: get("database", "user"),
+                password: get("database", "password"),
+                url: get("database", "url"),
+                path: db_path,
+                wal: parse_bool(&get("database", "wal"), "database", "wal")?,
+                max_open_conn: parse_num(
+                    &get("database", "max_open_conn"),
+                    "database",
+                    "max_open_conn",
+                )?,
+                busy_timeout: Duration::from_millis(busy_ms),
+                ssl_mode: get("database", "ssl_mode"),
+            },
+            security: SecuritySection {
+                admin_user: get("security", "admin_user"),
+                admin_password: get("security", "admin_password"),
+                admin_email: get("security", "admin_email"),
+                secret_key: get("security", "secret_key"),
+                disable_initial_admin_creation: parse_bool(
+                    &get("security", "disable_initial_admin_creation"),
+                    "security",
+                    "disable_initial_admin_creation",
+                )?,
+                password_hash,
+            },
+            users: UsersSection {
+                allow_sign_up: parse_bool(
+                    &get("users", "allow_sign_up"),
+                    "users",
+                    "allow_sign_up",
+                )?,
+                allow_org_create: parse_bool(
+                    &get("users", "allow_org_create"),
+                    "users",
+                    "allow_org_create",
+                )?,
+                auto_assign_org: parse_bool(
+                    &get("users", "auto_assign_org"),
+                    "users",
+                    "auto_assign_org",
+                )?,
+                auto_assign_org_id: parse_num(
+                    &get("users", "auto_assign_org_id"),
+                    "users",
+                    "auto_assign_org_id",
+                )?,
+                auto_assign_org_role: role,
+                default_theme: get("users", "default_theme"),
+                last_seen_update_interval: last_seen,
+            },
+            auth_basic: AuthBasicSection {
+                enabled: parse_bool(&get("auth.basic", "enabled"), "auth.basic", "enabled")?,
+                password_policy: parse_bool(
+                    &get("auth.basic", "password_policy"),
+                    "auth.basic",
+                    "password_policy",
+                )?,
+            },
+            log_level: if level == "critical" {
+                "error".into()
+            } else {
+                level
+            },
+            raw,
+        })
+    }
+}
+
+fn defaults() -> RawSettings {
+    let mut raw = RawSettings::new();
+    for (section, key, value) in DEFAULTS {
+        raw.entry(section.to_string())
+            .or_default()
+            .insert(key.to_string(), value.to_string());
+    }
+    raw
+}
+
+/// Merges an INI text into `raw`. Keys outside the known set are kept (they show in the settings
+/// API) but otherwise ignored. `$__env{VAR}` and `$__file{path}` expand as in Grafana.
+fn merge_ini(raw: &mut RawSettings, text: &str) -> Result<(), String> {
+    let ini = ini::Ini::load_from_str(text).map_err(|e| e.to_string())?;
+    for (section, props) in ini.iter() {
+        let section = section.unwrap_or("").to_string();
+        for (key, value) in props.iter() {
+            let value = expand_value(value)?;
+            raw.entry(section.clone())
+                .or_default()
+                .insert(key.to_string(), value);
+        }
+    }
+    Ok(())
+}
+
+fn expand_value(value: &str) -> Result<String, String> {
+    let mut out = value.to_string();
+    for (prefix, is_file) in [("$__env{", false), ("$__file{", true)] {
+        while let Some(start) = out.find(prefix) {
+            let rest = &out[start + prefix.len()..];
+            let Some(end) = rest.find('}') else { break };
+            let arg = &rest[..end];
+            let replacement = if is_file {
+                std::fs::read_to_string(arg)
+                    .map_err(|e| format!("cannot read {arg}: {e}"))?
+                    .trim_end()
+                    .to_string()
+            } else {
+                std::env::var(arg).unwrap_or_default()
+            };
+            out = format!("{}{}{}", &out[..start], replacement, &rest[end + 1..]);
+        }
+    }
+    Ok(out)
+}
+
+/// `GF_<SECTION>_<KEY>` (and `GF_<SECTION>_<KEY>__FILE`) for every key of every known section.
+fn apply_env(
+    raw: &mut RawSettings,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    let env: BTreeMap<String, String> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("GF_"))
+        .collect();
+    if env.is_empty() {
+        return Ok(());
+    }
+    let mut known: Vec<(String, String)> = raw
+        .iter()
+        .flat_map(|(s, keys)| keys.keys().map(move |k| (s.clone(), k.clone())))
+        .collect();
+    known.dedup();
+    for (section, key) in known {
+        let name = env_name(&section, &key);
+        if let Some(value) = env.get(&name) {
+            raw.get_mut(&section)
+                .map(|s| s.insert(key.clone(), value.clone()));
+        } else if let Some(path) = env.get(&format!("{name}__FILE")) {
+            let value = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+                section: section.clone(),
+                key: key.clone(),
+                message: format!("cannot read {name}__FILE {path}: {e}"),
+            })?;
+            raw.get_mut(&section)
+                .map(|s| s.insert(key.clone(), value.trim_end().to_string()));
+        }
+    }
+    Ok(())
+}
+
+pub fn env_name(section: &str, key: &str) -> String {
+    let clean = |s: &str| s.to_uppercase().replace(['.', '-'], "_");
+    format!("GF_{}_{}", clean(section), clean(key))
+}
+
+/// Grafana's root_url template `%(protocol)s://%(domain)s:%(http_port)s/`.
+fn expand_root_url(raw: &mut RawSettings) {
+    let Some(server) = raw.get_mut("server") else {
+        return;
+    };
+    let mut url = server.get("root_url").cloned().unwrap_or_default();
+    for key in ["protocol", "domain", "http_port"] {
+        let value = server.get(key).cloned().unwrap_or_default();
+        url = url.replace(&format!("%({key})s"), &value);
+    }
+    server.insert("root_url".into(), url);
+}
+
+fn invalid(section: &str, key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        section: section.into(),
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+fn parse_bool(value: &str, section: &str, key: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" | "" => Ok(false),
+        other => Err(invalid(section, key, format!("{other:?} is not a boolean"))),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(
+    value: &str,
+    section: &str,
+    key: &str,
+) -> Result<T, ConfigError> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| invalid(section, key, format!("{value:?} is not a valid number")))
+}
+
+/// Go-style durations as Grafana writes them: `15m`, `7d`, `1h30m`, `30s`; a bare number is
+/// seconds.
+pub fn parse_duration(value: &str) -> Result<Duration, String> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let mut total = 0u64;
+    let mut number = String::new();
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("{value:?} is not a duration"))?;
+        number.clear();
+        let unit = match c {
+            'w' => 7 * 86_400,
+            'd' => 86_400,
+            'h' => 3_600,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                0
+            }
+            'm' => 60,
+            's' => 1,
+            _ => return Err(format!("{value:?} is not a duration")),
+        };
+        total += n * unit;
+    }
+    if !number.is_empty() || value.is_empty() {
+        return Err(format!("{value:?} is not a duration"));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_grafana() {
+        let c = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(c.server.http_port, 3000);
+        assert_eq!(c.server.root_url, "http://localhost:3000/");
+        assert_eq!(c.database.db_type, DbType::Sqlite);
+        assert_eq!(c.database.path, PathBuf::from("data/grafana.db"));
+        assert_eq!(c.security.admin_user, "admin");
+        assert_eq!(c.users.auto_assign_org_role, "Viewer");
+        assert!(c.auth_basic.enabled);
+    }
+
+    #[test]
+    fn env_overrides_file_and_file_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grafana.ini");
+        std::fs::write(
+            &path,
+            "[server]\nhttp_port = 4000\n[auth.basic]\nenabled = false\n[x]\ny=1\n",
+        )
+        .unwrap();
+        let c = Config::load(
+            Some(&path),
+            vec![("GF_SERVER_HTTP_PORT".to_string(), "5000".to_string())],
+        )
+        .unwrap();
+        assert_eq!(c.server.http_port, 5000);
+        assert!(!c.auth_basic.enabled);
+        let c = Config::load(
+            None,
+            vec![("GF_AUTH_BASIC_ENABLED".to_string(), "false".to_string())],
+        )
+        .unwrap();
+        assert!(!c.auth_basic.enabled);
+    }
+
+    #[test]
+    fn invalid_values_name_the_key() {
+        let err = Config::with_overrides(&[("server", "http_port", "lots")]).unwrap_err();
+        assert!(err.to_string().contains("[server] http_port"), "{err}");
+        let err = Config::with_overrides(&[("database", "type", "oracle")]).unwrap_err();
+        assert!(err.to_string().contains("[database] type"), "{err}");
+    }
+
+    #[test]
+    fn durations_parse_like_go() {
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert!(parse_duration("abc").is_err());
+    }
+}

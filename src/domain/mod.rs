@@ -1,0 +1,188 @@
+//! Values parsed once from requests and valid afterwards.
+
+use rand::Rng;
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+/// Grafana's short uid: 14 lower-case alphanumerics starting with a letter.
+pub fn new_uid() -> String {
+    const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
+    const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rngs::OsRng;
+    let mut uid = String::with_capacity(14);
+    uid.push(LETTERS[rng.gen_range(0..LETTERS.len())] as char);
+    for _ in 1..14 {
+        uid.push(ALNUM[rng.gen_range(0..ALNUM.len())] as char);
+    }
+    uid
+}
+
+/// A numeric id from a path segment; Grafana answers `400 "id is invalid"` otherwise.
+pub fn parse_id(raw: &str, message: &str) -> Result<i64, ApiError> {
+    match raw.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(ApiError::bad_request(message)),
+    }
+}
+
+/// A plausible email address: one `@`, something on each side, a dot in the domain, no spaces.
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && s.len() <= 190
+}
+
+/// A login: not empty, no spaces or control characters, at most 190 characters (the column).
+pub fn is_login(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 190 && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Grafana's `util.GetAgeString` (`pkg/util/strings.go`): "2y", "3M", "5d", "4h", "12m" or
+/// "< 1 minute".
+pub fn age_string(since: chrono::Duration) -> String {
+    let minutes = since.num_seconds() as f64 / 60.0;
+    let years = (minutes / 525_600.0).floor() as i64;
+    let months = (minutes / 43_800.0).floor() as i64;
+    let days = (minutes / 1_440.0).floor() as i64;
+    let hours = (minutes / 60.0).floor() as i64;
+    if years > 0 {
+        format!("{years}y")
+    } else if months > 0 {
+        format!("{months}M")
+    } else if days > 0 {
+        format!("{days}d")
+    } else if hours > 0 {
+        format!("{hours}h")
+    } else if minutes.floor() as i64 > 0 {
+        format!("{}m", minutes.floor() as i64)
+    } else {
+        "< 1 minute".to_string()
+    }
+}
+
+/// `/avatar/` + md5 of the trimmed, lower-cased email (Grafana's `dtos.GetGravatarUrl`).
+pub fn avatar_url(email: &str) -> String {
+    use md5::{Digest, Md5};
+    let digest = Md5::digest(email.trim().to_lowercase().as_bytes());
+    format!("/avatar/{}", hex::encode(digest))
+}
+
+/// RFC 3339 in UTC with whole seconds, as Go marshals a `time.Time` stored at second precision.
+pub fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Paging from `perpage`/`page` query values. Grafana silently falls back to its defaults on
+/// bad values; this server answers 400 instead so that a client bug is visible (see README).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Paging {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+pub const MAX_PER_PAGE: i64 = 5000;
+
+impl Paging {
+    pub fn parse(
+        page: Option<&str>,
+        per_page: Option<&str>,
+        default_per_page: i64,
+    ) -> Result<Self, ApiError> {
+        let num = |raw: Option<&str>, name: &str, default: i64| -> Result<i64, ApiError> {
+            match raw.map(str::trim) {
+                None | Some("") => Ok(default),
+                Some(v) => match v.parse::<i64>() {
+                    Ok(n) if n >= 1 => Ok(n),
+                    _ => Err(ApiError::bad_request(format!(
+                        "{name} must be a positive integer"
+                    ))),
+                },
+            }
+        };
+        let page = num(page, "page", 1)?;
+        let per_page = num(per_page, "perpage", default_per_page)?;
+        if per_page > MAX_PER_PAGE {
+            return Err(ApiError::bad_request(format!(
+                "perpage must not be greater than {MAX_PER_PAGE}"
+            )));
+        }
+        if page.checked_mul(per_page).is_none() {
+            return Err(ApiError::bad_request("page is out of range"));
+        }
+        Ok(Paging { page, per_page })
+    }
+}
+
+/// `authLabels` names for `user_auth.auth_module` values (Grafana's `login.GetAuthProviderLabel`).
+pub fn auth_label(module: &str) -> String {
+    match module {
+        "oauth_github" => "GitHub",
+        "oauth_google" => "Google",
+        "oauth_azuread" => "AzureAD",
+        "oauth_gitlab" => "GitLab",
+        "oauth_okta" => "Okta",
+        "oauth_grafana_com" | "oauth_grafananet" => "grafana.com",
+        "oauth_generic_oauth" => "Generic OAuth",
+        "auth.saml" | "saml" => "SAML",
+        "ldap" => "LDAP",
+        "jwt" => "JWT",
+        "authproxy" => "Auth Proxy",
+        "extsvc" => "Service Account",
+        _ => "OAuth",
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_follow_grafana() {
+        let d = chrono::Duration::seconds;
+        assert_eq!(age_string(d(30)), "< 1 minute");
+        assert_eq!(age_string(d(120)), "2m");
+        assert_eq!(age_string(d(3 * 3600)), "3h");
+        assert_eq!(age_string(d(2 * 86400)), "2d");
+        assert_eq!(age_string(d(65 * 86400)), "2M");
+        assert_eq!(age_string(d(3652 * 86400)), "10y");
+    }
+
+    #[test]
+    fn avatar_is_md5_of_lowercased_email() {
+        // md5("admin@localhost")
+        assert_eq!(
+            avatar_url(" Admin@Localhost "),
+            "/avatar/46d229b033af06a191ff2267bca9ae56"
+        );
+    }
+
+    #[test]
+    fn emails_and_logins_are_checked() {
+        assert!(is_email("a@b.co"));
+        assert!(!is_email("a@b"));
+        assert!(!is_email("not an email"));
+        assert!(is_login("bob"));
+        assert!(!is_login("bo b"));
+    }
+
+    #[test]
+    fn paging_rejects_nonsense() {
+        assert!(Paging::parse(Some("0"), None, 1000).is_err());
+        assert!(Paging::parse(None, Some("-1"), 1000).is_err());
+        assert!(Paging::parse(None, Some("x"), 1000).is_err());
+        assert!(Paging::parse(None, Some("100000"), 1000).is_err());
+        let p = Paging::parse(None, None, 1000).unwrap();
+        assert_eq!((p.page, p.per_page), (1, 1000));
+    }
+}

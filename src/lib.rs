@@ -1,0 +1,9 @@
+//! Usher: a single-binary server implementing Grafana's user and administration HTTP APIs.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod store;

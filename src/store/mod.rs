@@ -1,0 +1,405 @@
+//! The only place that speaks SQL. One `Store` serves SQLite, PostgreSQL and MySQL/MariaDB:
+//! queries are written once with `?` placeholders and backtick-quoted identifiers, rewritten for
+//! PostgreSQL by [`Dialect::sql`], and run on whichever pool is configured through the
+//! [`with_conn!`] macro, which expands the same body once per driver so that row types are
+//! decoded by each driver natively. Tables and columns keep Grafana's names.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::ConnectOptions;
+
+use crate::config::{DatabaseSection, DbType};
+
+mod migrate;
+pub mod orgs;
+pub mod users;
+
+pub use users::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration {id} failed: {source}")]
+    Migration { id: String, source: sqlx::Error },
+    #[error("{0}")]
+    Config(String),
+}
+
+impl StoreError {
+    /// True when the error is a unique-constraint violation.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Dialect {
+    /// Rewrites a query written for MySQL/SQLite (`?`, backticks) for this dialect.
+    pub fn sql<'a>(self, query: &'a str) -> Cow<'a, str> {
+        match self {
+            Dialect::Sqlite | Dialect::MySql => Cow::Borrowed(query),
+            Dialect::Postgres => {
+                let mut out = String::with_capacity(query.len() + 16);
+                let mut n = 0;
+                let mut in_string = false;
+                for c in query.chars() {
+                    match c {
+                        '\'' => {
+                            in_string = !in_string;
+                            out.push(c);
+                        }
+                        '?' if !in_string => {
+                            n += 1;
+                            out.push('$');
+                            out.push_str(&n.to_string());
+                        }
+                        '`' if !in_string => out.push('"'),
+                        _ => out.push(c),
+                    }
+                }
+                Cow::Owned(out)
+            }
+        }
+    }
+
+    /// SQL for "true" in a literal context.
+    pub fn bool_lit(self, value: bool) -> &'static str {
+        match (self, value) {
+            (Dialect::Postgres, true) => "TRUE",
+            (Dialect::Postgres, false) => "FALSE",
+            (_, true) => "1",
+            (_, false) => "0",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+    MySql(MySqlPool),
+}
+
+/// Runs `$body` with `$c` bound to the pool (or transaction connection) of whichever driver is in
+/// use. The body is type-checked once per driver.
+#[macro_export]
+macro_rules! with_conn {
+    ($pool:expr, $c:ident => $body:expr) => {
+        match $pool {
+            $crate::store::Pool::Sqlite($c) => $body,
+            $crate::store::Pool::Postgres($c) => $body,
+            $crate::store::Pool::MySql($c) => $body,
+        }
+    };
+}
+
+/// Like [`with_conn!`] for an open transaction.
+#[macro_export]
+macro_rules! with_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            $crate::store::Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::store::Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::store::Tx::MySql(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    MySql(sqlx::Transaction<'static, sqlx::MySql>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+            Tx::MySql(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Handle to the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) pool: Pool,
+    pub(crate) dialect: Dialect,
+}
+
+impl Store {
+    /// Connects as `[database]` says and runs the embedded migrations.
+    pub async fn connect(db: &DatabaseSection) -> StoreResult<Self> {
+        let max = if db.max_open_conn == 0 {
+            16
+        } else {
+            db.max_open_conn
+        };
+        let store = match db.db_type {
+            DbType::Sqlite => {
+                let options = if db.url.is_empty() {
+                    if let Some(parent) = db.path.parent() {
+                        std::fs::create_dir_all(parent).map_err(|e| {
+                            StoreError::Config(format!(
+                                "cannot create data folder {}: {e}",
+                                parent.display()
+                            ))
+                        })?;
+                    }
+                    SqliteConnectOptions::new().filename(&db.path)
+                } else {
+                    SqliteConnectOptions::from_str(&db.url)?
+                };
+                let options = options
+                    .create_if_missing(true)
+                    .foreign_keys(true)
+                    .busy_timeout(db.busy_timeout)
+                    .journal_mode(if db.wal {
+                        SqliteJournalMode::Wal
+                    } else {
+                        SqliteJournalMode::Delete
+                    })
+                    .synchronous(SqliteSynchronous::Normal)
+                    .log_statements(tracing::log::LevelFilter::Trace);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(max.min(8))
+                    .min_connections(1)
+                    .connect_with(options)
+                    .await?;
+                Store {
+                    pool: Pool::Sqlite(pool),
+                    dialect: Dialect::Sqlite,
+                }
+            }
+            DbType::Postgres => {
+                let options = if db.url.is_empty() {
+                    let (host, port) = split_host(&db.host, 5432);
+                    PgConnectOptions::new()
+                        .host(&host)
+                        .port(port)
+                        .username(&db.user)
+                        .password(&db.password)
+                        .database(&db.name)
+                } else {
+                    PgConnectOptions::from_str(&db.url)?
+                };
+                let options = options.log_statements(tracing::log::LevelFilter::Trace);
+                let pool = PgPoolOptions::new()
+                    .max_connections(max)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Store {
+                    pool: Pool::Postgres(pool),
+                    dialect: Dialect::Postgres,
+                }
+            }
+            DbType::MySql => {
+                let options = if db.url.is_empty() {
+                    let (host, port) = split_host(&db.host, 3306);
+                    MySqlConnectOptions::new()
+                        .host(&host)
+                        .port(port)
+                        .username(&db.user)
+                        .password(&db.password)
+                        .database(&db.name)
+                } else {
+                    MySqlConnectOptions::from_str(&db.url)?
+                };
+                let options = options
+                    .charset("utf8mb4")
+                    .log_statements(tracing::log::LevelFilter::Trace);
+                let pool = MySqlPoolOptions::new()
+                    .max_connections(max)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            use sqlx::Executor;
+                            // Store and compare times in UTC, like the other dialects.
+                            conn.execute("SET time_zone = '+00:00'").await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?;
+                Store {
+                    pool: Pool::MySql(pool),
+                    dialect: Dialect::MySql,
+                }
+            }
+        };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub(crate) fn sql(&self, query: &str) -> String {
+        self.dialect.sql(query).into_owned()
+    }
+
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Pool::MySql(p) => Tx::MySql(p.begin().await?),
+        })
+    }
+
+    /// A trivial round trip, for `/api/health`.
+    pub async fn ping(&self) -> StoreResult<()> {
+        with_conn!(&self.pool, c => {
+            sqlx::query("SELECT 1").execute(c).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        with_conn!(&self.pool, c => c.close().await)
+    }
+}
+
+fn split_host(host: &str, default_port: u16) -> (String, u16) {
+    match host.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() => (h.to_string(), p.parse().unwrap_or(default_port)),
+        _ => (host.to_string(), default_port),
+    }
+}
+
+/// A timestamp as stored: UTC, whole seconds (Grafana's `DATETIME` precision on every dialect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DbTime(pub NaiveDateTime);
+
+impl DbTime {
+    pub fn from_utc(t: DateTime<Utc>) -> Self {
+        DbTime(t.naive_utc().with_nanosecond(0).unwrap_or(t.naive_utc()))
+    }
+    pub fn get(self) -> NaiveDateTime {
+        self.0
+    }
+}
+
+/// A bound value for queries built at run time (see [`Store::insert_returning_id`]).
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    Bool(bool),
+    Time(NaiveDateTime),
+}
+
+/// Values to bind, in placeholder order.
+#[derive(Debug, Clone, Default)]
+pub struct Args(pub Vec<Arg>);
+
+impl Args {
+    pub fn text(mut self, v: &str) -> Self {
+        self.0.push(Arg::Text(v.to_string()));
+        self
+    }
+    pub fn opt_text(mut self, v: Option<&str>) -> Self {
+        self.0.push(Arg::OptText(v.map(str::to_string)));
+        self
+    }
+    pub fn int(mut self, v: i64) -> Self {
+        self.0.push(Arg::Int(v));
+        self
+    }
+    pub fn boolean(mut self, v: bool) -> Self {
+        self.0.push(Arg::Bool(v));
+        self
+    }
+    pub fn time(mut self, v: NaiveDateTime) -> Self {
+        self.0.push(Arg::Time(v));
+        self
+    }
+}
+
+/// Binds every value of an [`Args`] to a query, whatever the driver.
+#[macro_export]
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args.0 {
+            q = match a {
+                $crate::store::Arg::Text(v) => q.bind(v),
+                $crate::store::Arg::OptText(v) => q.bind(v),
+                $crate::store::Arg::Int(v) => q.bind(v),
+                $crate::store::Arg::Bool(v) => q.bind(v),
+                $crate::store::Arg::Time(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+impl Store {
+    /// Runs an `INSERT` inside `tx` and returns the new row's `id`.
+    pub async fn insert_returning_id(
+        &self,
+        tx: &mut Tx,
+        insert: &str,
+        build: impl FnOnce(Args) -> Args,
+    ) -> StoreResult<i64> {
+        let args = build(Args::default());
+        let id = match tx {
+            Tx::Sqlite(t) => {
+                let sql = format!("{insert} RETURNING id");
+                bind_args!(sqlx::query_scalar::<_, i64>(&sql), args)
+                    .fetch_one(&mut **t)
+                    .await?
+            }
+            Tx::Postgres(t) => {
+                let sql = format!("{} RETURNING id", self.sql(insert));
+                bind_args!(sqlx::query_scalar::<_, i64>(&sql), args)
+                    .fetch_one(&mut **t)
+                    .await?
+            }
+            Tx::MySql(t) => {
+                let done = bind_args!(sqlx::query(insert), args)
+                    .execute(&mut **t)
+                    .await?;
+                done.last_insert_id() as i64
+            }
+        };
+        Ok(id)
+    }
+}

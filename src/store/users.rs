@@ -1,0 +1,662 @@
+//! Users, their org memberships and their teams, as the User and Admin APIs need them.
+
+use chrono::NaiveDateTime;
+
+use super::{DbTime, Dialect, Store, StoreError, StoreResult, Tx};
+use crate::{with_conn, with_tx};
+
+const USER_COLUMNS: &str = "u.id, u.uid, u.login, u.email, u.name, u.password, u.salt, u.org_id, \
+     u.is_admin, u.theme, u.created, u.updated, u.last_seen_at, u.is_disabled, \
+     u.is_service_account, u.is_provisioned";
+
+/// A row of `user`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub uid: Option<String>,
+    pub login: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub password: Option<String>,
+    pub salt: Option<String>,
+    pub org_id: i64,
+    pub is_admin: bool,
+    pub theme: Option<String>,
+    pub created: NaiveDateTime,
+    pub updated: NaiveDateTime,
+    pub last_seen_at: Option<NaiveDateTime>,
+    pub is_disabled: bool,
+    pub is_service_account: Option<bool>,
+    pub is_provisioned: bool,
+}
+
+/// A user with their role in their current org, as authentication needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignedInRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub role: Option<String>,
+}
+
+/// What creating a user needs, already validated.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub uid: String,
+    pub login: String,
+    pub email: String,
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub salt: String,
+    pub rands: String,
+    pub is_admin: bool,
+    pub is_disabled: bool,
+    pub theme: String,
+    /// The org to join, with the role to take there.
+    pub org_id: i64,
+    pub role: String,
+}
+
+/// `PUT /api/users/:id` and `PUT /api/user`.
+#[derive(Debug, Clone)]
+pub struct UserUpdate {
+    pub login: String,
+    pub email: String,
+    pub name: String,
+    pub theme: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserSort {
+    LoginAsc,
+    LoginDesc,
+    EmailAsc,
+    EmailDesc,
+    NameAsc,
+    NameDesc,
+    LastSeenAsc,
+    LastSeenDesc,
+}
+
+impl UserSort {
+    /// Grafana's sort option names (`pkg/services/user/sortopts`).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "login-asc" => Self::LoginAsc,
+            "login-desc" => Self::LoginDesc,
+            "email-asc" => Self::EmailAsc,
+            "email-desc" => Self::EmailDesc,
+            "name-asc" => Self::NameAsc,
+            "name-desc" => Self::NameDesc,
+            // "lastSeenAtAge-asc": youngest age first, i.e. most recently seen first.
+            "lastSeenAtAge-asc" => Self::LastSeenAsc,
+            "lastSeenAtAge-desc" => Self::LastSeenDesc,
+            _ => return None,
+        })
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            Self::LoginAsc => "u.login ASC",
+            Self::LoginDesc => "u.login DESC",
+            Self::EmailAsc => "u.email ASC",
+            Self::EmailDesc => "u.email DESC",
+            Self::NameAsc => "u.name ASC",
+            Self::NameDesc => "u.name DESC",
+            Self::LastSeenAsc => "u.last_seen_at DESC",
+            Self::LastSeenDesc => "u.last_seen_at ASC",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UserSearch {
+    pub query: String,
+    pub page: i64,
+    pub per_page: i64,
+    pub sort: Vec<UserSort>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserOrgRow {
+    pub org_id: i64,
+    pub name: String,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserTeamRow {
+    pub id: i64,
+    pub uid: Option<String>,
+    pub org_id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub member_count: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub orgs: i64,
+    pub users: i64,
+    pub admins: i64,
+    pub editors: i64,
+    pub viewers: i64,
+    pub active_users: i64,
+    pub active_admins: i64,
+    pub active_editors: i64,
+    pub active_viewers: i64,
+    pub daily_active_users: i64,
+    pub monthly_active_users: i64,
+    pub active_sessions: i64,
+    pub daily_active_sessions: i64,
+    pub teams: i64,
+    pub stars: i64,
+    pub disabled_users: i64,
+}
+
+fn like_pattern(query: &str) -> String {
+    let escaped = query
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl Store {
+    pub async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>> {
+        let sql = self.sql(&format!(
+            "SELECT {USER_COLUMNS} FROM `user` u WHERE u.id = ?"
+        ));
+        let row = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(c).await?
+        });
+        Ok(row)
+    }
+
+    /// The user with their role in their current org, for authentication.
+    pub async fn signed_in_user(&self, id: i64) -> StoreResult<Option<SignedInRow>> {
+        let sql = self.sql(&format!(
+            "SELECT {USER_COLUMNS}, ou.role FROM `user` u \
+             LEFT JOIN org_user ou ON ou.user_id = u.id AND ou.org_id = u.org_id WHERE u.id = ?"
+        ));
+        let row = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, SignedInRow>(&sql).bind(id).fetch_optional(c).await?
+        });
+        Ok(row)
+    }
+
+    /// Grafana's lookup by login, then by email (`pkg/services/user/userimpl/store.go`),
+    /// both case-insensitive.
+    pub async fn user_by_login_or_email(
+        &self,
+        login_or_email: &str,
+    ) -> StoreResult<Option<UserRow>> {
+        let needle = login_or_email.to_lowercase();
+        for column in ["login", "email"] {
+            let predicate = match self.dialect {
+                // The utf8mb4 general collation compares case-insensitively and keeps the index.
+                Dialect::MySql => format!("u.{column} = ?"),
+                _ => format!("lower(u.{column}) = ?"),
+            };
+            let sql = self.sql(&format!(
+                "SELECT {USER_COLUMNS} FROM `user` u WHERE {predicate}"
+            ));
+            let row = with_conn!(&self.pool, c => {
+                sqlx::query_as::<_, UserRow>(&sql).bind(&needle).fetch_optional(c).await?
+            });
+            if row.is_some() {
+                return Ok(row);
+            }
+        }
+        Ok(None)
+    }
+
+    /// True when another user (not `except`) already has this login or email.
+    async fn login_or_email_taken(
+        tx: &mut Tx,
+        dialect: Dialect,
+        login: &str,
+        email: &str,
+        except: i64,
+    ) -> StoreResult<bool> {
+        let sql = dialect.sql(match dialect {
+            Dialect::MySql => "SELECT COUNT(*) FROM `user` WHERE (login = ? OR email = ? OR login = ? OR email = ?) AND id <> ?",
+            _ => "SELECT COUNT(*) FROM `user` WHERE (lower(login) = ? OR lower(email) = ? OR lower(login) = ? OR lower(email) = ?) AND id <> ?",
+        });
+        let (login, email) = (login.to_lowercase(), email.to_lowercase());
+        let n: i64 = with_tx!(tx, c => {
+            sqlx::query_scalar(&sql)
+                .bind(&login).bind(&email).bind(&email).bind(&login).bind(except)
+                .fetch_one(c).await?
+        });
+        Ok(n > 0)
+    }
+
+    /// Creates a user and their membership of `new.org_id`, in one transaction.
+    pub async fn create_user(&self, new: &NewUser, now: DbTime) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        if Self::login_or_email_taken(&mut tx, self.dialect, &new.login, &new.email, 0).await? {
+            return Err(StoreError::Conflict("user already exists"));
+        }
+        let org_exists = self.org_exists_tx(&mut tx, new.org_id).await?;
+        if !org_exists {
+            return Err(StoreError::NotFound("organization not found"));
+        }
+        // Grafana sets last_seen_at ten years back for a user never seen (`userimpl/user.go`).
+        let never_seen = now.get() - chrono::Duration::days(3652);
+        let insert =
+            "INSERT INTO `user` (uid, version, login, email, name, password, salt, rands, \
+             company, org_id, is_admin, email_verified, theme, created, updated, help_flags1, \
+             last_seen_at, is_disabled, is_service_account, is_provisioned) \
+             VALUES (?, 0, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)";
+        let id = self
+            .insert_returning_id(&mut tx, insert, |q| {
+                q.text(&new.uid)
+                    .text(&new.login)
+                    .text(&new.email)
+                    .text(&new.name)
+                    .opt_text(new.password_hash.as_deref())
+                    .text(&new.salt)
+                    .text(&new.rands)
+                    .int(new.org_id)
+                    .boolean(new.is_admin)
+                    .boolean(false)
+                    .text(&new.theme)
+                    .time(now.get())
+                    .time(now.get())
+                    .time(never_seen)
+                    .boolean(new.is_disabled)
+                    .boolean(false)
+                    .boolean(false)
+            })
+            .await
+            .map_err(map_user_conflict)?;
+        self.add_org_user_tx(&mut tx, new.org_id, id, &new.role, now)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn update_user(&self, id: i64, update: &UserUpdate, now: DbTime) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        if Self::login_or_email_taken(&mut tx, self.dialect, &update.login, &update.email, id)
+            .await?
+        {
+            return Err(StoreError::Conflict("user already exists"));
+        }
+        let sql = self.sql(
+            "UPDATE `user` SET login = ?, email = ?, name = ?, theme = COALESCE(?, theme), updated = ? WHERE id = ?",
+        );
+        let affected = with_tx!(&mut tx, c => {
+            sqlx::query(&sql)
+                .bind(&update.login).bind(&update.email).bind(&update.name)
+                .bind(update.theme.as_deref()).bind(now.get()).bind(id)
+                .execute(c).await.map_err(|e| map_user_conflict(e.into()))?.rows_affected()
+        });
+        if affected == 0 {
+            return Err(StoreError::NotFound("user not found"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces the stored password hash (and salt, for Grafana's PBKDF2 format).
+    pub async fn set_password(
+        &self,
+        id: i64,
+        hash: &str,
+        salt: &str,
+        now: DbTime,
+    ) -> StoreResult<bool> {
+        let sql = self.sql("UPDATE `user` SET password = ?, salt = ?, updated = ? WHERE id = ?");
+        let n = with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(hash).bind(salt).bind(now.get()).bind(id).execute(c).await?.rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// Swaps `old_hash` for `new_hash` only if the stored hash is still `old_hash` (used to
+    /// upgrade a legacy hash after a successful login without racing a password change).
+    pub async fn upgrade_password_hash(
+        &self,
+        id: i64,
+        old_hash: &str,
+        new_hash: &str,
+        salt: &str,
+    ) -> StoreResult<()> {
+        let sql =
+            self.sql("UPDATE `user` SET password = ?, salt = ? WHERE id = ? AND password = ?");
+        with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(new_hash).bind(salt).bind(id).bind(old_hash).execute(c).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn set_server_admin(
+        &self,
+        id: i64,
+        is_admin: bool,
+        now: DbTime,
+    ) -> StoreResult<bool> {
+        let sql = self.sql("UPDATE `user` SET is_admin = ?, updated = ? WHERE id = ?");
+        let n = with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(is_admin).bind(now.get()).bind(id).execute(c).await?.rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    /// Disables or enables a user. Disabling also ends every login session of the user.
+    pub async fn set_disabled(&self, id: i64, disabled: bool, now: DbTime) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let sql = self.sql("UPDATE `user` SET is_disabled = ?, updated = ? WHERE id = ?");
+        let n = with_tx!(&mut tx, c => {
+            sqlx::query(&sql).bind(disabled).bind(now.get()).bind(id).execute(c).await?.rows_affected()
+        });
+        if disabled {
+            let sql = self.sql("DELETE FROM user_auth_token WHERE user_id = ?");
+            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    }
+
+    /// Deletes a user and everything that belongs to them, in one transaction.
+    pub async fn delete_user(&self, id: i64) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        for table in [
+            "org_user",
+            "team_member",
+            "star",
+            "preferences",
+            "user_auth_token",
+            "quota",
+            "user_auth",
+        ] {
+            let sql = self.sql(&format!("DELETE FROM {table} WHERE user_id = ?"));
+            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
+        }
+        let sql = self.sql("DELETE FROM `user` WHERE id = ?");
+        let n = with_tx!(&mut tx, c => {
+            sqlx::query(&sql).bind(id).execute(c).await?.rows_affected()
+        });
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Number of enabled server admins other than `except`.
+    pub async fn count_other_server_admins(&self, except: i64) -> StoreResult<i64> {
+        let sql = self.sql(&format!(
+            "SELECT COUNT(*) FROM `user` WHERE is_admin = {} AND is_disabled = {} AND id <> ?",
+            self.dialect.bool_lit(true),
+            self.dialect.bool_lit(false)
+        ));
+        let n = with_conn!(&self.pool, c => {
+            sqlx::query_scalar::<_, i64>(&sql).bind(except).fetch_one(c).await?
+        });
+        Ok(n)
+    }
+
+    /// Records that the user was seen, at most once per `interval` (checked in SQL so that
+    /// several instances agree).
+    pub async fn touch_last_seen(
+        &self,
+        id: i64,
+        now: DbTime,
+        threshold: DbTime,
+    ) -> StoreResult<()> {
+        let sql = self.sql(
+            "UPDATE `user` SET last_seen_at = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < ?)",
+        );
+        with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(now.get()).bind(id).bind(threshold.get()).execute(c).await?;
+        });
+        Ok(())
+    }
+
+    /// Users (never service accounts) matching `search`, with the total count.
+    pub async fn search_users(&self, search: &UserSearch) -> StoreResult<(i64, Vec<UserRow>)> {
+        let not_sa = format!(
+            "(u.is_service_account IS NULL OR u.is_service_account = {})",
+            self.dialect.bool_lit(false)
+        );
+        let query = search.query.trim();
+        let mut binds: Vec<String> = Vec::new();
+        let filter = if query.is_empty() {
+            not_sa
+        } else if self.dialect == Dialect::Sqlite && query.chars().count() >= 3 {
+            // The trigram index answers substrings of three characters or more.
+            binds.push(format!("\"{}\"", query.replace('"', "\"\"")));
+            format!(
+                "{not_sa} AND u.id IN (SELECT rowid FROM user_search WHERE user_search MATCH ?)"
+            )
+        } else {
+            let like = match self.dialect {
+                Dialect::Postgres => "ILIKE",
+                _ => "LIKE",
+            };
+            let pattern = like_pattern(query);
+            binds.extend([pattern.clone(), pattern.clone(), pattern]);
+            format!(
+                "{not_sa} AND (u.login {like} ? ESCAPE '\\' OR u.email {like} ? ESCAPE '\\' OR u.name {like} ? ESCAPE '\\')"
+            )
+        };
+        // MySQL reads '\\' in a literal as one backslash; the others take the text as written.
+        let filter = if self.dialect == Dialect::MySql {
+            filter.replace("ESCAPE '\\'", "ESCAPE '\\\\'")
+        } else {
+            filter
+        };
+        let order = if search.sort.is_empty() {
+            "u.login ASC".to_string()
+        } else {
+            search
+                .sort
+                .iter()
+                .map(|s| s.order_by())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let count_sql = self.sql(&format!("SELECT COUNT(*) FROM `user` u WHERE {filter}"));
+        let rows_sql = self.sql(&format!(
+            "SELECT {USER_COLUMNS} FROM `user` u WHERE {filter} ORDER BY {order}, u.id ASC LIMIT ? OFFSET ?"
+        ));
+        let offset = (search.page - 1) * search.per_page;
+        let (total, rows) = with_conn!(&self.pool, c => {
+            let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+            for b in &binds {
+                count = count.bind(b);
+            }
+            let total = count.fetch_one(c).await?;
+            let mut rows = sqlx::query_as::<_, UserRow>(&rows_sql);
+            for b in &binds {
+                rows = rows.bind(b);
+            }
+            let rows = rows.bind(search.per_page).bind(offset).fetch_all(c).await?;
+            (total, rows)
+        });
+        Ok((total, rows))
+    }
+
+    /// `user_auth.auth_module` of each given user, for `authLabels`.
+    pub async fn auth_modules(&self, user_ids: &[i64]) -> StoreResult<Vec<(i64, String)>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders = vec!["?"; user_ids.len()].join(", ");
+        let sql = self.sql(&format!(
+            "SELECT user_id, auth_module FROM user_auth WHERE user_id IN ({placeholders}) ORDER BY created ASC"
+        ));
+        let rows = with_conn!(&self.pool, c => {
+            let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+            for id in user_ids {
+                q = q.bind(id);
+            }
+            q.fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
+    pub async fn user_orgs(&self, user_id: i64) -> StoreResult<Vec<UserOrgRow>> {
+        let sql = self.sql(
+            "SELECT o.id AS org_id, o.name, ou.role FROM org_user ou JOIN org o ON o.id = ou.org_id \
+             WHERE ou.user_id = ? ORDER BY o.name ASC",
+        );
+        let rows = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, UserOrgRow>(&sql).bind(user_id).fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
+    /// The user's role in an org, if they are a member.
+    pub async fn org_role(&self, user_id: i64, org_id: i64) -> StoreResult<Option<String>> {
+        let sql = self.sql("SELECT role FROM org_user WHERE user_id = ? AND org_id = ?");
+        let role = with_conn!(&self.pool, c => {
+            sqlx::query_scalar::<_, String>(&sql).bind(user_id).bind(org_id).fetch_optional(c).await?
+        });
+        Ok(role)
+    }
+
+    /// Teams the user belongs to, in every org (`/api/users/:id/teams`) or one org.
+    pub async fn user_teams(
+        &self,
+        user_id: i64,
+        org_id: Option<i64>,
+    ) -> StoreResult<Vec<UserTeamRow>> {
+        let org_filter = if org_id.is_some() {
+            " AND t.org_id = ?"
+        } else {
+            ""
+        };
+        let sql = self.sql(&format!(
+            "SELECT t.id, t.uid, t.org_id, t.name, t.email, \
+             (SELECT COUNT(*) FROM team_member m WHERE m.team_id = t.id) AS member_count \
+             FROM team t JOIN team_member tm ON tm.team_id = t.id \
+             WHERE tm.user_id = ?{org_filter} ORDER BY t.name ASC"
+        ));
+        let rows = with_conn!(&self.pool, c => {
+            let mut q = sqlx::query_as::<_, UserTeamRow>(&sql).bind(user_id);
+            if let Some(org) = org_id {
+                q = q.bind(org);
+            }
+            q.fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
+    /// Makes `org_id` the user's current org; false if the user is not a member.
+    pub async fn set_current_org(&self, user_id: i64, org_id: i64) -> StoreResult<bool> {
+        let sql = self.sql(
+            "UPDATE `user` SET org_id = ? WHERE id = ? AND EXISTS \
+             (SELECT 1 FROM org_user ou WHERE ou.user_id = ? AND ou.org_id = ?)",
+        );
+        let n = with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(org_id).bind(user_id).bind(user_id).bind(org_id).execute(c).await?.rows_affected()
+        });
+        // MySQL reports 0 affected rows when the value does not change.
+        if n == 0 && self.dialect == Dialect::MySql {
+            return Ok(self.org_role(user_id, org_id).await?.is_some());
+        }
+        Ok(n > 0)
+    }
+
+    /// Counts for `GET /api/admin/stats` (`pkg/services/stats/statsimpl/stats.go`).
+    pub async fn stats(
+        &self,
+        now: DbTime,
+        active_since: DbTime,
+        day_ago: DbTime,
+        month_ago: DbTime,
+    ) -> StoreResult<Stats> {
+        let t = self.dialect.bool_lit(true);
+        let f = self.dialect.bool_lit(false);
+        let not_sa = format!("(is_service_account IS NULL OR is_service_account = {f})");
+        let role_count = |active: bool, role: &str| {
+            format!(
+                "(SELECT COUNT(DISTINCT ou.user_id) FROM org_user ou JOIN `user` u ON u.id = ou.user_id \
+                 WHERE ou.role = '{role}' AND (u.is_service_account IS NULL OR u.is_service_account = {f}){})",
+                if active { " AND u.last_seen_at > ?" } else { "" }
+            )
+        };
+        let _ = t;
+        let now_secs = now.get().and_utc().timestamp();
+        let sql = self.sql(&format!(
+            "SELECT \
+             (SELECT COUNT(*) FROM org) AS orgs, \
+             (SELECT COUNT(*) FROM `user` WHERE {not_sa}) AS users, \
+             {} AS admins, {} AS editors, {} AS viewers, \
+             (SELECT COUNT(*) FROM `user` WHERE {not_sa} AND last_seen_at > ?) AS active_users, \
+             {} AS active_admins, {} AS active_editors, {} AS active_viewers, \
+             (SELECT COUNT(*) FROM `user` WHERE {not_sa} AND last_seen_at > ?) AS daily_active_users, \
+             (SELECT COUNT(*) FROM `user` WHERE {not_sa} AND last_seen_at > ?) AS monthly_active_users, \
+             (SELECT COUNT(*) FROM user_auth_token WHERE rotated_at > ?) AS active_sessions, \
+             (SELECT COUNT(*) FROM user_auth_token WHERE rotated_at > ?) AS daily_active_sessions, \
+             (SELECT COUNT(*) FROM team) AS teams, \
+             (SELECT COUNT(*) FROM star) AS stars, \
+             (SELECT COUNT(*) FROM `user` WHERE {not_sa} AND is_disabled = {t}) AS disabled_users",
+            role_count(false, "Admin"),
+            role_count(false, "Editor"),
+            role_count(false, "Viewer"),
+            role_count(true, "Admin"),
+            role_count(true, "Editor"),
+            role_count(true, "Viewer"),
+        ));
+        let row: (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = with_conn!(&self.pool, c => {
+            sqlx::query_as(&sql)
+                .bind(active_since.get())
+                .bind(active_since.get())
+                .bind(active_since.get())
+                .bind(active_since.get())
+                .bind(day_ago.get())
+                .bind(month_ago.get())
+                .bind(now_secs - 30 * 86_400)
+                .bind(now_secs - 86_400)
+                .fetch_one(c).await?
+        });
+        Ok(Stats {
+            orgs: row.0,
+            users: row.1,
+            admins: row.2,
+            editors: row.3,
+            viewers: row.4,
+            active_users: row.5,
+            active_admins: row.6,
+            active_editors: row.7,
+            active_viewers: row.8,
+            daily_active_users: row.9,
+            monthly_active_users: row.10,
+            active_sessions: row.11,
+            daily_active_sessions: row.12,
+            teams: row.13,
+            stars: row.14,
+            disabled_users: row.15,
+        })
+    }
+}
+
+/// A unique-index violation on `user` means a duplicate login or email.
+fn map_user_conflict(err: StoreError) -> StoreError {
+    if err.is_unique_violation() {
+        StoreError::Conflict("user already exists")
+    } else {
+        err
+    }
+}
