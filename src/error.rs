@@ -19,9 +19,11 @@ pub enum ApiError {
     /// 400 with Grafana's message.
     #[error("{0}")]
     BadRequest(String),
-    /// 401: no valid credentials. Grafana's body carries a messageId and statusCode.
+    /// An error from Grafana's `errutil` package: the body carries a messageId and statusCode
+    /// beside the message (all 401s, and newer 4xx such as a wrong old password).
     #[error("{message}")]
-    Unauthorized {
+    Coded {
+        status: StatusCode,
         message: &'static str,
         message_id: &'static str,
     },
@@ -63,19 +65,28 @@ impl ApiError {
             cause: cause.into(),
         }
     }
+    pub fn coded(status: StatusCode, message: &'static str, message_id: &'static str) -> Self {
+        Self::Coded {
+            status,
+            message,
+            message_id,
+        }
+    }
     /// Grafana's 401 for a request without valid credentials.
     pub fn unauthorized() -> Self {
-        Self::Unauthorized {
-            message: "Unauthorized",
-            message_id: "auth.unauthorized",
-        }
+        Self::coded(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "auth.unauthorized",
+        )
     }
     /// Grafana's 401 for a wrong login or password (also used while a login is locked).
     pub fn invalid_credentials() -> Self {
-        Self::Unauthorized {
-            message: "Invalid username or password",
-            message_id: "password-auth.failed",
-        }
+        Self::coded(
+            StatusCode::UNAUTHORIZED,
+            "Invalid username or password",
+            "password-auth.failed",
+        )
     }
     /// Replaces the message of a 500 with the operation's Grafana wording.
     pub fn context(self, message: &str) -> Self {
@@ -105,15 +116,17 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(message) => {
                 (StatusCode::BAD_REQUEST, json!({ "message": message }))
             }
-            ApiError::Unauthorized {
+            ApiError::Coded {
+                status,
                 message,
                 message_id,
             } => (
-                StatusCode::UNAUTHORIZED,
+                status,
                 json!({
+                    "extra": null,
                     "message": message,
                     "messageId": message_id,
-                    "statusCode": 401,
+                    "statusCode": status.as_u16(),
                     "traceID": "",
                 }),
             ),
@@ -143,7 +156,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// `Json` whose rejection is Grafana's `{"message":"bad request data"}` (400), or 413 for a body
+/// `Json` for object bodies whose rejection is Grafana's `{"message":"bad request data"}` (400), or 413 for a body
 /// over the size limit, instead of axum's plain-text errors.
 pub struct GrafanaJson<T>(pub T);
 
@@ -163,6 +176,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for GrafanaJson<T> {
             }
             Err(_) => return Err(ApiError::bad_request("bad request data")),
         };
+        // Request bodies are JSON objects. serde would also fill a struct from an array, which
+        // Go's decoder refuses; refuse it here too.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::bad_request("bad request data"));
+        }
         serde_json::from_slice(&bytes)
             .map(Self)
             .map_err(|_| ApiError::bad_request("bad request data"))

@@ -108,13 +108,16 @@ async fn create_user(
     State(app): State<AppState>,
     GrafanaJson(body): GrafanaJson<CreateUserBody>,
 ) -> ApiResult<Json<Created>> {
-    let email = body.email.unwrap_or_default().trim().to_lowercase();
-    let mut login = body.login.unwrap_or_default().trim().to_lowercase();
+    // Grafana's conflict message quotes the form's values as sent (trimmed, case kept).
+    let form_email = body.email.unwrap_or_default().trim().to_string();
+    let form_login = body.login.unwrap_or_default().trim().to_string();
+    let email = form_email.to_lowercase();
+    let mut login = form_login.to_lowercase();
     if login.is_empty() {
         login = email.clone();
         if login.is_empty() {
             return Err(ApiError::bad_request(
-                "Validation error, need to specify either username or email",
+                "Validation error, need specify either username or email",
             ));
         }
     }
@@ -163,10 +166,7 @@ async fn create_user(
         })),
         Err(StoreError::Conflict(_)) => Err(ApiError::status(
             axum::http::StatusCode::PRECONDITION_FAILED,
-            format!(
-                "User with email '{}' or username '{}' already exists",
-                new.email, new.login
-            ),
+            format!("User with email '{form_email}' or username '{form_login}' already exists"),
         )),
         Err(StoreError::NotFound(_)) => Err(ApiError::bad_request("organization not found")),
         Err(e) => Err(ApiError::from(e).context("failed to create user")),

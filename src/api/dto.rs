@@ -53,21 +53,18 @@ impl UserProfile {
             .into_iter()
             .map(|(_, m)| auth_label(&m))
             .collect();
-        Ok(Self::new(app, user, labels))
+        Ok(Self::new(user, labels))
     }
 
-    pub fn new(app: &AppState, user: &UserRow, auth_labels: Vec<String>) -> Self {
-        let theme = match user.theme.as_deref() {
-            Some(t) if !t.is_empty() => t.to_string(),
-            _ => app.config.users.default_theme.clone(),
-        };
+    pub fn new(user: &UserRow, auth_labels: Vec<String>) -> Self {
         UserProfile {
             id: user.id,
             uid: user.uid.clone().unwrap_or_default(),
             email: user.email.clone(),
             name: user.name.clone().unwrap_or_default(),
             login: user.login.clone(),
-            theme,
+            // The stored theme, "" until set: Grafana's profile does not fill in `default_theme`.
+            theme: user.theme.clone().unwrap_or_default(),
             org_id: user.org_id,
             is_grafana_admin: user.is_admin,
             is_disabled: user.is_disabled,

@@ -1,6 +1,7 @@
 //! The signed-in user's own API (`/api/user…`, Grafana's `pkg/api/user.go`).
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -112,10 +113,12 @@ async fn change_password(
             .await
             .map_err(|e| ApiError::internal("Failed to change user password", e))?;
     if !old_ok {
-        return Err(ApiError::Unauthorized {
-            message: "Invalid old password",
-            message_id: "password.invalid-old",
-        });
+        // Grafana v12 answers 400 here (`pkg/api/user.go` ChangeUserPassword).
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            "Invalid old password",
+            "user.password.mismatch",
+        ));
     }
     if let Some(confirm) = &body.confirm_new {
         if !confirm.is_empty() && *confirm != body.new_password {

@@ -20,13 +20,14 @@ pub fn new_uid() -> String {
 
 /// A numeric id from a path segment; Grafana answers `400 "id is invalid"` otherwise.
 pub fn parse_id(raw: &str, message: &str) -> Result<i64, ApiError> {
-    match raw.parse::<i64>() {
-        Ok(id) if id > 0 => Ok(id),
-        _ => Err(ApiError::bad_request(message)),
-    }
+    // Grafana's `strconv.ParseInt`: any 64-bit integer parses; a non-positive id is simply not
+    // found.
+    raw.parse::<i64>()
+        .map_err(|_| ApiError::bad_request(message))
 }
 
-/// A plausible email address: one `@`, something on each side, a dot in the domain, no spaces.
+/// A plausible email address: one `@`, something on each side, no spaces. A dotless domain is
+/// allowed, as Go's `mail.ParseAddress` allows it (Grafana's default `admin@localhost`).
 pub fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
@@ -34,7 +35,6 @@ pub fn is_email(s: &str) -> bool {
     !local.is_empty()
         && !domain.is_empty()
         && !domain.contains('@')
-        && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -46,33 +46,35 @@ pub fn is_login(s: &str) -> bool {
     !s.is_empty() && s.len() <= 190 && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// Grafana's `util.GetAgeString` (`pkg/util/strings.go`): "2y", "3M", "5d", "4h", "12m" or
-/// "< 1 minute".
+/// Grafana's `util.GetAgeString` (`pkg/util/strings.go`): "10 years", "1 month", "3 days",
+/// "1 hour", "12 minutes" or "< 1 minute".
 pub fn age_string(since: chrono::Duration) -> String {
     let minutes = since.num_seconds() as f64 / 60.0;
-    let years = (minutes / 525_600.0).floor() as i64;
-    let months = (minutes / 43_800.0).floor() as i64;
-    let days = (minutes / 1_440.0).floor() as i64;
-    let hours = (minutes / 60.0).floor() as i64;
-    if years > 0 {
-        format!("{years}y")
-    } else if months > 0 {
-        format!("{months}M")
-    } else if days > 0 {
-        format!("{days}d")
-    } else if hours > 0 {
-        format!("{hours}h")
-    } else if minutes.floor() as i64 > 0 {
-        format!("{}m", minutes.floor() as i64)
-    } else {
-        "< 1 minute".to_string()
+    let units = [
+        (525_600.0, "year"),
+        (43_800.0, "month"),
+        (1_440.0, "day"),
+        (60.0, "hour"),
+        (1.0, "minute"),
+    ];
+    for (per, unit) in units {
+        let n = (minutes / per).floor() as i64;
+        if n > 0 {
+            let plural = if n == 1 { "" } else { "s" };
+            return format!("{n} {unit}{plural}");
+        }
     }
+    "< 1 minute".to_string()
 }
 
-/// `/avatar/` + md5 of the trimmed, lower-cased email (Grafana's `dtos.GetGravatarUrl`).
+/// `/avatar/` + md5 of the lower-cased email (Grafana's `dtos.GetGravatarUrl`, which does not
+/// trim).
 pub fn avatar_url(email: &str) -> String {
     use md5::{Digest, Md5};
-    let digest = Md5::digest(email.trim().to_lowercase().as_bytes());
+    if email.is_empty() {
+        return String::new();
+    }
+    let digest = Md5::digest(email.to_lowercase().as_bytes());
     format!("/avatar/{}", hex::encode(digest))
 }
 
@@ -151,18 +153,21 @@ mod tests {
     fn ages_follow_grafana() {
         let d = chrono::Duration::seconds;
         assert_eq!(age_string(d(30)), "< 1 minute");
-        assert_eq!(age_string(d(120)), "2m");
-        assert_eq!(age_string(d(3 * 3600)), "3h");
-        assert_eq!(age_string(d(2 * 86400)), "2d");
-        assert_eq!(age_string(d(65 * 86400)), "2M");
-        assert_eq!(age_string(d(3652 * 86400)), "10y");
+        assert_eq!(age_string(d(60)), "1 minute");
+        assert_eq!(age_string(d(120)), "2 minutes");
+        assert_eq!(age_string(d(3 * 3600)), "3 hours");
+        assert_eq!(age_string(d(86400)), "1 day");
+        assert_eq!(age_string(d(2 * 86400)), "2 days");
+        assert_eq!(age_string(d(65 * 86400)), "2 months");
+        assert_eq!(age_string(d(400 * 86400)), "1 year");
+        assert_eq!(age_string(d(3652 * 86400)), "10 years");
     }
 
     #[test]
     fn avatar_is_md5_of_lowercased_email() {
         // md5("admin@localhost")
         assert_eq!(
-            avatar_url(" Admin@Localhost "),
+            avatar_url("Admin@Localhost"),
             "/avatar/46d229b033af06a191ff2267bca9ae56"
         );
     }
@@ -170,7 +175,8 @@ mod tests {
     #[test]
     fn emails_and_logins_are_checked() {
         assert!(is_email("a@b.co"));
-        assert!(!is_email("a@b"));
+        assert!(is_email("admin@localhost"));
+        assert!(!is_email("a@"));
         assert!(!is_email("not an email"));
         assert!(is_login("bob"));
         assert!(!is_login("bo b"));

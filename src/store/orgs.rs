@@ -75,3 +75,66 @@ impl Store {
         Ok(n)
     }
 }
+
+impl Store {
+    /// Adds a user to an org with a role.
+    pub async fn add_org_user(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        role: &str,
+        now: DbTime,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        self.add_org_user_tx(&mut tx, org_id, user_id, role, now)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Creates a team in an org and returns its id.
+    pub async fn create_team(
+        &self,
+        org_id: i64,
+        name: &str,
+        email: &str,
+        now: DbTime,
+    ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
+        let id = self
+            .insert_returning_id(
+                &mut tx,
+                "INSERT INTO team (name, org_id, created, updated, uid, email) VALUES (?, ?, ?, ?, ?, ?)",
+                |a| {
+                    a.text(name)
+                        .int(org_id)
+                        .time(now.get())
+                        .time(now.get())
+                        .text(&crate::domain::new_uid())
+                        .text(email)
+                },
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Adds a user to a team (`permission` 0 = member, 4 = admin, as in Grafana).
+    pub async fn add_team_member(
+        &self,
+        org_id: i64,
+        team_id: i64,
+        user_id: i64,
+        permission: i64,
+        now: DbTime,
+    ) -> StoreResult<()> {
+        let sql = self.sql(
+            "INSERT INTO team_member (org_id, team_id, user_id, external, permission, created, updated) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        );
+        with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(org_id).bind(team_id).bind(user_id).bind(false).bind(permission)
+                .bind(now.get()).bind(now.get()).execute(c).await?;
+        });
+        Ok(())
+    }
+}

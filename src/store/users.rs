@@ -133,7 +133,7 @@ pub struct UserTeamRow {
     pub member_count: i64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
 pub struct Stats {
     pub orgs: i64,
     pub users: i64,
@@ -579,7 +579,6 @@ impl Store {
                 if active { " AND u.last_seen_at > ?" } else { "" }
             )
         };
-        let _ = t;
         let now_secs = now.get().and_utc().timestamp();
         let sql = self.sql(&format!(
             "SELECT \
@@ -602,24 +601,7 @@ impl Store {
             role_count(true, "Editor"),
             role_count(true, "Viewer"),
         ));
-        let row: (
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-            i64,
-        ) = with_conn!(&self.pool, c => {
+        let stats: Stats = with_conn!(&self.pool, c => {
             sqlx::query_as(&sql)
                 .bind(active_since.get())
                 .bind(active_since.get())
@@ -631,24 +613,7 @@ impl Store {
                 .bind(now_secs - 86_400)
                 .fetch_one(c).await?
         });
-        Ok(Stats {
-            orgs: row.0,
-            users: row.1,
-            admins: row.2,
-            editors: row.3,
-            viewers: row.4,
-            active_users: row.5,
-            active_admins: row.6,
-            active_editors: row.7,
-            active_viewers: row.8,
-            daily_active_users: row.9,
-            monthly_active_users: row.10,
-            active_sessions: row.11,
-            daily_active_sessions: row.12,
-            teams: row.13,
-            stars: row.14,
-            disabled_users: row.15,
-        })
+        Ok(stats)
     }
 }
 

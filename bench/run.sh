@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Benchmarks usher on loopback in one run: builds release, starts the server on a temporary data
+# directory (127.0.0.1:$PORT), seeds $USERS users, then measures
+#   1. GET /healthz                                   (no auth, no DB: the baseline)
+#   2. GET /api/user                                  (basic auth admin:admin)
+#   3. GET /api/users/search?query=user0123&perpage=10 (basic auth, over the seeded users)
+# each for $DURATION at $CONCURRENCY after a $WARMUP warm-up, and prints a table plus the
+# basic-auth/baseline throughput ratio. Targets: ratio >= 0.4, search p99 <= 50 ms.
+# STRICT=1 makes a missed target exit non-zero. The server is killed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT=${PORT:-3999}
+USERS=${USERS:-100000}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+CONCURRENCY=${CONCURRENCY:-32}
+BASE="http://127.0.0.1:$PORT"
+SEARCH_PATH="/api/users/search?query=user0123&perpage=10"
+
+cargo build --release --bins
+BIN="${CARGO_TARGET_DIR:-target}/release"
+
+DATA=$(mktemp -d "${TMPDIR:-/tmp}/usher-bench.XXXXXX")
+SERVER_PID=""
+stop_server() {
+    if [[ -n "$SERVER_PID" ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+    fi
+}
+cleanup() {
+    stop_server
+    rm -rf "$DATA"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_server() {
+    GF_PATHS_DATA="$DATA" GF_SERVER_HTTP_ADDR=127.0.0.1 GF_SERVER_HTTP_PORT="$PORT" \
+        GF_LOG_LEVEL=warn "$BIN/usher" >>"$DATA/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do
+        if curl -fs -o /dev/null --max-time 1 "$BASE/api/health"; then
+            return 0
+        fi
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            break
+        fi
+        sleep 0.2
+    done
+    echo "usher did not become healthy on $BASE; server log:" >&2
+    cat "$DATA/server.log" >&2
+    exit 1
+}
+
+if curl -s -o /dev/null --max-time 1 "$BASE/healthz"; then
+    echo "something is already listening on $BASE; set PORT to a free port" >&2
+    exit 1
+fi
+
+echo "== creating the schema, then seeding $USERS users"
+start_server
+stop_server
+"$BIN/usher-bench" --seed-db "$DATA/grafana.db" --users "$USERS"
+start_server
+
+found=$(curl -fsS -u admin:admin "$BASE$SEARCH_PATH" | sed -n 's/.*"totalCount":\([0-9]*\).*/\1/p')
+echo "search sanity check: totalCount=${found:-?} for $SEARCH_PATH"
+if [[ -z "$found" || "$found" -eq 0 ]]; then
+    echo "the search found no seeded users" >&2
+    exit 1
+fi
+
+# run NAME PATH [--basic CREDS]: prints the JSON summary line of one measurement.
+run() {
+    local path=$1
+    shift
+    "$BIN/usher-bench" --url "$BASE" --path "$path" --concurrency "$CONCURRENCY" \
+        --warmup "$WARMUP" --duration "$DURATION" --json "$@"
+}
+field() { sed -n "s/.*\"$2\":\([0-9.eE+-]*\).*/\1/p" <<<"$1"; }
+
+echo "== measuring ($CONCURRENCY connections, $WARMUP warm-up, $DURATION each)"
+baseline=$(run /healthz)
+basic=$(run /api/user --basic admin:admin)
+search=$(run "$SEARCH_PATH" --basic admin:admin)
+
+echo
+printf '%-48s %10s %9s %9s %9s %7s %7s\n' endpoint req/s mean_ms p50_ms p99_ms non2xx errors
+for pair in "GET /healthz|$baseline" "GET /api/user (basic auth)|$basic" \
+    "GET /api/users/search (basic auth)|$search"; do
+    name=${pair%%|*}
+    json=${pair#*|}
+    printf '%-48s %10s %9s %9s %9s %7s %7s\n' "$name" "$(field "$json" rps)" \
+        "$(field "$json" mean_ms)" "$(field "$json" p50_ms)" "$(field "$json" p99_ms)" \
+        "$(field "$json" non_2xx)" "$(field "$json" errors)"
+done
+
+ratio=$(awk -v a="$(field "$basic" rps)" -v b="$(field "$baseline" rps)" \
+    'BEGIN { if (b > 0) printf "%.3f", a / b; else print "0" }')
+search_p99=$(field "$search" p99_ms)
+ratio_ok=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.4) ? "ok" : "MISSED" }')
+p99_ok=$(awk -v p="$search_p99" 'BEGIN { print (p <= 50) ? "ok" : "MISSED" }')
+echo
+echo "basic-auth rps / baseline rps = $ratio (target >= 0.4: $ratio_ok)"
+echo "search p99 = ${search_p99} ms (target <= 50 ms: $p99_ok)"
+
+bad=0
+for json in "$baseline" "$basic" "$search"; do
+    if [[ "$(field "$json" non_2xx)" != 0 || "$(field "$json" errors)" != 0 ]]; then
+        bad=1
+    fi
+done
+if [[ $bad -ne 0 ]]; then
+    echo "some requests failed (non-2xx or transport errors)" >&2
+    exit 1
+fi
+if [[ "${STRICT:-0}" == 1 && ("$ratio_ok" != ok || "$p99_ok" != ok) ]]; then
+    exit 1
+fi

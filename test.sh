@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: the Rust tests of the workspace (cargo-nextest if installed, else
+# cargo test), then the grafana-client compatibility smoke test. Exits non-zero if either fails.
+# The Rust database tests use USHER_TEST_POSTGRES_URL / USHER_TEST_MYSQL_URL when set.
+set -uo pipefail
+cd "$(dirname "$0")" || exit 1
+
+status=0
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --no-fail-fast || status=1
+else
+    cargo test --workspace --no-fail-fast || status=1
+fi
+rust_status=$status
+tests/compat/run.sh || status=1
+if [[ $rust_status -ne 0 ]]; then
+    echo "test.sh: the Rust tests FAILED (see above)" >&2
+fi
+exit "$status"

@@ -1,0 +1,164 @@
+//! Bad input of every kind gets a 4xx with a JSON `message`, never a 500 or a panic.
+
+use axum::http::{Method, StatusCode};
+
+use crate::{assert_message, basic, each_backend};
+
+#[tokio::test]
+async fn malformed_json_and_wrong_types_are_bad_request_data() {
+    each_backend(|app| async move {
+        let admin = app.admin();
+        for body in [
+            "{",
+            "not json",
+            "[]",
+            r#"{"name": 5}"#,
+            r#"{"email": ["a"]}"#,
+            "",
+        ] {
+            let res = admin.put("/api/users/1", body).await;
+            assert_message(&res, StatusCode::BAD_REQUEST, "bad request data");
+        }
+        // Missing required fields.
+        assert_message(
+            &admin
+                .put("/api/user/password", r#"{"newPassword":"x"}"#)
+                .await,
+            StatusCode::BAD_REQUEST,
+            "bad request data",
+        );
+        assert_message(
+            &admin.put("/api/admin/users/1/permissions", "{}").await,
+            StatusCode::BAD_REQUEST,
+            "bad request data",
+        );
+        // The admin is untouched by all of it.
+        assert_eq!(admin.get("/api/user").await.json["name"], "");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_413() {
+    each_backend(|app| async move {
+        let huge = format!(r#"{{"name":"{}"}}"#, "x".repeat(2 * 1024 * 1024));
+        let res = app.admin().put("/api/user", &huge).await;
+        assert_message(
+            &res,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_json() {
+    each_backend(|app| async move {
+        assert_message(
+            &app.admin().get("/api/nothing-here").await,
+            StatusCode::NOT_FOUND,
+            "Not found",
+        );
+        let res = app
+            .request(
+                Method::PATCH,
+                "/api/user",
+                Some(&basic("admin", "admin")),
+                None,
+            )
+            .await;
+        assert_message(&res, StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
+    })
+    .await;
+}
+
+/// Grafana falls back to its defaults on bad paging values; this server says 400 so that client
+/// bugs show (a documented deviation, see README.md).
+#[tokio::test]
+async fn invalid_paging_is_a_400() {
+    each_backend(|app| async move {
+        for q in [
+            "perpage=0",
+            "perpage=-1",
+            "page=0",
+            "page=-3",
+            "perpage=abc",
+            "page=1.5",
+            "perpage=5001",
+            "page=9223372036854775807&perpage=10",
+        ] {
+            for path in ["/api/users", "/api/users/search"] {
+                let res = app.admin().get(&format!("{path}?{q}")).await;
+                assert_eq!(res.status, StatusCode::BAD_REQUEST, "{path}?{q}: {res:?}");
+                assert!(res.json["message"].is_string(), "{res:?}");
+            }
+        }
+        // The cap itself is allowed.
+        assert_eq!(
+            app.admin()
+                .get("/api/users/search?perpage=5000")
+                .await
+                .status,
+            StatusCode::OK
+        );
+        // A page past the end is empty, not an error.
+        let res = app.admin().get("/api/users/search?page=50").await;
+        assert_eq!(
+            res.json["users"].as_array().map(Vec::len),
+            Some(0),
+            "{res:?}"
+        );
+        assert_eq!(res.json["totalCount"], 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn non_numeric_and_unknown_ids() {
+    each_backend(|app| async move {
+        for path in [
+            "/api/users/1x",
+            "/api/users/%20",
+            "/api/users/99999999999999999999999",
+        ] {
+            assert_message(
+                &app.admin().get(path).await,
+                StatusCode::BAD_REQUEST,
+                "id is invalid",
+            );
+        }
+        assert_message(
+            &app.admin().get("/api/users/-5").await,
+            StatusCode::NOT_FOUND,
+            "user not found",
+        );
+        assert_message(
+            &app.admin().get("/api/users/424242/teams").await,
+            StatusCode::NOT_FOUND,
+            "user not found",
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn invalid_emails_and_logins_are_refused() {
+    each_backend(|app| async move {
+        for email in ["plain", "a@", "@b.com", "a b@c.com"] {
+            let body =
+                serde_json::json!({"login": "okname", "email": email, "password": "password1"});
+            let res = app
+                .admin()
+                .post("/api/admin/users", &body.to_string())
+                .await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{email}: {res:?}");
+        }
+        let res = app
+            .admin()
+            .put("/api/user", r#"{"login":"admin","email":"no-at-sign"}"#)
+            .await;
+        assert_message(&res, StatusCode::BAD_REQUEST, "invalid email address");
+    })
+    .await;
+}

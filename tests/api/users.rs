@@ -1,0 +1,292 @@
+//! `/api/users…` (Grafana's `pkg/api/user.go`, `pkg/api/users.go`).
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::{assert_message, each_backend};
+
+#[tokio::test]
+async fn search_pages_and_counts_matching_users() {
+    each_backend(|app| async move {
+        for login in ["qalice", "qalbert", "bob"] {
+            app.create_user(login, "password1").await;
+        }
+        let res = app
+            .admin()
+            .get("/api/users/search?query=qal&perpage=1&page=2")
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        assert_eq!(res.json["totalCount"], 2);
+        assert_eq!(res.json["page"], 2);
+        assert_eq!(res.json["perPage"], 1);
+        let users = res.json["users"].as_array().unwrap();
+        assert_eq!(users.len(), 1);
+        // Default order is login ascending: qalbert, qalice.
+        assert_eq!(users[0]["login"], "qalice");
+        for field in [
+            "id",
+            "uid",
+            "name",
+            "login",
+            "email",
+            "avatarUrl",
+            "isAdmin",
+            "isDisabled",
+            "lastSeenAt",
+            "lastSeenAtAge",
+            "authLabels",
+        ] {
+            assert!(users[0].get(field).is_some(), "missing {field}: {res:?}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn search_matches_substrings_of_login_email_and_name_ignoring_case() {
+    each_backend(|app| async move {
+        app.create_user("zebra-keeper", "password1").await;
+        app.create_user("other", "password1").await;
+        // Three or more characters (trigram index on SQLite/PostgreSQL) …
+        for q in ["BRA-KEE", "keeper@example", "keeper%20name"] {
+            let res = app
+                .admin()
+                .get(&format!("/api/users/search?query={q}"))
+                .await;
+            assert_eq!(res.json["totalCount"], 1, "query {q}: {res:?}");
+            assert_eq!(res.json["users"][0]["login"], "zebra-keeper");
+        }
+        // … and shorter ones.
+        let res = app.admin().get("/api/users/search?query=eB").await;
+        assert_eq!(res.json["totalCount"], 1, "{res:?}");
+        // LIKE wildcards are taken literally.
+        let res = app.admin().get("/api/users/search?query=%25").await;
+        assert_eq!(res.json["totalCount"], 0, "{res:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn search_sorts_by_grafana_sort_options() {
+    each_backend(|app| async move {
+        app.create_user("aaa", "password1").await;
+        app.create_user("zzz", "password1").await;
+        let res = app.admin().get("/api/users/search?sort=login-desc").await;
+        assert_eq!(res.json["users"][0]["login"], "zzz", "{res:?}");
+        let res = app.admin().get("/api/users/search?sort=bogus").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn list_users_returns_a_plain_array() {
+    each_backend(|app| async move {
+        app.create_user("carol", "password1").await;
+        let res = app.admin().get("/api/users?perpage=10&page=1").await;
+        assert_eq!(res.status, StatusCode::OK);
+        let users = res.json.as_array().expect("an array");
+        assert_eq!(users.len(), 2);
+        assert_eq!(users[0]["login"], "admin");
+        assert_eq!(users[0]["isAdmin"], true);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn users_endpoints_need_a_server_admin() {
+    each_backend(|app| async move {
+        let id = app.create_user("dave", "password1").await;
+        let dave = app.as_user("dave", "password1");
+        for path in [
+            "/api/users",
+            "/api/users/search",
+            "/api/users/lookup?loginOrEmail=admin",
+            &format!("/api/users/{id}"),
+        ] {
+            let res = dave.get(path).await;
+            assert_eq!(res.status, StatusCode::FORBIDDEN, "{path}: {res:?}");
+            assert_eq!(res.json["title"], "Access denied");
+        }
+        let res = dave
+            .put(&format!("/api/users/{id}"), r#"{"name":"x"}"#)
+            .await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn get_user_by_id_returns_the_profile() {
+    each_backend(|app| async move {
+        let id = app.create_user("erin", "password1").await;
+        let res = app.admin().get(&format!("/api/users/{id}")).await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        let u = &res.json;
+        assert_eq!(u["id"], id);
+        assert_eq!(u["login"], "erin");
+        assert_eq!(u["email"], "erin@example.com");
+        assert_eq!(u["name"], "erin name");
+        assert_eq!(u["orgId"], 1);
+        assert_eq!(u["isGrafanaAdmin"], false);
+        assert_eq!(u["isExternal"], false);
+        assert_eq!(u["authLabels"], json!([]));
+        assert_eq!(
+            u["avatarUrl"],
+            usher::domain::avatar_url("erin@example.com")
+        );
+        assert_eq!(u["createdAt"], "2026-01-15T10:00:00Z");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_user_ids_are_client_errors() {
+    each_backend(|app| async move {
+        assert_message(
+            &app.admin().get("/api/users/999").await,
+            StatusCode::NOT_FOUND,
+            "user not found",
+        );
+        assert_message(
+            &app.admin().get("/api/users/abc").await,
+            StatusCode::BAD_REQUEST,
+            "id is invalid",
+        );
+        assert_message(
+            &app.admin().get("/api/users/999/orgs").await,
+            StatusCode::NOT_FOUND,
+            "user not found",
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn lookup_finds_by_login_or_email_case_insensitively() {
+    each_backend(|app| async move {
+        let id = app.create_user("frank", "password1").await;
+        for q in ["frank", "FRANK", "frank@example.com", "Frank@Example.com"] {
+            let res = app
+                .admin()
+                .get(&format!("/api/users/lookup?loginOrEmail={q}"))
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{q}: {res:?}");
+            assert_eq!(res.json["id"], id);
+        }
+        assert_message(
+            &app.admin()
+                .get("/api/users/lookup?loginOrEmail=nobody")
+                .await,
+            StatusCode::NOT_FOUND,
+            "user not found",
+        );
+        let res = app.admin().get("/api/users/lookup").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn update_user_changes_fields_and_refuses_clashes() {
+    each_backend(|app| async move {
+        let id = app.create_user("gina", "password1").await;
+        app.create_user("hank", "password1").await;
+        let res = app
+            .admin()
+            .put(&format!("/api/users/{id}"), r#"{"email":"gina2@example.com","name":"Gina Two","login":"gina2","theme":"light"}"#)
+            .await;
+        assert_message(&res, StatusCode::OK, "User updated");
+        let u = app.admin().get(&format!("/api/users/{id}")).await.json;
+        assert_eq!((u["login"].as_str(), u["email"].as_str(), u["name"].as_str(), u["theme"].as_str()),
+            (Some("gina2"), Some("gina2@example.com"), Some("Gina Two"), Some("light")));
+        // Another user's login, in another case: Grafana's 409 (`pkg/api/user.go` handleUpdateUser).
+        let res = app.admin().put(&format!("/api/users/{id}"), r#"{"login":"HANK"}"#).await;
+        assert_message(&res, StatusCode::CONFLICT, "Update would result in user login conflict");
+        let res = app.admin().put(&format!("/api/users/{id}"), r#"{"email":"hank@example.com"}"#).await;
+        assert_eq!(res.status, StatusCode::CONFLICT);
+        // Nothing changed by the refused updates.
+        let u = app.admin().get(&format!("/api/users/{id}")).await.json;
+        assert_eq!(u["login"], "gina2");
+        let res = app.admin().put(&format!("/api/users/{id}"), r#"{"email":"not-an-email"}"#).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST);
+        let res = app.admin().put(&format!("/api/users/{id}"), r#"{}"#).await;
+        assert_message(&res, StatusCode::BAD_REQUEST, "Validation error, need to specify either username or email");
+        assert_message(&app.admin().put("/api/users/999", r#"{"name":"x"}"#).await, StatusCode::NOT_FOUND, "user not found");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn user_orgs_and_teams_read_memberships() {
+    each_backend(|app| async move {
+        let id = app.create_user("ivy", "password1").await;
+        let now = app.state.now();
+        let store = &app.state.store;
+        let org = store.create_org("Second", now).await.unwrap();
+        store.add_org_user(org, id, "Editor", now).await.unwrap();
+        let team = store
+            .create_team(1, "Ops", "ops@example.com", now)
+            .await
+            .unwrap();
+        store.add_team_member(1, team, id, 0, now).await.unwrap();
+        store.add_team_member(1, team, 1, 0, now).await.unwrap();
+
+        let res = app.admin().get(&format!("/api/users/{id}/orgs")).await;
+        assert_eq!(
+            res.json,
+            json!([
+                {"orgId": 1, "name": "Main Org.", "role": "Viewer"},
+                {"orgId": org, "name": "Second", "role": "Editor"},
+            ]),
+            "{res:?}"
+        );
+        let res = app.admin().get(&format!("/api/users/{id}/teams")).await;
+        let teams = res.json.as_array().unwrap();
+        assert_eq!(teams.len(), 1, "{res:?}");
+        assert_eq!(teams[0]["name"], "Ops");
+        assert_eq!(teams[0]["orgId"], 1);
+        assert_eq!(teams[0]["memberCount"], 2);
+        assert_eq!(teams[0]["email"], "ops@example.com");
+        assert_eq!(
+            teams[0]["avatarUrl"],
+            usher::domain::avatar_url("ops@example.com")
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn switching_a_users_org_requires_membership() {
+    each_backend(|app| async move {
+        let id = app.create_user("jack", "password1").await;
+        let now = app.state.now();
+        let org = app.state.store.create_org("Other", now).await.unwrap();
+        // Grafana answers 401 "Not a valid organization" (`pkg/api/user.go` UpdateUserActiveOrg).
+        let res = app
+            .admin()
+            .post(&format!("/api/users/{id}/using/{org}"), "")
+            .await;
+        assert_message(&res, StatusCode::UNAUTHORIZED, "Not a valid organization");
+        app.state
+            .store
+            .add_org_user(org, id, "Viewer", now)
+            .await
+            .unwrap();
+        let res = app
+            .admin()
+            .post(&format!("/api/users/{id}/using/{org}"), "")
+            .await;
+        assert_message(&res, StatusCode::OK, "Active organization changed");
+        assert_eq!(
+            app.admin().get(&format!("/api/users/{id}")).await.json["orgId"],
+            org
+        );
+        let res = app
+            .admin()
+            .post(&format!("/api/users/{id}/using/x"), "")
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST);
+    })
+    .await;
+}

@@ -1,0 +1,276 @@
+"""Compatibility smoke test: drives a running usher with the real `grafana-client` package.
+
+Every step calls the client library the way Grafana users do and checks the JSON shapes Grafana
+returns. Steps run in order and share state (the user created first); each one passes or fails
+on its own, and the last line printed is `N passed, M failed`. Exit status is 1 if any failed.
+
+    USHER_URL=http://admin:admin@127.0.0.1:3998 python smoke.py
+"""
+
+import os
+import sys
+import traceback
+import uuid
+from urllib.parse import urlparse
+
+from grafana_client import GrafanaApi
+from grafana_client.client import GrafanaClientError, GrafanaUnauthorizedError
+
+URL = os.environ.get("USHER_URL", "http://admin:admin@127.0.0.1:3998")
+ADMIN = GrafanaApi.from_url(URL)
+
+SUFFIX = uuid.uuid4().hex[:8]
+LOGIN = f"smoke-{SUFFIX}"
+EMAIL = f"smoke-{SUFFIX}@example.com"
+PASSWORD = "first-Passw0rd"
+state = {}
+
+# Field names as Grafana (11.x) returns them.
+SEARCH_HIT_FIELDS = {"id", "name", "login", "email", "avatarUrl", "isAdmin", "isDisabled",
+                     "lastSeenAt", "lastSeenAtAge", "authLabels"}
+PROFILE_FIELDS = {"id", "email", "name", "login", "theme", "orgId", "isGrafanaAdmin", "isDisabled",
+                  "isExternal", "authLabels", "updatedAt", "createdAt", "avatarUrl"}
+USER_ORG_FIELDS = {"orgId", "name", "role"}
+STATS_FIELDS = {"orgs", "dashboards", "snapshots", "tags", "datasources", "playlists", "stars",
+                "alerts", "users", "admins", "editors", "viewers", "activeUsers", "activeAdmins",
+                "activeEditors", "activeViewers", "activeSessions", "dailyActiveUsers"}
+
+passed = 0
+failed = 0
+
+
+def as_user(login, password):
+    """A client authenticated as another user, same server."""
+    u = urlparse(URL)
+    return GrafanaApi.from_url(f"{u.scheme}://{u.hostname}:{u.port}{u.path}", credential=(login, password))
+
+
+def has_fields(obj, fields, what):
+    assert isinstance(obj, dict), f"{what}: expected an object, got {obj!r}"
+    missing = fields - obj.keys()
+    assert not missing, f"{what}: missing fields {sorted(missing)} in {obj!r}"
+
+
+def expect_status(status, fn, *args):
+    """Calls fn and asserts it fails with HTTP `status` and a JSON body with a message."""
+    try:
+        result = fn(*args)
+    except GrafanaClientError as e:
+        assert e.status_code == status, f"expected HTTP {status}, got {e.status_code}: {e.response!r}"
+        if status != 401:
+            assert isinstance(e.response, dict) and "message" in e.response, \
+                f"error body should be {{'message': ...}}, got {e.response!r}"
+        return e.response
+    raise AssertionError(f"expected HTTP {status}, got success: {result!r}")
+
+
+def step(fn):
+    global passed, failed
+    name = fn.__name__.removeprefix("test_").replace("_", " ")
+    try:
+        fn()
+    except Exception as e:  # noqa: BLE001 - every failure is reported, not raised
+        failed += 1
+        print(f"FAIL  {name}: {type(e).__name__}: {e}")
+        if os.environ.get("SMOKE_VERBOSE"):
+            traceback.print_exc()
+    else:
+        passed += 1
+        print(f"ok    {name}")
+    return fn
+
+
+@step
+def test_health():
+    h = ADMIN.client.GET("/health")
+    has_fields(h, {"database", "version"}, "GET /api/health")
+    assert h["database"] == "ok", h
+
+
+@step
+def test_admin_create_user():
+    r = ADMIN.admin.create_user({"name": "Smoke Test", "email": EMAIL, "login": LOGIN,
+                                 "password": PASSWORD})
+    has_fields(r, {"id", "message"}, "POST /api/admin/users")
+    assert isinstance(r["id"], int) and r["id"] > 0, r
+    assert r["message"] == "User created", r
+    state["id"] = r["id"]
+
+
+@step
+def test_admin_create_duplicate_user_is_rejected():
+    expect_status(412, ADMIN.admin.create_user,
+                  {"name": "Dup", "email": EMAIL, "login": LOGIN, "password": PASSWORD})
+
+
+@step
+def test_search_users():
+    hits = ADMIN.users.search_users(query=LOGIN)
+    assert isinstance(hits, list) and len(hits) == 1, hits
+    has_fields(hits[0], SEARCH_HIT_FIELDS, "GET /api/users item")
+    assert hits[0]["id"] == state["id"] and hits[0]["login"] == LOGIN, hits[0]
+    assert hits[0]["isAdmin"] is False and hits[0]["isDisabled"] is False, hits[0]
+    # One page only, as the client does when given a page.
+    page = ADMIN.users.search_users(page=1, perpage=1)
+    assert isinstance(page, list) and len(page) == 1, page
+
+
+@step
+def test_search_users_paged_endpoint():
+    r = ADMIN.client.GET("/users/search", params={"query": LOGIN, "perpage": 10, "page": 1})
+    has_fields(r, {"totalCount", "users", "page", "perPage"}, "GET /api/users/search")
+    assert r["totalCount"] == 1 and r["page"] == 1 and r["perPage"] == 10, r
+    has_fields(r["users"][0], SEARCH_HIT_FIELDS, "GET /api/users/search users[0]")
+
+
+@step
+def test_get_user():
+    u = ADMIN.users.get_user(state["id"])
+    has_fields(u, PROFILE_FIELDS, "GET /api/users/:id")
+    assert (u["id"], u["login"], u["email"], u["name"]) == (state["id"], LOGIN, EMAIL, "Smoke Test"), u
+    assert u["orgId"] == 1 and u["isGrafanaAdmin"] is False and u["isDisabled"] is False, u
+
+
+@step
+def test_get_unknown_user_is_404():
+    expect_status(404, ADMIN.users.get_user, 987654321)
+
+
+@step
+def test_find_user_by_login_and_email():
+    for key in (LOGIN, EMAIL, LOGIN.upper()):
+        u = ADMIN.users.find_user(key)
+        has_fields(u, PROFILE_FIELDS, f"GET /api/users/lookup?loginOrEmail={key}")
+        assert u["id"] == state["id"], u
+
+
+@step
+def test_update_user():
+    r = ADMIN.users.update_user(state["id"], {"name": "Smoke Renamed", "email": EMAIL,
+                                              "login": LOGIN, "theme": "light"})
+    assert r == {"message": "User updated"}, r
+    u = ADMIN.users.get_user(state["id"])
+    assert u["name"] == "Smoke Renamed" and u["theme"] == "light", u
+
+
+@step
+def test_get_user_organisations():
+    orgs = ADMIN.users.get_user_organisations(state["id"])
+    assert isinstance(orgs, list) and len(orgs) == 1, orgs
+    has_fields(orgs[0], USER_ORG_FIELDS, "GET /api/users/:id/orgs item")
+    assert orgs[0]["orgId"] == 1 and orgs[0]["name"] == "Main Org.", orgs
+    assert orgs[0]["role"] == "Viewer", orgs
+
+
+@step
+def test_get_user_teams():
+    assert ADMIN.users.get_user_teams(state["id"]) == []
+
+
+@step
+def test_get_actual_user():
+    me = ADMIN.user.get_actual_user()
+    has_fields(me, PROFILE_FIELDS, "GET /api/user")
+    assert me["login"] == "admin" and me["isGrafanaAdmin"] is True and me["orgId"] == 1, me
+
+
+@step
+def test_get_actual_user_organisations():
+    orgs = ADMIN.user.get_actual_user_organisations()
+    assert isinstance(orgs, list) and orgs, orgs
+    has_fields(orgs[0], USER_ORG_FIELDS, "GET /api/user/orgs item")
+    assert {"orgId": 1, "name": "Main Org.", "role": "Admin"} in orgs, orgs
+
+
+@step
+def test_get_actual_user_teams():
+    assert ADMIN.user.get_actual_user_teams() == []
+
+
+@step
+def test_wrong_password_is_401():
+    try:
+        as_user("admin", "not-the-password").user.get_actual_user()
+    except GrafanaUnauthorizedError:
+        return
+    raise AssertionError("expected HTTP 401")
+
+
+@step
+def test_admin_change_user_password():
+    r = ADMIN.admin.change_user_password(state["id"], "second-Passw0rd")
+    assert r == {"message": "User password updated"}, r
+    me = as_user(LOGIN, "second-Passw0rd").user.get_actual_user()
+    assert me["id"] == state["id"] and me["login"] == LOGIN, me
+    expect_status(401, as_user(LOGIN, PASSWORD).user.get_actual_user)
+
+
+@step
+def test_user_changes_own_password():
+    api = as_user(LOGIN, "second-Passw0rd")
+    r = api.user.change_actual_user_password("second-Passw0rd", "third-Passw0rd")
+    assert r == {"message": "User password changed"}, r
+    assert as_user(LOGIN, "third-Passw0rd").user.get_actual_user()["id"] == state["id"]
+
+
+@step
+def test_switch_organisation():
+    r = as_user(LOGIN, "third-Passw0rd").user.switch_actual_user_organisation(1)
+    assert r == {"message": "Active organization changed"}, r
+    r = ADMIN.user.switch_user_organisation(state["id"], 1)
+    assert r == {"message": "Active organization changed"}, r
+
+
+@step
+def test_admin_change_user_permissions():
+    r = ADMIN.admin.change_user_permissions(state["id"], True)
+    assert r == {"message": "User permissions updated"}, r
+    assert ADMIN.users.get_user(state["id"])["isGrafanaAdmin"] is True
+    ADMIN.admin.change_user_permissions(state["id"], False)
+    assert ADMIN.users.get_user(state["id"])["isGrafanaAdmin"] is False
+
+
+@step
+def test_admin_disable_and_enable_user():
+    r = ADMIN.admin.set_user_enabled(state["id"], False)
+    assert r == {"message": "User disabled"}, r
+    assert ADMIN.users.get_user(state["id"])["isDisabled"] is True
+    expect_status(401, as_user(LOGIN, "third-Passw0rd").user.get_actual_user)
+    r = ADMIN.admin.set_user_enabled(state["id"], True)
+    assert r == {"message": "User enabled"}, r
+    assert ADMIN.users.get_user(state["id"])["isDisabled"] is False
+    assert as_user(LOGIN, "third-Passw0rd").user.get_actual_user()["id"] == state["id"]
+
+
+@step
+def test_non_admin_is_forbidden_from_admin_api():
+    expect_status(403, as_user(LOGIN, "third-Passw0rd").admin.stats)
+
+
+@step
+def test_admin_settings():
+    s = ADMIN.admin.settings()
+    assert isinstance(s, dict) and "server" in s and "database" in s, list(s)[:20]
+    for section, keys in s.items():
+        assert isinstance(keys, dict), (section, keys)
+        assert all(isinstance(v, str) for v in keys.values()), (section, keys)
+    assert s["server"].get("http_port") is not None, s["server"]
+
+
+@step
+def test_admin_stats():
+    st = ADMIN.admin.stats()
+    has_fields(st, STATS_FIELDS, "GET /api/admin/stats")
+    assert st["users"] >= 2 and st["orgs"] >= 1 and st["admins"] >= 1, st
+
+
+@step
+def test_admin_delete_user():
+    r = ADMIN.admin.delete_user(state["id"])
+    assert r == {"message": "User deleted"}, r
+    expect_status(404, ADMIN.users.get_user, state["id"])
+    assert ADMIN.users.search_users(query=LOGIN) == []
+
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
