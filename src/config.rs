@@ -52,6 +52,9 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     ("users", "last_seen_update_interval", "15m"),
     ("auth.basic", "enabled", "true"),
     ("auth.basic", "password_policy", "false"),
+    // Usher's own: how long a cached basic-auth credential is trusted before the user's row is
+    // read again (0 = on every request). Changes made through this instance apply at once.
+    ("auth.basic", "cache_revalidate_interval", "1s"),
     ("log", "level", "info"),
     ("log", "mode", "console"),
 ];
@@ -153,6 +156,7 @@ pub struct UsersSection {
 pub struct AuthBasicSection {
     pub enabled: bool,
     pub password_policy: bool,
+    pub cache_revalidate_interval: Duration,
 }
 
 impl Config {
@@ -321,6 +325,11 @@ impl Config {
                     "auth.basic",
                     "password_policy",
                 )?,
+                cache_revalidate_interval: parse_duration(&get(
+                    "auth.basic",
+                    "cache_revalidate_interval",
+                ))
+                .map_err(|m| invalid("auth.basic", "cache_revalidate_interval", m))?,
             },
             log_level: if level == "critical" {
                 "error".into()

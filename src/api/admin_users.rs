@@ -239,7 +239,6 @@ async fn delete_user(
     {
         return Err(ApiError::not_found("user not found"));
     }
-    app.credentials.forget_user(user.id);
     Ok(message("User deleted"))
 }
 
@@ -253,7 +252,6 @@ async fn disable_user(
         .set_disabled(user.id, true, app.now())
         .await
         .map_err(|e| ApiError::from(e).context("Failed to disable user"))?;
-    app.credentials.forget_user(user.id);
     Ok(message("User disabled"))
 }
 

@@ -45,18 +45,14 @@ pub struct UserProfile {
 }
 
 impl UserProfile {
+    /// Grafana's `getUserUserProfile`: the label of the user's latest auth module only.
     pub async fn load(app: &AppState, user: &UserRow) -> ApiResult<Self> {
-        let labels: Vec<String> = app
-            .store
-            .auth_modules(&[user.id])
-            .await?
-            .into_iter()
-            .map(|(_, m)| auth_label(&m))
-            .collect();
-        Ok(Self::new(user, labels))
+        let modules = app.store.auth_modules(&[user.id]).await?;
+        Ok(Self::new(user, modules.last().map(|(_, m)| m.as_str())))
     }
 
-    pub fn new(user: &UserRow, auth_labels: Vec<String>) -> Self {
+    pub fn new(user: &UserRow, auth_module: Option<&str>) -> Self {
+        let auth_labels: Vec<String> = auth_module.map(auth_label).into_iter().collect();
         UserProfile {
             id: user.id,
             uid: user.uid.clone().unwrap_or_default(),

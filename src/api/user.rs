@@ -73,11 +73,12 @@ pub(super) fn routes(r: &mut Routes) {
     );
 }
 
-async fn get_signed_in(
-    caller: Caller,
-    State(app): State<AppState>,
-) -> ApiResult<Json<UserProfile>> {
-    Ok(Json(UserProfile::load(&app, &caller.user).await?))
+async fn get_signed_in(caller: Caller) -> Json<UserProfile> {
+    // The caller's row was read while authenticating; no further query.
+    Json(UserProfile::new(
+        &caller.user,
+        caller.auth_module.as_deref(),
+    ))
 }
 
 async fn update_signed_in(
@@ -131,7 +132,7 @@ async fn change_password(
     Ok(message("User password changed"))
 }
 
-/// Hashes and stores a new password, and forgets cached credentials of the user.
+/// Hashes and stores a new password (cached credentials go stale with the store's generation).
 pub(super) async fn set_password(
     app: &AppState,
     user_id: i64,
@@ -146,7 +147,6 @@ pub(super) async fn set_password(
         .set_password(user_id, &stored.hash, &stored.salt, app.now())
         .await
         .map_err(|e| ApiError::from(e).context("Failed to update user password"))?;
-    app.credentials.forget_user(user_id);
     if !found {
         return Err(ApiError::not_found("user not found"));
     }

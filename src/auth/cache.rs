@@ -1,34 +1,57 @@
-//! Verified-credentials cache for basic auth, so that a request does not pay a password hash.
+//! Verified-credentials cache for basic auth, so that a request pays neither a password hash nor,
+//! most of the time, a database read.
 //!
 //! Only successes are cached, keyed by an HMAC of the login and password under a key that lives
 //! only in this process (so the map never holds anything that would verify a password). An entry
-//! remembers the stored hash it was verified against; every hit re-reads the user row and is
-//! honoured only while that hash is unchanged and the user exists and is enabled. That makes a
-//! password change, a disable or a delete — by this instance or by another one sharing the
-//! database — take effect on the very next request. Entries also expire after a short TTL.
+//! keeps the signed-in user's row as it was read, and is trusted as it stands while
+//! - the store's generation is unchanged: any write through this process to users, org
+//!   memberships or teams bumps it, so local changes apply on the very next request; and
+//! - it was checked less than `[auth.basic] cache_revalidate_interval` ago (default 1 s).
+//!
+//! Past that, the next hit reads the row again and keeps the entry only if the stored password
+//! hash is the one the credentials verified against and the user exists and is enabled; that is
+//! how changes made by another instance sharing the database are noticed. Entries expire after a
+//! fixed TTL whatever happens.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-const TTL: Duration = Duration::from_secs(60);
+use crate::store::SignedInRow;
+
 const MAX_ENTRIES: usize = 10_000;
 
 pub type CacheKey = [u8; 32];
 
 #[derive(Debug, Clone)]
 pub struct CachedCredential {
-    pub user_id: i64,
     /// `user.password` as it was when the credentials verified.
     pub stored_hash: String,
-    expires: Instant,
+    /// The user's row at the last check.
+    pub row: SignedInRow,
+    /// The store generation at the last check.
+    pub generation: u64,
+    pub checked_at: DateTime<Utc>,
+    expires: DateTime<Utc>,
+}
+
+impl CachedCredential {
+    pub fn user_id(&self) -> i64 {
+        self.row.user.id
+    }
+
+    /// Whether the cached row may be used without reading it again.
+    pub fn is_current(&self, generation: u64, now: DateTime<Utc>, revalidate: Duration) -> bool {
+        self.generation == generation && now - self.checked_at < revalidate
+    }
 }
 
 pub struct CredentialCache {
     key: [u8; 32],
+    ttl: Duration,
     entries: Mutex<HashMap<CacheKey, CachedCredential>>,
 }
 
@@ -36,6 +59,7 @@ impl Default for CredentialCache {
     fn default() -> Self {
         Self {
             key: rand::random(),
+            ttl: Duration::seconds(60),
             entries: Mutex::new(HashMap::new()),
         }
     }
@@ -50,10 +74,10 @@ impl CredentialCache {
         mac.finalize().into_bytes().into()
     }
 
-    pub fn get(&self, key: &CacheKey) -> Option<CachedCredential> {
+    pub fn get(&self, key: &CacheKey, now: DateTime<Utc>) -> Option<CachedCredential> {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         match entries.get(key) {
-            Some(entry) if entry.expires > Instant::now() => Some(entry.clone()),
+            Some(entry) if entry.expires > now => Some(entry.clone()),
             Some(_) => {
                 entries.remove(key);
                 None
@@ -62,10 +86,10 @@ impl CredentialCache {
         }
     }
 
-    pub fn insert(&self, key: CacheKey, user_id: i64, stored_hash: String) {
+    /// Stores a fresh verification.
+    pub fn insert(&self, key: CacheKey, row: SignedInRow, generation: u64, now: DateTime<Utc>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES {
-            let now = Instant::now();
             entries.retain(|_, e| e.expires > now);
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
@@ -74,11 +98,23 @@ impl CredentialCache {
         entries.insert(
             key,
             CachedCredential {
-                user_id,
-                stored_hash,
-                expires: Instant::now() + TTL,
+                stored_hash: row.user.password.clone().unwrap_or_default(),
+                row,
+                generation,
+                checked_at: now,
+                expires: now + self.ttl,
             },
         );
+    }
+
+    /// Records a successful re-check of an entry (its TTL is unchanged).
+    pub fn refresh(&self, key: &CacheKey, row: SignedInRow, generation: u64, now: DateTime<Utc>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = entries.get_mut(key) {
+            entry.row = row;
+            entry.generation = generation;
+            entry.checked_at = now;
+        }
     }
 
     pub fn remove(&self, key: &CacheKey) {
@@ -86,14 +122,5 @@ impl CredentialCache {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(key);
-    }
-
-    /// Drops every entry of one user (after a local password change, disable or delete; other
-    /// instances notice through the stored-hash check instead).
-    pub fn forget_user(&self, user_id: i64) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, e| e.user_id != user_id);
     }
 }

@@ -30,6 +30,8 @@ pub enum AuthMethod {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: UserRow,
+    /// Latest external auth module of the user (`user_auth`), for `authLabels`.
+    pub auth_module: Option<String>,
     pub org_id: i64,
     pub org_role: Option<OrgRole>,
     pub method: AuthMethod,
@@ -44,6 +46,7 @@ impl Caller {
             permissions: Permissions::new(row.user.is_admin, org_role),
             org_role,
             user: row.user,
+            auth_module: row.auth_module,
             method,
         }
     }
@@ -153,11 +156,21 @@ fn decode_basic(encoded: &str) -> Option<(String, String)> {
 /// all get Grafana's "Invalid username or password" 401.
 async fn basic(app: &AppState, login: &str, password: &str) -> Result<Caller, ApiError> {
     let key = app.credentials.key_for(login, password);
-    if let Some(hit) = app.credentials.get(&key) {
-        if let Some(row) = app.store.signed_in_user(hit.user_id).await? {
+    let now = app.clock.now();
+    // Read before any row: a write that lands after this read makes the entry stale again.
+    let generation = app.store.generation();
+    if let Some(hit) = app.credentials.get(&key, now) {
+        let revalidate =
+            chrono::Duration::from_std(app.config.auth_basic.cache_revalidate_interval)
+                .unwrap_or_default();
+        if hit.is_current(generation, now, revalidate) {
+            return Ok(Caller::from_row(hit.row, AuthMethod::Basic));
+        }
+        if let Some(row) = app.store.signed_in_user(hit.user_id()).await? {
             let stored = row.user.password.as_deref().unwrap_or("");
             let unchanged: bool = stored.as_bytes().ct_eq(hit.stored_hash.as_bytes()).into();
             if unchanged && !row.user.is_disabled {
+                app.credentials.refresh(&key, row.clone(), generation, now);
                 return Ok(Caller::from_row(row, AuthMethod::Basic));
             }
         }
@@ -165,18 +178,23 @@ async fn basic(app: &AppState, login: &str, password: &str) -> Result<Caller, Ap
     }
 
     let user = verify_password_login(app, login, password).await?;
+    // After a hash upgrade the generation moved on; take it again before reading the row.
+    let generation = app.store.generation();
     let row = app
         .store
         .signed_in_user(user.id)
         .await?
         .ok_or_else(ApiError::invalid_credentials)?;
-    app.credentials
-        .insert(key, user.id, row.user.password.clone().unwrap_or_default());
+    // Cache only if the row still holds the hash these credentials verified against.
+    if row.user.password == user.password {
+        app.credentials.insert(key, row.clone(), generation, now);
+    }
     Ok(Caller::from_row(row, AuthMethod::Basic))
 }
 
 /// Checks a login (or email) and password against the database, upgrading a legacy hash on
-/// success. Returns Grafana's 401 for every kind of failure.
+/// success (the returned row then holds the new hash). Returns Grafana's 401 for every kind of
+/// failure.
 pub async fn verify_password_login(
     app: &AppState,
     login: &str,
@@ -212,6 +230,10 @@ pub async fn verify_password_login(
             .upgrade_password_hash(user.id, &stored, &new.hash, &new.salt)
             .await?;
         tracing::info!(user_id = user.id, "upgraded stored password hash");
+        let mut user = user;
+        user.password = Some(new.hash);
+        user.salt = Some(new.salt);
+        return Ok(user);
     }
     Ok(user)
 }

@@ -6,6 +6,8 @@
 
 use std::borrow::Cow;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
@@ -155,11 +157,24 @@ impl Tx {
     }
 }
 
+/// Bumps the store's generation when dropped (see [`Store::changed`]).
+pub(crate) struct ChangeGuard<'a>(&'a AtomicU64);
+
+impl Drop for ChangeGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
 /// Handle to the database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) pool: Pool,
     pub(crate) dialect: Dialect,
+    /// Bumped by every write through this handle that can change who a user is or what they
+    /// may do (`user`, `org_user`, `team_member` …); caches of user rows compare it. Every such
+    /// write method calls [`Store::changed`].
+    generation: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -202,6 +217,7 @@ impl Store {
                     .connect_with(options)
                     .await?;
                 Store {
+                    generation: Arc::default(),
                     pool: Pool::Sqlite(pool),
                     dialect: Dialect::Sqlite,
                 }
@@ -225,6 +241,7 @@ impl Store {
                     .connect_with(options)
                     .await?;
                 Store {
+                    generation: Arc::default(),
                     pool: Pool::Postgres(pool),
                     dialect: Dialect::Postgres,
                 }
@@ -258,6 +275,7 @@ impl Store {
                     .connect_with(options)
                     .await?;
                 Store {
+                    generation: Arc::default(),
                     pool: Pool::MySql(pool),
                     dialect: Dialect::MySql,
                 }
@@ -265,6 +283,17 @@ impl Store {
         };
         migrate::run(&store).await?;
         Ok(store)
+    }
+
+    /// See [`Store::changed`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Marks user data as changed by this process, so that cached rows are read again. Call it
+    /// first thing in a write method: the bump happens when the guard drops, after the write.
+    pub(crate) fn changed(&self) -> ChangeGuard<'_> {
+        ChangeGuard(&self.generation)
     }
 
     pub fn dialect(&self) -> Dialect {

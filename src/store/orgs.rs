@@ -46,6 +46,7 @@ impl Store {
 
     /// Creates an org and returns its id.
     pub async fn create_org(&self, name: &str, now: DbTime) -> StoreResult<i64> {
+        let _changed = self.changed();
         let mut tx = self.begin().await?;
         let id = self
             .insert_returning_id(
@@ -85,6 +86,7 @@ impl Store {
         role: &str,
         now: DbTime,
     ) -> StoreResult<()> {
+        let _changed = self.changed();
         let mut tx = self.begin().await?;
         self.add_org_user_tx(&mut tx, org_id, user_id, role, now)
             .await?;
@@ -99,6 +101,7 @@ impl Store {
         email: &str,
         now: DbTime,
     ) -> StoreResult<i64> {
+        let _changed = self.changed();
         let mut tx = self.begin().await?;
         let id = self
             .insert_returning_id(
@@ -127,6 +130,7 @@ impl Store {
         permission: i64,
         now: DbTime,
     ) -> StoreResult<()> {
+        let _changed = self.changed();
         let sql = self.sql(
             "INSERT INTO team_member (org_id, team_id, user_id, external, permission, created, updated) \
              VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -36,6 +36,16 @@ pub struct SignedInRow {
     #[sqlx(flatten)]
     pub user: UserRow,
     pub role: Option<String>,
+    /// The user's latest `user_auth.auth_module`, if any (what Grafana's profile labels).
+    pub auth_module: Option<String>,
+}
+
+/// A search hit with the total number of matches.
+#[derive(sqlx::FromRow)]
+struct SearchRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    total_count: i64,
 }
 
 /// What creating a user needs, already validated.
@@ -172,10 +182,14 @@ impl Store {
         Ok(row)
     }
 
-    /// The user with their role in their current org, for authentication.
+    /// The user with their role in their current org and their auth module, for
+    /// authentication: one round trip per authenticated request.
     pub async fn signed_in_user(&self, id: i64) -> StoreResult<Option<SignedInRow>> {
         let sql = self.sql(&format!(
-            "SELECT {USER_COLUMNS}, ou.role FROM `user` u \
+            "SELECT {USER_COLUMNS}, ou.role, \
+             (SELECT ua.auth_module FROM user_auth ua WHERE ua.user_id = u.id \
+              ORDER BY ua.created DESC, ua.id DESC LIMIT 1) AS auth_module \
+             FROM `user` u \
              LEFT JOIN org_user ou ON ou.user_id = u.id AND ou.org_id = u.org_id WHERE u.id = ?"
         ));
         let row = with_conn!(&self.pool, c => {
@@ -233,6 +247,7 @@ impl Store {
 
     /// Creates a user and their membership of `new.org_id`, in one transaction.
     pub async fn create_user(&self, new: &NewUser, now: DbTime) -> StoreResult<i64> {
+        let _changed = self.changed();
         let mut tx = self.begin().await?;
         if Self::login_or_email_taken(&mut tx, self.dialect, &new.login, &new.email, 0).await? {
             return Err(StoreError::Conflict("user already exists"));
@@ -277,6 +292,7 @@ impl Store {
     }
 
     pub async fn update_user(&self, id: i64, update: &UserUpdate, now: DbTime) -> StoreResult<()> {
+        let _changed = self.changed();
         let mut tx = self.begin().await?;
         if Self::login_or_email_taken(&mut tx, self.dialect, &update.login, &update.email, id)
             .await?
@@ -307,6 +323,7 @@ impl Store {
         salt: &str,
         now: DbTime,
     ) -> StoreResult<bool> {
+        let _changed = self.changed();
         let sql = self.sql("UPDATE `user` SET password = ?, salt = ?, updated = ? WHERE id = ?");
         let n = with_conn!(&self.pool, c => {
             sqlx::query(&sql).bind(hash).bind(salt).bind(now.get()).bind(id).execute(c).await?.rows_affected()
@@ -323,6 +340,7 @@ impl Store {
         new_hash: &str,
         salt: &str,
     ) -> StoreResult<()> {
+        let _changed = self.changed();
         let sql =
             self.sql("UPDATE `user` SET password = ?, salt = ? WHERE id = ? AND password = ?");
         with_conn!(&self.pool, c => {
@@ -337,6 +355,7 @@ impl Store {
         is_admin: bool,
         now: DbTime,
     ) -> StoreResult<bool> {
+        let _changed = self.changed();
         let sql = self.sql("UPDATE `user` SET is_admin = ?, updated = ? WHERE id = ?");
         let n = with_conn!(&self.pool, c => {
             sqlx::query(&sql).bind(is_admin).bind(now.get()).bind(id).execute(c).await?.rows_affected()
@@ -346,6 +365,7 @@ impl Store {
 
     /// Disables or enables a user. Disabling also ends every login session of the user.
     pub async fn set_disabled(&self, id: i64, disabled: bool, now: DbTime) -> StoreResult<bool> {
+        let _changed = self.changed();
         let mut tx = self.begin().await?;
         let sql = self.sql("UPDATE `user` SET is_disabled = ?, updated = ? WHERE id = ?");
         let n = with_tx!(&mut tx, c => {
@@ -361,6 +381,7 @@ impl Store {
 
     /// Deletes a user and everything that belongs to them, in one transaction.
     pub async fn delete_user(&self, id: i64) -> StoreResult<bool> {
+        let _changed = self.changed();
         let mut tx = self.begin().await?;
         for table in [
             "org_user",
@@ -417,9 +438,12 @@ impl Store {
 
     /// Users (never service accounts) matching `search`, with the total count.
     pub async fn search_users(&self, search: &UserSearch) -> StoreResult<(i64, Vec<UserRow>)> {
+        // Written with COALESCE so that no database picks the (is_service_account, …) index for
+        // it: almost every row passes this filter, and on SQLite that index would otherwise
+        // drive the query instead of the trigram index.
         let not_sa = format!(
-            "(u.is_service_account IS NULL OR u.is_service_account = {})",
-            self.dialect.bool_lit(false)
+            "COALESCE(u.is_service_account, {f}) = {f}",
+            f = self.dialect.bool_lit(false)
         );
         let query = search.query.trim();
         let mut binds: Vec<String> = Vec::new();
@@ -458,23 +482,32 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let count_sql = self.sql(&format!("SELECT COUNT(*) FROM `user` u WHERE {filter}"));
+        // One pass over the matches gives both the page and the total (a window count), so the
+        // trigram index is consulted once; only a page past the end needs a separate count.
         let rows_sql = self.sql(&format!(
-            "SELECT {USER_COLUMNS} FROM `user` u WHERE {filter} ORDER BY {order}, u.id ASC LIMIT ? OFFSET ?"
+            "SELECT {USER_COLUMNS}, COUNT(*) OVER () AS total_count FROM `user` u WHERE {filter} \
+             ORDER BY {order}, u.id ASC LIMIT ? OFFSET ?"
         ));
+        let count_sql = self.sql(&format!("SELECT COUNT(*) FROM `user` u WHERE {filter}"));
         let offset = (search.page - 1) * search.per_page;
         let (total, rows) = with_conn!(&self.pool, c => {
-            let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-            for b in &binds {
-                count = count.bind(b);
-            }
-            let total = count.fetch_one(c).await?;
-            let mut rows = sqlx::query_as::<_, UserRow>(&rows_sql);
+            let mut rows = sqlx::query_as::<_, SearchRow>(&rows_sql);
             for b in &binds {
                 rows = rows.bind(b);
             }
             let rows = rows.bind(search.per_page).bind(offset).fetch_all(c).await?;
-            (total, rows)
+            let total = match rows.first() {
+                Some(first) => first.total_count,
+                None if offset == 0 => 0,
+                None => {
+                    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+                    for b in &binds {
+                        count = count.bind(b);
+                    }
+                    count.fetch_one(c).await?
+                }
+            };
+            (total, rows.into_iter().map(|r| r.user).collect())
         });
         Ok((total, rows))
     }
@@ -547,6 +580,7 @@ impl Store {
 
     /// Makes `org_id` the user's current org; false if the user is not a member.
     pub async fn set_current_org(&self, user_id: i64, org_id: i64) -> StoreResult<bool> {
+        let _changed = self.changed();
         let sql = self.sql(
             "UPDATE `user` SET org_id = ? WHERE id = ? AND EXISTS \
              (SELECT 1 FROM org_user ou WHERE ou.user_id = ? AND ou.org_id = ?)",

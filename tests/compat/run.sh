@@ -17,7 +17,7 @@ BIN="${CARGO_TARGET_DIR:-target}/debug/usher"
 if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import grafana_client' 2>/dev/null; then
     rm -rf "$VENV"
     "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check grafana-client
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "grafana-client==${GRAFANA_CLIENT_VERSION:-5.1.4}"
 fi
 
 DATA=$(mktemp -d "${TMPDIR:-/tmp}/usher-compat.XXXXXX")
