@@ -15,25 +15,41 @@ fn usher(data: &std::path::Path) -> Command {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A plain HTTP/1.1 GET; returns the status line and the body.
 fn get(port: u16, path: &str, auth: Option<&str>) -> Option<(String, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n").ok()?;
+    let auth = auth
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .ok()?;
     let mut text = String::new();
     stream.read_to_string(&mut text).ok()?;
     let status = text.lines().next()?.to_string();
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Some((status, body))
 }
 
 fn basic(login: &str, password: &str) -> String {
     use base64::Engine;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{login}:{password}"))
+    )
 }
 
 struct Server(std::process::Child, u16);
@@ -41,17 +57,20 @@ struct Server(std::process::Child, u16);
 impl Server {
     fn start(data: &std::path::Path) -> Server {
         let port = free_port();
-        let child = usher(data)
-            .env("GF_SERVER_HTTP_ADDR", "127.0.0.1")
-            .env("GF_SERVER_HTTP_PORT", port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn usher");
+        let server = Server(
+            usher(data)
+                .env("GF_SERVER_HTTP_ADDR", "127.0.0.1")
+                .env("GF_SERVER_HTTP_PORT", port.to_string())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn usher"),
+            port,
+        );
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if get(port, "/api/health", None).is_some_and(|(s, _)| s.contains(" 200 ")) {
-                return Server(child, port);
+                return server;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -60,7 +79,10 @@ impl Server {
 
     /// Sends SIGTERM and waits for the process to exit.
     fn stop(mut self) -> std::process::ExitStatus {
-        let status = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -76,12 +98,16 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
 #[test]
 fn help_explains_the_commands() {
-    let out = Command::new(env!("CARGO_BIN_EXE_usher")).arg("--help").output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_usher"))
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     for word in ["server", "admin", "--config", "GF_<SECTION>_<KEY>"] {
@@ -98,14 +124,21 @@ fn help_explains_the_commands() {
 #[test]
 fn an_invalid_setting_stops_start_up_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let out = usher(dir.path()).env("GF_SERVER_HTTP_PORT", "not-a-port").output().unwrap();
+    let out = usher(dir.path())
+        .env("GF_SERVER_HTTP_PORT", "not-a-port")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("http_port"), "{err}");
 
     let ini = dir.path().join("custom.ini");
     std::fs::write(&ini, "[database]\ntype = oracle\n[unknown]\nwhatever = 1\n").unwrap();
-    let out = usher(dir.path()).arg("--config").arg(&ini).output().unwrap();
+    let out = usher(dir.path())
+        .arg("--config")
+        .arg(&ini)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("type"), "{err}");
@@ -126,12 +159,28 @@ fn serves_with_admin_admin_and_stops_cleanly_on_sigterm() {
 #[test]
 fn reset_admin_password_changes_the_stored_password() {
     let dir = tempfile::tempdir().unwrap();
-    let out = usher(dir.path()).args(["admin", "reset-admin-password", "n3w-secret"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = usher(dir.path()).args(["admin", "reset-admin-password", "abc"]).output().unwrap();
+    let out = usher(dir.path())
+        .args(["admin", "reset-admin-password", "n3w-secret"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = usher(dir.path())
+        .args(["admin", "reset-admin-password", "abc"])
+        .output()
+        .unwrap();
     assert!(!out.status.success(), "a too-short password is refused");
     let out = usher(dir.path())
-        .args(["admin", "reset-admin-password", "--user", "nobody", "n3w-secret"])
+        .args([
+            "admin",
+            "reset-admin-password",
+            "--user",
+            "nobody",
+            "n3w-secret",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success(), "an unknown user is an error");

@@ -102,16 +102,7 @@ impl TestDb {
                     .execute(&mut conn)
                     .await
                     .expect("create test database");
-                TestDb {
-                    backend: backend.clone(),
-                    overrides: vec![
-                        ("database".into(), "type".into(), "postgres".into()),
-                        ("database".into(), "url".into(), with_database(url, &name)),
-                        ("database".into(), "max_open_conn".into(), "4".into()),
-                    ],
-                    _dir: None,
-                    name: Some(name),
-                }
+                Self::server_db(backend, "postgres", url, name)
             }
             Backend::MySql(url) => {
                 use sqlx::Connection;
@@ -125,17 +116,22 @@ impl TestDb {
                 .execute(&mut conn)
                 .await
                 .expect("create test database");
-                TestDb {
-                    backend: backend.clone(),
-                    overrides: vec![
-                        ("database".into(), "type".into(), "mysql".into()),
-                        ("database".into(), "url".into(), with_database(url, &name)),
-                        ("database".into(), "max_open_conn".into(), "4".into()),
-                    ],
-                    _dir: None,
-                    name: Some(name),
-                }
+                Self::server_db(backend, "mysql", url, name)
             }
+        }
+    }
+
+    /// Settings for the freshly created database `name` on a database server.
+    fn server_db(backend: &Backend, db_type: &str, url: &str, name: String) -> TestDb {
+        TestDb {
+            backend: backend.clone(),
+            overrides: vec![
+                ("database".into(), "type".into(), db_type.into()),
+                ("database".into(), "url".into(), with_database(url, &name)),
+                ("database".into(), "max_open_conn".into(), "4".into()),
+            ],
+            _dir: None,
+            name: Some(name),
         }
     }
 
