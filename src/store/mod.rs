@@ -304,9 +304,13 @@ impl Store {
         self.dialect.sql(query).into_owned()
     }
 
+    /// Opens a write transaction. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads and then writes fails with SQLITE_BUSY,
+    /// whatever the busy timeout, when another connection committed in between (for instance a
+    /// `last_seen_at` update).
     pub async fn begin(&self) -> StoreResult<Tx> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
             Pool::MySql(p) => Tx::MySql(p.begin().await?),
         })

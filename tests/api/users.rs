@@ -290,3 +290,46 @@ async fn switching_a_users_org_requires_membership() {
     })
     .await;
 }
+
+/// Concurrent writes must not fail: on SQLite a read-then-write transaction has to take the
+/// write lock up front, or a commit from another connection in between (here `last_seen_at`
+/// updates) makes it fail with SQLITE_BUSY whatever the busy timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_updates_and_last_seen_writes_all_succeed() {
+    each_backend(|app| async move {
+        let mut ids = Vec::new();
+        for i in 0..8 {
+            ids.push(app.create_user(&format!("conc{i}"), "password1").await);
+        }
+        let store = app.state.store.clone();
+        let toucher = tokio::spawn({
+            let ids = ids.clone();
+            async move {
+                for round in 0..40i64 {
+                    for id in &ids {
+                        let t = usher::store::DbTime::from_utc(
+                            chrono::Utc::now() + chrono::Duration::seconds(round),
+                        );
+                        store.touch_last_seen(*id, t, t).await.unwrap();
+                    }
+                }
+            }
+        });
+        let app = &app;
+        let mut updates = Vec::new();
+        for round in 0..5 {
+            for (i, id) in ids.iter().enumerate() {
+                let body = format!(
+                    r#"{{"login":"conc{i}","email":"conc{i}@example.com","name":"n{round}"}}"#
+                );
+                updates
+                    .push(async move { app.admin().put(&format!("/api/users/{id}"), &body).await });
+            }
+        }
+        for res in futures::future::join_all(updates).await {
+            assert_message(&res, StatusCode::OK, "User updated");
+        }
+        toucher.await.unwrap();
+    })
+    .await;
+}
