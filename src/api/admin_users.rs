@@ -10,7 +10,7 @@ use super::user::set_password;
 use super::users::find_user;
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{password, Access, Caller};
+use crate::auth::{password, Access};
 use crate::domain::{is_email, is_login, new_uid};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::{NewUser, StoreError};
@@ -224,13 +224,11 @@ async fn set_permissions(
 }
 
 async fn delete_user(
-    caller: Caller,
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
     let user = find_user(&app, &id).await?;
     keep_one_admin(&app, user.id, user.is_admin && !user.is_disabled).await?;
-    let _ = caller;
     if !app
         .store
         .delete_user(user.id)

@@ -28,9 +28,8 @@ pub type CacheKey = [u8; 32];
 
 #[derive(Debug, Clone)]
 pub struct CachedCredential {
-    /// `user.password` as it was when the credentials verified.
-    pub stored_hash: String,
-    /// The user's row at the last check.
+    /// The user's row at the last check; its `password` is the hash the credentials verified
+    /// against (a re-check keeps the entry only while that is unchanged).
     pub row: SignedInRow,
     /// The store generation at the last check.
     pub generation: u64,
@@ -41,6 +40,10 @@ pub struct CachedCredential {
 impl CachedCredential {
     pub fn user_id(&self) -> i64 {
         self.row.user.id
+    }
+
+    pub fn stored_hash(&self) -> &str {
+        self.row.user.password.as_deref().unwrap_or("")
     }
 
     /// Whether the cached row may be used without reading it again.
@@ -98,7 +101,6 @@ impl CredentialCache {
         entries.insert(
             key,
             CachedCredential {
-                stored_hash: row.user.password.clone().unwrap_or_default(),
                 row,
                 generation,
                 checked_at: now,

@@ -168,7 +168,7 @@ async fn basic(app: &AppState, login: &str, password: &str) -> Result<Caller, Ap
         }
         if let Some(row) = app.store.signed_in_user(hit.user_id()).await? {
             let stored = row.user.password.as_deref().unwrap_or("");
-            let unchanged: bool = stored.as_bytes().ct_eq(hit.stored_hash.as_bytes()).into();
+            let unchanged: bool = stored.as_bytes().ct_eq(hit.stored_hash().as_bytes()).into();
             if unchanged && !row.user.is_disabled {
                 app.credentials.refresh(&key, row.clone(), generation, now);
                 return Ok(Caller::from_row(row, AuthMethod::Basic));

@@ -172,6 +172,16 @@ fn like_pattern(query: &str) -> String {
 }
 
 impl Store {
+    /// The filter "`alias` is a user, not a service account". Written with COALESCE so that no
+    /// database picks the (is_service_account, …) index for it: almost every row passes, and
+    /// on SQLite that index would otherwise drive a search instead of the trigram index.
+    fn not_service_account(&self, alias: &str) -> String {
+        format!(
+            "COALESCE({alias}.is_service_account, {f}) = {f}",
+            f = self.dialect.bool_lit(false)
+        )
+    }
+
     pub async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>> {
         let sql = self.sql(&format!(
             "SELECT {USER_COLUMNS} FROM `user` u WHERE u.id = ?"
@@ -438,13 +448,7 @@ impl Store {
 
     /// Users (never service accounts) matching `search`, with the total count.
     pub async fn search_users(&self, search: &UserSearch) -> StoreResult<(i64, Vec<UserRow>)> {
-        // Written with COALESCE so that no database picks the (is_service_account, …) index for
-        // it: almost every row passes this filter, and on SQLite that index would otherwise
-        // drive the query instead of the trigram index.
-        let not_sa = format!(
-            "COALESCE(u.is_service_account, {f}) = {f}",
-            f = self.dialect.bool_lit(false)
-        );
+        let not_sa = self.not_service_account("u");
         let query = search.query.trim();
         let mut binds: Vec<String> = Vec::new();
         let filter = if query.is_empty() {
@@ -604,12 +608,12 @@ impl Store {
         month_ago: DbTime,
     ) -> StoreResult<Stats> {
         let t = self.dialect.bool_lit(true);
-        let f = self.dialect.bool_lit(false);
-        let not_sa = format!("(is_service_account IS NULL OR is_service_account = {f})");
+        let not_sa = self.not_service_account("`user`");
         let role_count = |active: bool, role: &str| {
             format!(
                 "(SELECT COUNT(DISTINCT ou.user_id) FROM org_user ou JOIN `user` u ON u.id = ou.user_id \
-                 WHERE ou.role = '{role}' AND (u.is_service_account IS NULL OR u.is_service_account = {f}){})",
+                 WHERE ou.role = '{role}' AND {}{})",
+                self.not_service_account("u"),
                 if active { " AND u.last_seen_at > ?" } else { "" }
             )
         };

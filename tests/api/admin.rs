@@ -36,8 +36,7 @@ async fn settings_show_every_section_with_secrets_redacted() {
         for secret in ["s3cr3t-value", "dbpass", "mailpass", "hunter2"] {
             assert!(!res.text.contains(secret), "{secret} leaked: {res:?}");
         }
-        let viewer = app.create_user("carl", "password1").await;
-        let _ = viewer;
+        app.create_user("carl", "password1").await;
         assert_eq!(
             app.as_user("carl", "password1")
                 .get("/api/admin/settings")
