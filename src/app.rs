@@ -91,6 +91,59 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Deletes sessions past their lifetimes and failed logins older than the brute-force window
+    /// (twice over). Every instance may run it; the deletes are idempotent.
+    pub async fn clean_up(&self) -> Result<CleanUp, StoreError> {
+        let now = self.clock.now().timestamp();
+        let auth = &self.config.auth;
+        let lifetime = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2);
+        let sessions = self
+            .store
+            .delete_expired_sessions(
+                now - lifetime(auth.max_lifetime),
+                now - lifetime(auth.max_inactive_lifetime),
+            )
+            .await?;
+        let login_attempts = self
+            .store
+            .delete_old_login_attempts(now - 2 * crate::auth::brute_force::WINDOW_SECS)
+            .await?;
+        Ok(CleanUp {
+            sessions,
+            login_attempts,
+        })
+    }
+
+    /// Runs [`AppState::clean_up`] now and every ten minutes, for as long as the runtime lives.
+    pub fn spawn_clean_up(&self) {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                match app.clean_up().await {
+                    Ok(done) if done.sessions + done.login_attempts > 0 => tracing::info!(
+                        sessions = done.sessions,
+                        login_attempts = done.login_attempts,
+                        "cleaned up expired sessions and old failed logins"
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "clean-up failed"),
+                }
+            }
+        });
+    }
+}
+
+/// What one clean-up removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CleanUp {
+    pub sessions: u64,
+    pub login_attempts: u64,
+}
+
 /// Connects to the database, migrates it and creates the first org and admin if needed.
 pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
     let store = Store::connect(&config.database).await?;

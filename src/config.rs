@@ -21,6 +21,10 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
         "%(protocol)s://%(domain)s:%(http_port)s/",
     ),
     ("server", "router_logging", "false"),
+    // Usher's own: the request header that carries the client's address when a reverse proxy
+    // sits in front (e.g. X-Forwarded-For, whose last entry is used, or X-Real-IP). Empty: the
+    // socket's peer address, so that a client cannot choose the address it is throttled by.
+    ("server", "client_ip_header", ""),
     ("paths", "data", "data"),
     ("paths", "logs", "data/log"),
     ("paths", "provisioning", "conf/provisioning"),
@@ -41,6 +45,23 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     ("security", "admin_email", "admin@localhost"),
     ("security", "secret_key", "SW2YcwTIb9zpOOhoPsMm"),
     ("security", "disable_initial_admin_creation", "false"),
+    ("security", "cookie_secure", "false"),
+    ("security", "cookie_samesite", "lax"),
+    ("security", "csrf_trusted_origins", ""),
+    ("security", "csrf_additional_headers", ""),
+    ("security", "csrf_always_check", "false"),
+    ("security", "disable_brute_force_login_protection", "false"),
+    ("security", "brute_force_login_protection_max_attempts", "5"),
+    // Grafana defaults this to true (no per-address limit); this server limits addresses too.
+    ("security", "disable_ip_address_login_protection", "false"),
+    // Usher's own: failures from one address (any login) before it is refused, and failures for
+    // one login from all addresses before it is refused everywhere (see README).
+    ("security", "ip_address_login_protection_max_attempts", "20"),
+    (
+        "security",
+        "brute_force_login_protection_max_attempts_all_addresses",
+        "50",
+    ),
     // Not a Grafana key: `argon2id` (default) or `pbkdf2` (Grafana's own format).
     ("security", "password_hash", "argon2id"),
     ("users", "allow_sign_up", "false"),
@@ -50,6 +71,12 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     ("users", "auto_assign_org_role", "Viewer"),
     ("users", "default_theme", "dark"),
     ("users", "last_seen_update_interval", "15m"),
+    ("auth", "login_cookie_name", "grafana_session"),
+    ("auth", "login_maximum_inactive_lifetime_duration", "7d"),
+    ("auth", "login_maximum_lifetime_duration", "30d"),
+    ("auth", "token_rotation_interval_minutes", "10"),
+    ("auth", "disable_login_form", "false"),
+    ("auth", "signout_redirect_url", ""),
     ("auth.basic", "enabled", "true"),
     ("auth.basic", "password_policy", "false"),
     // Usher's own: how long a cached basic-auth credential is trusted before the user's row is
@@ -100,6 +127,7 @@ pub struct Config {
     pub database: DatabaseSection,
     pub security: SecuritySection,
     pub users: UsersSection,
+    pub auth: AuthSection,
     pub auth_basic: AuthBasicSection,
     pub log_level: String,
 }
@@ -109,6 +137,7 @@ pub struct ServerSection {
     pub http_addr: String,
     pub http_port: u16,
     pub root_url: String,
+    pub client_ip_header: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +168,46 @@ pub struct SecuritySection {
     pub secret_key: String,
     pub disable_initial_admin_creation: bool,
     pub password_hash: PasswordHashScheme,
+    pub cookie_secure: bool,
+    pub cookie_samesite: SameSite,
+    /// Host names allowed as `Origin` beside the request's own host.
+    pub csrf_trusted_origins: Vec<String>,
+    /// Headers whose host also counts as the request's own (e.g. `X-Forwarded-Host`).
+    pub csrf_additional_headers: Vec<String>,
+    pub csrf_always_check: bool,
+    pub brute_force: BruteForce,
+}
+
+/// `[security] cookie_samesite`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    Lax,
+    Strict,
+    None,
+    /// No SameSite attribute at all.
+    Disabled,
+}
+
+/// Limits on failed logins inside Grafana's 5-minute window; `None` means the limit is off.
+#[derive(Debug, Clone, Copy)]
+pub struct BruteForce {
+    /// Grafana's per-login limit, counted per login and client address.
+    pub per_login: Option<i64>,
+    /// Failures from one address, whatever the login.
+    pub per_ip: Option<i64>,
+    /// Failures for one login from every address together.
+    pub per_login_all_addresses: Option<i64>,
+}
+
+/// `[auth]`: login sessions.
+#[derive(Debug, Clone)]
+pub struct AuthSection {
+    pub login_cookie_name: String,
+    pub max_inactive_lifetime: Duration,
+    pub max_lifetime: Duration,
+    pub token_rotation_interval: Duration,
+    pub disable_login_form: bool,
+    pub signout_redirect_url: String,
 }
 
 #[derive(Debug, Clone)]
@@ -257,11 +326,82 @@ impl Config {
             ));
         }
         let busy_ms: u64 = parse_num(&get("database", "busy_timeout"), "database", "busy_timeout")?;
+        let flag = |section: &str, key: &str| parse_bool(&get(section, key), section, key);
+        let samesite = match get("security", "cookie_samesite").as_str() {
+            "strict" => SameSite::Strict,
+            "none" => SameSite::None,
+            "disabled" => SameSite::Disabled,
+            // Grafana falls back to lax for anything else.
+            _ => SameSite::Lax,
+        };
+        let list = |section: &str, key: &str| -> Vec<String> {
+            get(section, key)
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let limit = |key: &str| -> Result<i64, ConfigError> {
+            // Grafana: a limit of 0 or less means 1.
+            Ok(parse_num::<i64>(&get("security", key), "security", key)?.max(1))
+        };
+        let brute_force = if flag("security", "disable_brute_force_login_protection")? {
+            BruteForce {
+                per_login: None,
+                per_ip: None,
+                per_login_all_addresses: None,
+            }
+        } else {
+            BruteForce {
+                per_login: Some(limit("brute_force_login_protection_max_attempts")?),
+                per_ip: if flag("security", "disable_ip_address_login_protection")? {
+                    None
+                } else {
+                    Some(limit("ip_address_login_protection_max_attempts")?)
+                },
+                per_login_all_addresses: Some(limit(
+                    "brute_force_login_protection_max_attempts_all_addresses",
+                )?),
+            }
+        };
+        let lifetime = |key: &str, default: &str| -> Result<Duration, ConfigError> {
+            // Grafana's defaults.ini leaves these empty, meaning the built-in default.
+            let value = get("auth", key);
+            let value = if value.trim().is_empty() {
+                default.to_string()
+            } else {
+                value
+            };
+            let d = parse_duration(&value).map_err(|m| invalid("auth", key, m))?;
+            if d.is_zero() {
+                return Err(invalid("auth", key, "must be longer than 0"));
+            }
+            Ok(d)
+        };
+        let rotation_minutes: u64 = parse_num(
+            &get("auth", "token_rotation_interval_minutes"),
+            "auth",
+            "token_rotation_interval_minutes",
+        )?;
+        let cookie_name = get("auth", "login_cookie_name");
+        if cookie_name.is_empty()
+            || !cookie_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(invalid(
+                "auth",
+                "login_cookie_name",
+                format!("{cookie_name:?} is not a valid cookie name"),
+            ));
+        }
+        let client_ip_header = get("server", "client_ip_header").trim().to_string();
         Ok(Config {
             server: ServerSection {
                 http_addr: get("server", "http_addr"),
                 http_port: parse_num(&get("server", "http_port"), "server", "http_port")?,
                 root_url: get("server", "root_url"),
+                client_ip_header: (!client_ip_header.is_empty()).then_some(client_ip_header),
             },
             paths: PathsSection { data },
             database: DatabaseSection {
@@ -292,6 +432,21 @@ impl Config {
                     "disable_initial_admin_creation",
                 )?,
                 password_hash,
+                cookie_secure: flag("security", "cookie_secure")?,
+                cookie_samesite: samesite,
+                csrf_trusted_origins: list("security", "csrf_trusted_origins"),
+                csrf_additional_headers: list("security", "csrf_additional_headers"),
+                csrf_always_check: flag("security", "csrf_always_check")?,
+                brute_force,
+            },
+            auth: AuthSection {
+                login_cookie_name: cookie_name,
+                max_inactive_lifetime: lifetime("login_maximum_inactive_lifetime_duration", "7d")?,
+                max_lifetime: lifetime("login_maximum_lifetime_duration", "30d")?,
+                // Grafana's minimum is 2 minutes.
+                token_rotation_interval: Duration::from_secs(rotation_minutes.max(2) * 60),
+                disable_login_form: flag("auth", "disable_login_form")?,
+                signout_redirect_url: get("auth", "signout_redirect_url"),
             },
             users: UsersSection {
                 allow_sign_up: parse_bool(

@@ -35,6 +35,10 @@ pub enum ApiError {
     AccessDenied { action: String },
     #[error("{0}")]
     NotFound(String),
+    /// Grafana's 401 for an unknown, expired or revoked session cookie: a plain body, not the
+    /// errutil shape (`pkg/middleware/auth.go` notAuthorized).
+    #[error("invalid session")]
+    InvalidSession,
     /// Any other 4xx with Grafana's wording (409, 412, 413, 422 …).
     #[error("{message}")]
     Status { status: StatusCode, message: String },
@@ -142,6 +146,10 @@ impl IntoResponse for ApiError {
                 }),
             ),
             ApiError::NotFound(message) => (StatusCode::NOT_FOUND, json!({ "message": message })),
+            ApiError::InvalidSession => (
+                StatusCode::UNAUTHORIZED,
+                json!({ "message": "Unauthorized", "traceID": "" }),
+            ),
             ApiError::Status { status, message } => (status, json!({ "message": message })),
             ApiError::Internal { message, cause } => {
                 let error_id = format!("{:016x}", rand::random::<u64>());

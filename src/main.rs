@@ -85,12 +85,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = format!("{host}:{}", config.server.http_port);
     let state = build_state(config, Clock::system()).await?;
     let store = state.store.clone();
+    state.spawn_clean_up();
     let app = build_router(state);
     let listener = TcpListener::bind(&addr).await?;
     tracing::info!(%addr, "usher listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // The peer address is what brute-force limits and sessions record (see [server]
+    // client_ip_header for proxies).
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     store.close().await;
     tracing::info!("usher stopped");
     Ok(())
@@ -136,7 +142,7 @@ async fn reset_admin_password(
     let stored = tokio::task::spawn_blocking(move || password::hash(&new_password, scheme)).await?;
     state
         .store
-        .set_password(user.id, &stored.hash, &stored.salt, state.now())
+        .set_password(user.id, &stored.hash, &stored.salt, None, state.now())
         .await?;
     println!("Admin password changed successfully ✔");
     Ok(())

@@ -10,7 +10,7 @@ use super::user::set_password;
 use super::users::find_user;
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{password, Access};
+use crate::auth::{password, Access, Caller};
 use crate::domain::{is_email, is_login, new_uid};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::{NewUser, StoreError};
@@ -180,6 +180,7 @@ pub struct SetPasswordBody {
 }
 
 async fn admin_set_password(
+    caller: Caller,
     State(app): State<AppState>,
     Path(id): Path<String>,
     GrafanaJson(body): GrafanaJson<SetPasswordBody>,
@@ -187,7 +188,13 @@ async fn admin_set_password(
     let user = find_user(&app, &id).await?;
     password::validate_new_password(&body.password, app.config.auth_basic.password_policy)
         .map_err(|_| ApiError::bad_request("New password too short"))?;
-    set_password(&app, user.id, body.password).await?;
+    // Every session of the user ends, except the admin's own when they reset their own password.
+    let keep = if user.id == caller.id() {
+        caller.session_id()
+    } else {
+        None
+    };
+    set_password(&app, user.id, body.password, keep).await?;
     Ok(message("User password updated"))
 }
 

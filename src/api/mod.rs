@@ -7,6 +7,7 @@ mod admin_users;
 mod dto;
 mod health;
 pub mod openapi;
+mod sessions;
 mod user;
 mod users;
 
@@ -160,6 +161,7 @@ pub fn routes(state: AppState) -> Routes {
     user::routes(&mut r);
     users::routes(&mut r);
     admin_users::routes(&mut r);
+    sessions::routes(&mut r);
     admin::routes(&mut r);
     openapi::routes(&mut r);
     r

@@ -128,15 +128,19 @@ async fn change_password(
     }
     password::validate_new_password(&body.new_password, app.config.auth_basic.password_policy)
         .map_err(ApiError::bad_request)?;
-    set_password(&app, user.id, body.new_password).await?;
+    // Unlike Grafana (#75601), a new password ends the user's other sessions (ASVS 7.4.3); the
+    // session that made the change stays.
+    set_password(&app, user.id, body.new_password, caller.session_id()).await?;
     Ok(message("User password changed"))
 }
 
-/// Hashes and stores a new password (cached credentials go stale with the store's generation).
+/// Hashes and stores a new password and ends the user's sessions but `keep_session` (cached
+/// basic-auth credentials go stale with the store's generation).
 pub(super) async fn set_password(
     app: &AppState,
     user_id: i64,
     new_password: String,
+    keep_session: Option<i64>,
 ) -> ApiResult<()> {
     let scheme = app.config.security.password_hash;
     let stored = tokio::task::spawn_blocking(move || password::hash(&new_password, scheme))
@@ -144,7 +148,7 @@ pub(super) async fn set_password(
         .map_err(|e| ApiError::internal("Failed to update user password", e))?;
     let found = app
         .store
-        .set_password(user_id, &stored.hash, &stored.salt, app.now())
+        .set_password(user_id, &stored.hash, &stored.salt, keep_session, app.now())
         .await
         .map_err(|e| ApiError::from(e).context("Failed to update user password"))?;
     if !found {

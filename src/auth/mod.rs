@@ -1,14 +1,21 @@
 //! Who is calling. The route table wraps every route in [`authorize`], which identifies the
-//! caller (HTTP basic auth for now), checks the route's [`Access`] and leaves a [`Caller`] in the
-//! request for the handler. Storage failures surface as 500s, never as 401s.
+//! caller (HTTP basic auth, or the session cookie), refuses cross-site cookie requests (CSRF),
+//! checks the route's [`Access`] and leaves a [`Caller`] in the request for the handler. Storage
+//! failures surface as 500s, never as 401s.
 
 pub mod access;
+pub mod brute_force;
 pub mod cache;
+pub mod csrf;
 pub mod password;
+pub mod session;
+pub mod useragent;
 
-use axum::extract::{FromRequestParts, RawPathParams, Request, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, Extensions, HeaderMap};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
@@ -18,12 +25,24 @@ pub use access::{Access, OrgRole, Permissions};
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::store::{DbTime, SignedInRow, UserRow};
+use crate::store::{DbTime, SessionRow, SignedInRow, UserRow};
+use session::{ClientInfo, Cookies, Lookup};
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
     Basic,
+    Session,
+}
+
+/// The login session of a cookie-authenticated request.
+#[derive(Debug, Clone)]
+pub struct CallerSession {
+    /// `user_auth_token.id`: what the auth-token listings call this device.
+    pub id: i64,
+    row: SessionRow,
+    /// The client presented the current token rather than the previous one.
+    current: bool,
 }
 
 /// The authenticated caller of a request.
@@ -36,6 +55,7 @@ pub struct Caller {
     pub org_role: Option<OrgRole>,
     pub method: AuthMethod,
     pub permissions: Permissions,
+    pub session: Option<CallerSession>,
 }
 
 impl Caller {
@@ -48,7 +68,13 @@ impl Caller {
             user: row.user,
             auth_module: row.auth_module,
             method,
+            session: None,
         }
+    }
+
+    /// The id of the session this request came with, if it came with one.
+    pub fn session_id(&self) -> Option<i64> {
+        self.session.as_ref().map(|s| s.id)
     }
 
     pub fn id(&self) -> i64 {
@@ -94,9 +120,11 @@ pub async fn authorize(
     if let Access::Public = access {
         return Ok(next.run(req).await);
     }
-    let caller = identify(req.headers(), &app)
+    let client = client_info(&app, req.headers(), req.extensions());
+    let caller = identify(req.headers(), &client, &app)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
+    csrf::check(&app, req.method(), req.headers(), caller.method)?;
     if let Access::Permission { action, scope } = access {
         let (mut parts, body) = req.into_parts();
         let params = RawPathParams::from_request_parts(&mut parts, &app)
@@ -106,9 +134,59 @@ pub async fn authorize(
         caller.require(action, scope.as_deref())?;
         req = Request::from_parts(parts, body);
     }
+    // Only requests that pass every check mark their session seen or rotate it.
+    let issued = match &caller.session {
+        Some(s) => session::refresh(&app, &s.row, s.current, &client).await?,
+        None => None,
+    };
     app.note_seen(&caller);
     req.extensions_mut().insert(caller);
-    Ok(next.run(req).await)
+    let mut res = next.run(req).await;
+    if let Some(issued) = issued {
+        for cookie in Cookies::issue(&app, &issued) {
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+    }
+    Ok(res)
+}
+
+/// The client's address and user agent. The address is the socket peer's unless
+/// `[server] client_ip_header` names a header set by a trusted proxy (for `X-Forwarded-For`, its
+/// last entry: the one that proxy added).
+pub fn client_info(app: &AppState, headers: &HeaderMap, extensions: &Extensions) -> ClientInfo {
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_canonical().to_string());
+    let forwarded = app
+        .config
+        .server
+        .client_ip_header
+        .as_deref()
+        .and_then(|name| {
+            let value = headers.get(name)?.to_str().ok()?;
+            let last = value.rsplit(',').map(str::trim).find(|v| !v.is_empty())?;
+            let ip = last
+                .parse::<IpAddr>()
+                .or_else(|_| last.parse::<SocketAddr>().map(|a| a.ip()))
+                .ok()?;
+            Some(ip.to_canonical().to_string())
+        });
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    ClientInfo {
+        ip: forwarded.or(peer).unwrap_or_default(),
+        user_agent,
+    }
+}
+
+impl FromRequestParts<AppState> for ClientInfo {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        Ok(client_info(app, &parts.headers, &parts.extensions))
+    }
 }
 
 /// Replaces `{name}` in a scope template with the request's path parameter of that name.
@@ -122,10 +200,19 @@ fn fill_scope(template: &str, params: Option<&RawPathParams>) -> String {
     scope
 }
 
-/// Finds out who is calling. `Ok(None)` means "no valid credentials" (a 401); errors are 5xx.
-pub async fn identify(headers: &HeaderMap, app: &AppState) -> Result<Option<Caller>, ApiError> {
+/// Finds out who is calling: the `Authorization` header if there is one, else the session
+/// cookie. `Ok(None)` means "no credentials" (a 401); a bad credential is its own 401; storage
+/// errors are 5xx.
+pub async fn identify(
+    headers: &HeaderMap,
+    client: &ClientInfo,
+    app: &AppState,
+) -> Result<Option<Caller>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
+        return match session::cookie_token(headers, &app.config.auth.login_cookie_name) {
+            Some(token) => cookie_session(app, token).await.map(Some),
+            None => Ok(None),
+        };
     };
     let value = value.to_str().map_err(|_| ApiError::unauthorized())?;
     if let Some(encoded) = strip_scheme(value, "Basic") {
@@ -133,9 +220,26 @@ pub async fn identify(headers: &HeaderMap, app: &AppState) -> Result<Option<Call
             return Ok(None);
         }
         let (login, password) = decode_basic(encoded).ok_or_else(ApiError::invalid_credentials)?;
-        return basic(app, &login, &password).await.map(Some);
+        return basic(app, &login, &password, &client.ip).await.map(Some);
     }
     Ok(None)
+}
+
+/// The session cookie: Grafana's plain 401 for an unknown, expired or stale token.
+async fn cookie_session(app: &AppState, token: &str) -> Result<Caller, ApiError> {
+    match session::lookup(app, token).await? {
+        Lookup::Invalid => Err(ApiError::InvalidSession),
+        Lookup::Valid { row, current } => {
+            let row = *row;
+            let mut caller = Caller::from_row(row.user, AuthMethod::Session);
+            caller.session = Some(CallerSession {
+                id: row.session.id,
+                row: row.session,
+                current,
+            });
+            Ok(caller)
+        }
+    }
 }
 
 fn strip_scheme<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
@@ -154,7 +258,7 @@ fn decode_basic(encoded: &str) -> Option<(String, String)> {
 
 /// Basic auth: login or email plus password. Wrong password, unknown login and disabled user
 /// all get Grafana's "Invalid username or password" 401.
-async fn basic(app: &AppState, login: &str, password: &str) -> Result<Caller, ApiError> {
+async fn basic(app: &AppState, login: &str, password: &str, ip: &str) -> Result<Caller, ApiError> {
     let key = app.credentials.key_for(login, password);
     let now = app.clock.now();
     // Read before any row: a write that lands after this read makes the entry stale again.
@@ -177,7 +281,7 @@ async fn basic(app: &AppState, login: &str, password: &str) -> Result<Caller, Ap
         app.credentials.remove(&key);
     }
 
-    let user = verify_password_login(app, login, password).await?;
+    let user = password_login(app, login, password, ip).await?;
     // After a hash upgrade the generation moved on; take it again before reading the row.
     let generation = app.store.generation();
     let row = app
@@ -192,33 +296,55 @@ async fn basic(app: &AppState, login: &str, password: &str) -> Result<Caller, Ap
     Ok(Caller::from_row(row, AuthMethod::Basic))
 }
 
-/// Checks a login (or email) and password against the database, upgrading a legacy hash on
-/// success (the returned row then holds the new hash). Returns Grafana's 401 for every kind of
-/// failure.
-pub async fn verify_password_login(
+/// Checks a login (or email) and password against the database under the brute-force limits,
+/// upgrading a legacy hash on success (the returned row then holds the new hash). A wrong
+/// password, an unknown login and a refused attempt all get Grafana's "Invalid username or
+/// password" 401; a disabled user with the right password gets Grafana's `identity.disabled`.
+pub async fn password_login(
     app: &AppState,
     login: &str,
     password: &str,
+    ip: &str,
 ) -> Result<UserRow, ApiError> {
-    let user = app.store.user_by_login_or_email(login).await?;
-    let Some(user) = user.filter(|u| !u.is_service_account.unwrap_or(false)) else {
+    let user = app
+        .store
+        .user_by_login_or_email(login)
+        .await?
+        .filter(|u| !u.is_service_account.unwrap_or(false));
+    let key = match &user {
+        Some(u) => u.login.to_lowercase(),
+        None => login.to_lowercase(),
+    };
+    let attempt = brute_force::check(app, &key, ip).await?;
+    let Some(user) = user else {
         let password = password.to_string();
         let _ = tokio::task::spawn_blocking(move || password::verify_dummy(&password)).await;
+        attempt.failed(app).await?;
         return Err(ApiError::invalid_credentials());
     };
     let stored = user.password.clone().unwrap_or_default();
     let salt = user.salt.clone().unwrap_or_default();
-    let attempt = password.to_string();
+    let given = password.to_string();
     let ok = if stored.is_empty() {
         false
     } else {
         let (stored, salt) = (stored.clone(), salt.clone());
-        tokio::task::spawn_blocking(move || password::verify(&attempt, &stored, &salt))
+        tokio::task::spawn_blocking(move || password::verify(&given, &stored, &salt))
             .await
             .map_err(|e| ApiError::internal("Internal server error", e))?
     };
-    if !ok || user.is_disabled {
+    if !ok {
+        attempt.failed(app).await?;
         return Err(ApiError::invalid_credentials());
+    }
+    attempt.succeeded(app).await?;
+    if user.is_disabled {
+        // Grafana's authn service: `identity.disabled` (pkg/services/authn/authnimpl/service.go).
+        return Err(ApiError::coded(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "identity.disabled",
+        ));
     }
     let scheme = app.config.security.password_hash;
     if password::needs_upgrade(&stored, scheme) {

@@ -12,12 +12,20 @@ struct Migration {
     mysql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    id: "0001_core",
-    sqlite: include_str!("../../migrations/sqlite/0001_core.sql"),
-    postgres: include_str!("../../migrations/postgres/0001_core.sql"),
-    mysql: include_str!("../../migrations/mysql/0001_core.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        id: "0001_core",
+        sqlite: include_str!("../../migrations/sqlite/0001_core.sql"),
+        postgres: include_str!("../../migrations/postgres/0001_core.sql"),
+        mysql: include_str!("../../migrations/mysql/0001_core.sql"),
+    },
+    Migration {
+        id: "0002_login_attempt",
+        sqlite: include_str!("../../migrations/sqlite/0002_login_attempt.sql"),
+        postgres: include_str!("../../migrations/postgres/0002_login_attempt.sql"),
+        mysql: include_str!("../../migrations/mysql/0002_login_attempt.sql"),
+    },
+];
 
 /// Splits a migration file into statements. Statements end with `;` at the end of a line;
 /// trigger bodies (`BEGIN … END;`) are kept whole.

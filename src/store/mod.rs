@@ -20,10 +20,13 @@ use sqlx::ConnectOptions;
 
 use crate::config::{DatabaseSection, DbType};
 
+pub mod login_attempts;
 mod migrate;
 pub mod orgs;
+pub mod sessions;
 pub mod users;
 
+pub use sessions::*;
 pub use users::*;
 
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,8 @@ use chrono::NaiveDateTime;
 use super::{DbTime, Dialect, Store, StoreError, StoreResult, Tx};
 use crate::{with_conn, with_tx};
 
-const USER_COLUMNS: &str = "u.id, u.uid, u.login, u.email, u.name, u.password, u.salt, u.org_id, \
+pub(super) const USER_COLUMNS: &str =
+    "u.id, u.uid, u.login, u.email, u.name, u.password, u.salt, u.org_id, \
      u.is_admin, u.theme, u.created, u.updated, u.last_seen_at, u.is_disabled, \
      u.is_service_account, u.is_provisioned";
 
@@ -325,20 +326,31 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces the stored password hash (and salt, for Grafana's PBKDF2 format).
+    /// Replaces the stored password hash (and salt, for Grafana's PBKDF2 format) and ends every
+    /// login session of the user but `keep_session`, in one transaction.
     pub async fn set_password(
         &self,
         id: i64,
         hash: &str,
         salt: &str,
+        keep_session: Option<i64>,
         now: DbTime,
     ) -> StoreResult<bool> {
         let _changed = self.changed();
+        let mut tx = self.begin().await?;
         let sql = self.sql("UPDATE `user` SET password = ?, salt = ?, updated = ? WHERE id = ?");
-        let n = with_conn!(&self.pool, c => {
+        let n = with_tx!(&mut tx, c => {
             sqlx::query(&sql).bind(hash).bind(salt).bind(now.get()).bind(id).execute(c).await?.rows_affected()
         });
-        Ok(n > 0)
+        if n == 0 {
+            return Ok(false);
+        }
+        let sql = self.sql("DELETE FROM user_auth_token WHERE user_id = ? AND id <> ?");
+        with_tx!(&mut tx, c => {
+            sqlx::query(&sql).bind(id).bind(keep_session.unwrap_or(0)).execute(c).await?;
+        });
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Swaps `old_hash` for `new_hash` only if the stored hash is still `old_hash` (used to

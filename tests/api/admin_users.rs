@@ -294,12 +294,11 @@ async fn disable_and_enable_a_user() {
             StatusCode::OK,
             "User disabled",
         );
+        // The right password of a disabled user: Grafana's authn service answers
+        // `identity.disabled` (pkg/services/authn/authnimpl/service.go, errDisabledIdentity).
         let res = vera.get("/api/user").await;
-        assert_message(
-            &res,
-            StatusCode::UNAUTHORIZED,
-            "Invalid username or password",
-        );
+        assert_message(&res, StatusCode::UNAUTHORIZED, "Unauthorized");
+        assert_eq!(res.json["messageId"], "identity.disabled", "{res:?}");
         assert_eq!(
             app.admin().get(&format!("/api/users/{id}")).await.json["isDisabled"],
             true

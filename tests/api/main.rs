@@ -8,14 +8,16 @@ mod admin;
 mod admin_users;
 mod auth;
 mod errors;
+mod lockout;
 mod openapi;
+mod sessions;
 mod user;
 mod users;
 
 use std::future::Future;
 
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{HeaderMap, Method, Request, StatusCode};
 use axum::Router;
 use base64::Engine;
 use http_body_util::BodyExt;
@@ -170,6 +172,31 @@ pub struct TestResponse {
     pub status: StatusCode,
     pub json: Value,
     pub text: String,
+    pub headers: HeaderMap,
+}
+
+impl TestResponse {
+    /// Every `Set-Cookie` header.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    }
+    /// The whole `Set-Cookie` header for cookie `name`.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        let prefix = format!("{name}=");
+        self.set_cookies()
+            .into_iter()
+            .find(|c| c.starts_with(&prefix))
+    }
+    /// The value `Set-Cookie` gives cookie `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let c = self.set_cookie(name)?;
+        let value = c.split(';').next()?.split_once('=')?.1;
+        Some(value.to_string())
+    }
 }
 
 impl std::fmt::Debug for TestResponse {
@@ -219,9 +246,21 @@ impl TestApp {
         auth: Option<&str>,
         body: Option<&str>,
     ) -> TestResponse {
+        let headers: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
+        self.request_with(method, path, &headers, body).await
+    }
+
+    /// A request with arbitrary headers.
+    pub async fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> TestResponse {
         let mut req = Request::builder().method(method).uri(path);
-        if let Some(a) = auth {
-            req = req.header("authorization", a);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         if body.is_some() {
             req = req.header("content-type", "application/json");
@@ -231,10 +270,29 @@ impl TestApp {
             .unwrap();
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
+        let headers = res.headers().clone();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).to_string();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        TestResponse { status, json, text }
+        TestResponse {
+            status,
+            json,
+            text,
+            headers,
+        }
+    }
+
+    /// Logs in through `POST /login` like a browser with user agent `agent` and returns it.
+    pub async fn login(&self, login: &str, password: &str, agent: &str) -> Browser<'_> {
+        let browser = Browser {
+            app: self,
+            token: std::sync::Mutex::new(String::new()),
+            agent: agent.to_string(),
+            ip: None,
+        };
+        let res = browser.login(login, password).await;
+        assert_eq!(res.status, StatusCode::OK, "login: {res:?}");
+        browser
     }
 
     pub fn admin(&self) -> Client<'_> {
@@ -297,6 +355,71 @@ impl Client<'_> {
         self.app
             .request(Method::PUT, path, self.auth.as_deref(), Some(body))
             .await
+    }
+}
+
+/// A browser: keeps the session cookie it was given, like a cookie jar, and sends it with a user
+/// agent (and, when set, an `X-Forwarded-For` address).
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    token: std::sync::Mutex<String>,
+    pub agent: String,
+    pub ip: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp, agent: &str, ip: Option<&str>) -> Self {
+        Browser {
+            app,
+            token: std::sync::Mutex::new(String::new()),
+            agent: agent.to_string(),
+            ip: ip.map(str::to_string),
+        }
+    }
+
+    pub fn token(&self) -> String {
+        self.token.lock().unwrap().clone()
+    }
+    pub fn set_token(&self, token: &str) {
+        *self.token.lock().unwrap() = token.to_string();
+    }
+
+    /// A request with the cookie and the given extra headers; a new session cookie is kept.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> TestResponse {
+        let cookie = format!("grafana_session={}", self.token());
+        let mut headers = vec![("user-agent", self.agent.as_str())];
+        if !self.token().is_empty() {
+            headers.push(("cookie", cookie.as_str()));
+        }
+        if let Some(ip) = &self.ip {
+            headers.push(("x-forwarded-for", ip.as_str()));
+        }
+        headers.extend_from_slice(extra);
+        let res = self.app.request_with(method, path, &headers, body).await;
+        if let Some(token) = res.cookie("grafana_session") {
+            self.set_token(&token);
+        }
+        res
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> TestResponse {
+        let body = serde_json::json!({"user": login, "password": password}).to_string();
+        self.send(Method::POST, "/login", &[], Some(&body)).await
+    }
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(Method::GET, path, &[], None).await
+    }
+    pub async fn post(&self, path: &str, body: &str) -> TestResponse {
+        self.send(Method::POST, path, &[], Some(body)).await
+    }
+    pub async fn put(&self, path: &str, body: &str) -> TestResponse {
+        self.send(Method::PUT, path, &[], Some(body)).await
     }
 }
 

@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 
 use crate::{basic, each_backend};
 
-/// Every route this server must serve (issue 2). Adding a route means adding it here.
+/// Every route this server must serve (issues 2 and 3). Adding a route means adding it here.
 const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/health"),
     ("get", "/api/user"),
@@ -30,6 +30,16 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/admin/users/{id}/enable"),
     ("get", "/api/admin/settings"),
     ("get", "/api/admin/stats"),
+    ("post", "/login"),
+    ("get", "/logout"),
+    ("post", "/api/user/auth-tokens/rotate"),
+    ("get", "/api/user/auth-tokens"),
+    ("post", "/api/user/revoke-auth-token"),
+    ("get", "/api/admin/users/{id}/auth-tokens"),
+    ("post", "/api/admin/users/{id}/revoke-auth-token"),
+    ("post", "/api/admin/users/{id}/logout"),
+    ("get", "/api/admin/users/{id}/lockout"),
+    ("delete", "/api/admin/users/{id}/lockout"),
 ];
 
 #[tokio::test]

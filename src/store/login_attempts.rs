@@ -1,0 +1,97 @@
+//! Failed logins in Grafana's `login_attempt` table (`created` in Unix seconds), shared by every
+//! instance on the database so that a limit holds across a load balancer.
+
+use super::{Store, StoreResult};
+use crate::with_conn;
+
+/// Failures inside the window that concern one attempt.
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
+pub struct AttemptCounts {
+    /// Failures for this login from this address.
+    pub login_from_ip: i64,
+    /// Failures from this address, for any login.
+    pub from_ip: i64,
+    /// Failures for this login from any address.
+    pub login_total: i64,
+}
+
+/// One recorded failure.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub ip_address: String,
+    pub created: i64,
+}
+
+impl Store {
+    pub async fn add_login_attempt(&self, username: &str, ip: &str, now: i64) -> StoreResult<()> {
+        let sql =
+            self.sql("INSERT INTO login_attempt (username, ip_address, created) VALUES (?, ?, ?)");
+        with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(username).bind(ip).bind(now).execute(c).await?;
+        });
+        Ok(())
+    }
+
+    /// The three counts the brute-force rules look at, in one round trip.
+    pub async fn login_attempt_counts(
+        &self,
+        username: &str,
+        ip: &str,
+        since: i64,
+    ) -> StoreResult<AttemptCounts> {
+        let sql = self.sql(
+            "SELECT \
+             (SELECT COUNT(*) FROM login_attempt WHERE username = ? AND ip_address = ? AND created >= ?) AS login_from_ip, \
+             (SELECT COUNT(*) FROM login_attempt WHERE ip_address = ? AND created >= ?) AS from_ip, \
+             (SELECT COUNT(*) FROM login_attempt WHERE username = ? AND created >= ?) AS login_total",
+        );
+        let counts = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, AttemptCounts>(&sql)
+                .bind(username).bind(ip).bind(since)
+                .bind(ip).bind(since)
+                .bind(username).bind(since)
+                .fetch_one(c).await?
+        });
+        Ok(counts)
+    }
+
+    /// The failures for a login since `since`, newest first.
+    pub async fn login_attempts(&self, username: &str, since: i64) -> StoreResult<Vec<AttemptRow>> {
+        let sql = self.sql(
+            "SELECT ip_address, created FROM login_attempt \
+             WHERE username = ? AND created >= ? ORDER BY created DESC, id DESC",
+        );
+        let rows = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, AttemptRow>(&sql).bind(username).bind(since).fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
+    /// Forgets the failures for a login (after a successful login, or when an admin clears a
+    /// lockout).
+    pub async fn clear_login_attempts(&self, username: &str) -> StoreResult<u64> {
+        let sql = self.sql("DELETE FROM login_attempt WHERE username = ?");
+        let n = with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(username).execute(c).await?.rows_affected()
+        });
+        Ok(n)
+    }
+
+    /// Forgets the failures for a login from one address (after a successful login from it).
+    pub async fn clear_login_attempts_from(&self, username: &str, ip: &str) -> StoreResult<()> {
+        let sql = self.sql("DELETE FROM login_attempt WHERE username = ? AND ip_address = ?");
+        with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(username).bind(ip).execute(c).await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes failures older than `before`.
+    pub async fn delete_old_login_attempts(&self, before: i64) -> StoreResult<u64> {
+        let sql = self.sql("DELETE FROM login_attempt WHERE created < ?");
+        let n = with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(before).execute(c).await?.rows_affected()
+        });
+        Ok(n)
+    }
+}
