@@ -5,6 +5,9 @@
 //! usher-bench --seed-db data/grafana.db --users 100000
 //! usher-bench --url http://127.0.0.1:3999 --path /api/user --basic admin:admin \
 //!             --concurrency 32 --warmup 2s --duration 10s --json
+//! usher-bench --url http://127.0.0.1:3999 --path /api/user --cookie grafana_session=…
+//! usher-bench --url http://127.0.0.1:3999 --path /login --method POST \
+//!             --body '{"user":"admin","password":"admin"}'
 //! ```
 //!
 //! Seeding inserts `user000001` … `userNNNNNN` (email `user000001@example.com`, name
@@ -23,7 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use base64::Engine as _;
 use clap::Parser;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{header, Request, Uri};
 use hyper_util::rt::TokioIo;
@@ -54,6 +57,15 @@ struct Args {
     /// Basic auth credentials, `user:password`.
     #[arg(long)]
     basic: Option<String>,
+    /// A `Cookie` header to send (e.g. a session cookie).
+    #[arg(long)]
+    cookie: Option<String>,
+    /// HTTP method.
+    #[arg(long, default_value = "GET")]
+    method: String,
+    /// Request body (sent as application/json).
+    #[arg(long)]
+    body: Option<String>,
     /// Number of concurrent workers, one connection each.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
@@ -201,24 +213,23 @@ async fn load(args: &Args, url: &str) -> Result<()> {
     let start = Instant::now();
     let measure_from = start + args.warmup;
     let deadline = measure_from + args.duration;
+    let method: hyper::Method = args
+        .method
+        .parse()
+        .with_context(|| format!("invalid --method {:?}", args.method))?;
     let mut workers = Vec::with_capacity(args.concurrency);
     for _ in 0..args.concurrency.max(1) {
-        let (addr, authority, path, auth) = (
-            addr.clone(),
-            authority.clone(),
-            args.path.clone(),
-            auth.clone(),
-        );
+        let target = Target {
+            addr: addr.clone(),
+            authority: authority.clone(),
+            method: method.clone(),
+            path: args.path.clone(),
+            auth: auth.clone(),
+            cookie: args.cookie.clone(),
+            body: args.body.clone().map(Bytes::from),
+        };
         workers.push(tokio::spawn(async move {
-            worker(
-                &addr,
-                &authority,
-                &path,
-                auth.as_deref(),
-                measure_from,
-                deadline,
-            )
-            .await
+            worker(&target, measure_from, deadline).await
         }));
     }
     let mut total = Tally::default();
@@ -232,7 +243,18 @@ async fn load(args: &Args, url: &str) -> Result<()> {
     Ok(())
 }
 
-async fn connect(addr: &str) -> Result<hyper::client::conn::http1::SendRequest<Empty<Bytes>>> {
+/// What each worker sends.
+struct Target {
+    addr: String,
+    authority: String,
+    method: hyper::Method,
+    path: String,
+    auth: Option<String>,
+    cookie: Option<String>,
+    body: Option<Bytes>,
+}
+
+async fn connect(addr: &str) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>> {
     let stream = TcpStream::connect(addr)
         .await
         .with_context(|| format!("connecting to {addr}"))?;
@@ -244,26 +266,29 @@ async fn connect(addr: &str) -> Result<hyper::client::conn::http1::SendRequest<E
     Ok(sender)
 }
 
-async fn worker(
-    addr: &str,
-    authority: &str,
-    path: &str,
-    auth: Option<&str>,
-    measure_from: Instant,
-    deadline: Instant,
-) -> Result<Tally> {
+async fn worker(t: &Target, measure_from: Instant, deadline: Instant) -> Result<Tally> {
     let mut tally = Tally::default();
+    let addr = t.addr.as_str();
     let mut sender = connect(addr).await?;
     loop {
         let sent = Instant::now();
         if sent >= deadline {
             break;
         }
-        let mut req = Request::get(path).header(header::HOST, authority);
-        if let Some(a) = auth {
+        let mut req = Request::builder()
+            .method(t.method.clone())
+            .uri(t.path.as_str())
+            .header(header::HOST, t.authority.as_str());
+        if let Some(a) = &t.auth {
             req = req.header(header::AUTHORIZATION, a);
         }
-        let req = req.body(Empty::<Bytes>::new())?;
+        if let Some(c) = &t.cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        if t.body.is_some() {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+        }
+        let req = req.body(Full::new(t.body.clone().unwrap_or_default()))?;
         // A request still unanswered after REQUEST_TIMEOUT counts as an error, so runs stay bounded.
         let outcome = tokio::time::timeout(REQUEST_TIMEOUT, async {
             sender.ready().await?;
@@ -320,9 +345,13 @@ fn report(args: &Args, t: &Tally) {
     };
     let (p50, p99, max) = (pct(0.50), pct(0.99), pct(1.0));
     let human = format!(
-        "GET {}  concurrency={}  duration={secs:.1}s  requests={n}  rps={rps:.1}  \
+        "{} {}  concurrency={}  duration={secs:.1}s  requests={n}  rps={rps:.1}  \
          mean={mean:.3}ms  p50={p50:.3}ms  p99={p99:.3}ms  max={max:.3}ms  non2xx={}  errors={}",
-        args.path, args.concurrency, t.non_2xx, t.errors
+        args.method.to_uppercase(),
+        args.path,
+        args.concurrency,
+        t.non_2xx,
+        t.errors
     );
     if args.json {
         eprintln!("{human}");

@@ -4,8 +4,11 @@
 #   1. GET /healthz                                   (no auth, no DB: the baseline)
 #   2. GET /api/user                                  (basic auth admin:admin)
 #   3. GET /api/users/search?query=user0123&perpage=10 (basic auth, over the seeded users)
+#   4. GET /api/user                                  (session cookie from POST /login)
+#   5. POST /login                                    (admin:admin; bounded by the password hash)
 # each for $DURATION at $CONCURRENCY after a $WARMUP warm-up, and prints a table plus the
-# basic-auth/baseline throughput ratio. Targets: ratio >= 0.4, search p99 <= 50 ms.
+# basic-auth/baseline and session/baseline throughput ratios. Targets: basic ratio >= 0.4,
+# session ratio >= 0.5, search p99 <= 50 ms; POST /login is reported only.
 # STRICT=1 makes a missed target exit non-zero. The server is killed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,11 +89,21 @@ echo "== measuring ($CONCURRENCY connections, $WARMUP warm-up, $DURATION each)"
 baseline=$(run /healthz)
 basic=$(run /api/user --basic admin:admin)
 search=$(run "$SEARCH_PATH" --basic admin:admin)
+LOGIN_BODY='{"user":"admin","password":"admin"}'
+token=$(curl -fsS -o /dev/null -D - -H 'Content-Type: application/json' -d "$LOGIN_BODY" \
+    "$BASE/login" | sed -n 's/^[Ss]et-[Cc]ookie: grafana_session=\([0-9a-f]*\);.*/\1/p' | head -1)
+if [[ -z "$token" ]]; then
+    echo "POST /login gave no session cookie" >&2
+    exit 1
+fi
+session=$(run /api/user --cookie "grafana_session=$token")
+login=$(run /login --method POST --body "$LOGIN_BODY")
 
 echo
 printf '%-48s %10s %9s %9s %9s %7s %7s\n' endpoint req/s mean_ms p50_ms p99_ms non2xx errors
 for pair in "GET /healthz|$baseline" "GET /api/user (basic auth)|$basic" \
-    "GET /api/users/search (basic auth)|$search"; do
+    "GET /api/users/search (basic auth)|$search" "GET /api/user (session cookie)|$session" \
+    "POST /login|$login"; do
     name=${pair%%|*}
     json=${pair#*|}
     printf '%-48s %10s %9s %9s %9s %7s %7s\n' "$name" "$(field "$json" rps)" \
@@ -100,15 +113,20 @@ done
 
 ratio=$(awk -v a="$(field "$basic" rps)" -v b="$(field "$baseline" rps)" \
     'BEGIN { if (b > 0) printf "%.3f", a / b; else print "0" }')
+session_ratio=$(awk -v a="$(field "$session" rps)" -v b="$(field "$baseline" rps)" \
+    'BEGIN { if (b > 0) printf "%.3f", a / b; else print "0" }')
 search_p99=$(field "$search" p99_ms)
 ratio_ok=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.4) ? "ok" : "MISSED" }')
+session_ok=$(awk -v r="$session_ratio" 'BEGIN { print (r >= 0.5) ? "ok" : "MISSED" }')
 p99_ok=$(awk -v p="$search_p99" 'BEGIN { print (p <= 50) ? "ok" : "MISSED" }')
 echo
 echo "basic-auth rps / baseline rps = $ratio (target >= 0.4: $ratio_ok)"
+echo "session-cookie rps / baseline rps = $session_ratio (target >= 0.5: $session_ok)"
 echo "search p99 = ${search_p99} ms (target <= 50 ms: $p99_ok)"
+echo "POST /login: $(field "$login" rps) logins/s (each one password hash)"
 
 bad=0
-for json in "$baseline" "$basic" "$search"; do
+for json in "$baseline" "$basic" "$search" "$session" "$login"; do
     if [[ "$(field "$json" non_2xx)" != 0 || "$(field "$json" errors)" != 0 ]]; then
         bad=1
     fi
@@ -117,6 +135,6 @@ if [[ $bad -ne 0 ]]; then
     echo "some requests failed (non-2xx or transport errors)" >&2
     exit 1
 fi
-if [[ "${STRICT:-0}" == 1 && ("$ratio_ok" != ok || "$p99_ok" != ok) ]]; then
+if [[ "${STRICT:-0}" == 1 && ("$ratio_ok" != ok || "$session_ok" != ok || "$p99_ok" != ok) ]]; then
     exit 1
 fi

@@ -7,6 +7,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 
 use crate::auth::cache::CredentialCache;
+use crate::auth::session::SessionCache;
 use crate::auth::{password, Caller};
 use crate::config::Config;
 use crate::store::{DbTime, NewUser, Store, StoreError};
@@ -43,6 +44,7 @@ pub struct AppState {
     pub store: Store,
     pub clock: Clock,
     pub credentials: Arc<CredentialCache>,
+    pub sessions: Arc<SessionCache>,
     /// When each user's `last_seen_at` was last written by this instance.
     last_seen: Arc<Mutex<HashMap<i64, DateTime<Utc>>>>,
 }
@@ -152,6 +154,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         store,
         clock,
         credentials: Arc::new(CredentialCache::default()),
+        sessions: Arc::new(SessionCache::default()),
         last_seen: Arc::new(Mutex::new(HashMap::new())),
     };
     bootstrap(&state).await?;

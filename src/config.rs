@@ -77,6 +77,10 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     ("auth", "token_rotation_interval_minutes", "10"),
     ("auth", "disable_login_form", "false"),
     ("auth", "signout_redirect_url", ""),
+    // Usher's own: how long a session row read for a cookie may be reused before it is read again
+    // (0 = every request). Empty: 1s on SQLite (one server per database file), 0 on PostgreSQL
+    // and MySQL, where another instance may revoke a session at any time.
+    ("auth", "session_cache_revalidate_interval", ""),
     ("auth.basic", "enabled", "true"),
     ("auth.basic", "password_policy", "false"),
     // Usher's own: how long a cached basic-auth credential is trusted before the user's row is
@@ -208,6 +212,8 @@ pub struct AuthSection {
     pub token_rotation_interval: Duration,
     pub disable_login_form: bool,
     pub signout_redirect_url: String,
+    /// `None` or zero: no session cache.
+    pub session_cache_revalidate_interval: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -447,6 +453,19 @@ impl Config {
                 token_rotation_interval: Duration::from_secs(rotation_minutes.max(2) * 60),
                 disable_login_form: flag("auth", "disable_login_form")?,
                 signout_redirect_url: get("auth", "signout_redirect_url"),
+                session_cache_revalidate_interval: match get(
+                    "auth",
+                    "session_cache_revalidate_interval",
+                )
+                .trim()
+                {
+                    "" if db_type == DbType::Sqlite => Some(Duration::from_secs(1)),
+                    "" => None,
+                    v => Some(
+                        parse_duration(v)
+                            .map_err(|m| invalid("auth", "session_cache_revalidate_interval", m))?,
+                    ),
+                },
             },
             users: UsersSection {
                 allow_sign_up: parse_bool(

@@ -192,3 +192,50 @@ fn reset_admin_password_changes_the_stored_password() {
     assert!(status.contains(" 200 "), "{status}");
     assert!(server.stop().success());
 }
+
+/// One raw HTTP/1.1 exchange; returns the whole response text.
+fn exchange(port: u16, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text
+}
+
+#[test]
+fn sessions_record_the_peer_address_of_the_real_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let body = r#"{"user":"admin","password":"admin"}"#;
+    let res = exchange(
+        server.1,
+        &format!(
+            "POST /login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nUser-Agent: curl/8.5.0\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+    let token = res
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: grafana_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_string();
+    // X-Forwarded-For is not trusted unless [server] client_ip_header says so.
+    let res = exchange(
+        server.1,
+        &format!(
+            "GET /api/user/auth-tokens HTTP/1.1\r\nHost: localhost\r\n\
+             Cookie: grafana_session={token}\r\nX-Forwarded-For: 203.0.113.9\r\n\
+             Connection: close\r\n\r\n"
+        ),
+    );
+    assert!(res.starts_with("HTTP/1.1 200"), "{res}");
+    assert!(res.contains(r#""clientIp":"127.0.0.1""#), "{res}");
+    assert!(res.contains(r#""browser":"curl""#), "{res}");
+    assert!(server.stop().success());
+}

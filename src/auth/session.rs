@@ -18,6 +18,16 @@
 //!
 //! Idle lifetime counts from the last rotation and absolute lifetime from creation, as in
 //! Grafana.
+//!
+//! Rows read for cookies may be kept in a [`SessionCache`] for `[auth]
+//! session_cache_revalidate_interval`. Every write through this process to sessions or users bumps
+//! the store's generation, which empties the cache's validity at once; the interval only bounds
+//! how long a change made by *another* process goes unseen. It is therefore on (1 s) by default
+//! only for SQLite, whose database belongs to one server process, and off for PostgreSQL and
+//! MySQL, where several instances share the database and every request reads the row.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use chrono::{DateTime, Utc};
@@ -135,6 +145,78 @@ pub async fn create(app: &AppState, user_id: i64, client: &ClientInfo) -> Result
     })
 }
 
+const MAX_CACHED: usize = 10_000;
+
+struct CachedSession {
+    row: SessionWithUser,
+    generation: u64,
+    checked_at: DateTime<Utc>,
+}
+
+/// Session rows by token hash, trusted while the store's generation is unchanged and for at most
+/// the revalidate interval.
+#[derive(Default)]
+pub struct SessionCache {
+    entries: Mutex<HashMap<String, CachedSession>>,
+}
+
+impl SessionCache {
+    fn get(
+        &self,
+        hashed: &str,
+        generation: u64,
+        now: DateTime<Utc>,
+        revalidate: chrono::Duration,
+    ) -> Option<SessionWithUser> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let e = entries.get(hashed)?;
+        (e.generation == generation && now - e.checked_at < revalidate).then(|| e.row.clone())
+    }
+
+    fn insert(&self, hashed: String, row: SessionWithUser, generation: u64, now: DateTime<Utc>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_CACHED {
+            entries.retain(|_, e| e.generation == generation);
+            if entries.len() >= MAX_CACHED {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            hashed,
+            CachedSession {
+                row,
+                generation,
+                checked_at: now,
+            },
+        );
+    }
+}
+
+/// The session row of a token hash, from the cache when allowed, else from the database.
+async fn find(app: &AppState, hashed: &str) -> Result<Option<SessionWithUser>, ApiError> {
+    let revalidate = app
+        .config
+        .auth
+        .session_cache_revalidate_interval
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .filter(|d| !d.is_zero());
+    let Some(revalidate) = revalidate else {
+        return Ok(app.store.session_by_token(hashed).await?);
+    };
+    let now = app.clock.now();
+    // Read before the row: a write that lands after this read makes the entry stale again.
+    let generation = app.store.generation();
+    if let Some(row) = app.sessions.get(hashed, generation, now, revalidate) {
+        return Ok(Some(row));
+    }
+    let row = app.store.session_by_token(hashed).await?;
+    if let Some(row) = &row {
+        app.sessions
+            .insert(hashed.to_string(), row.clone(), generation, now);
+    }
+    Ok(row)
+}
+
 /// What a presented token turned out to be.
 pub enum Lookup {
     /// No such session, or it expired: Grafana's 401.
@@ -154,7 +236,7 @@ pub async fn lookup(app: &AppState, token: &str) -> Result<Lookup, ApiError> {
         return Ok(Lookup::Invalid);
     }
     let hashed = hash_token(&token.to_ascii_lowercase(), &app.config.security.secret_key);
-    let Some(row) = app.store.session_by_token(&hashed).await? else {
+    let Some(row) = find(app, &hashed).await? else {
         return Ok(Lookup::Invalid);
     };
     let now = unix(app.clock.now());

@@ -1,6 +1,8 @@
 //! Login sessions in Grafana's `user_auth_token` table. Tokens are stored only as hashes; times
 //! are Unix seconds, as Grafana stores them. Rotation and the "seen" mark are conditional
-//! updates, so that several instances sharing the database never undo each other's work.
+//! updates, so that several instances sharing the database never undo each other's work. Every
+//! method that changes or removes a session bumps the store's generation (cached session rows
+//! are then read again).
 
 use super::users::{SignedInRow, USER_COLUMNS};
 use super::{Store, StoreResult};
@@ -130,6 +132,7 @@ impl Store {
 
     /// Records that the client presented the current token (once per rotation).
     pub async fn mark_session_seen(&self, id: i64, current: &str, now: i64) -> StoreResult<()> {
+        let _changed = self.changed();
         let sql = self.sql(&format!(
             "UPDATE user_auth_token SET auth_token_seen = {}, seen_at = ? \
              WHERE id = ? AND auth_token = ?",
@@ -144,6 +147,7 @@ impl Store {
     /// Replaces the session's token, keeping `new_previous` as the previous one. Returns false
     /// if another request rotated first.
     pub async fn rotate_session(&self, r: &Rotation<'_>) -> StoreResult<bool> {
+        let _changed = self.changed();
         let f = self.dialect.bool_lit(false);
         let sql = self.sql(&format!(
             "UPDATE user_auth_token SET prev_auth_token = ?, \
@@ -194,6 +198,7 @@ impl Store {
 
     /// Ends one session. Returns false if it no longer exists.
     pub async fn delete_session(&self, id: i64) -> StoreResult<bool> {
+        let _changed = self.changed();
         let sql = self.sql("DELETE FROM user_auth_token WHERE id = ?");
         let n = with_conn!(&self.pool, c => {
             sqlx::query(&sql).bind(id).execute(c).await?.rows_affected()
@@ -203,6 +208,7 @@ impl Store {
 
     /// Ends every session of a user but `keep` (the session that asked, when there is one).
     pub async fn delete_user_sessions(&self, user_id: i64, keep: Option<i64>) -> StoreResult<u64> {
+        let _changed = self.changed();
         let sql = self.sql("DELETE FROM user_auth_token WHERE user_id = ? AND id <> ?");
         let n = with_conn!(&self.pool, c => {
             sqlx::query(&sql).bind(user_id).bind(keep.unwrap_or(0)).execute(c).await?.rows_affected()
