@@ -235,7 +235,7 @@ pub async fn lookup(app: &AppState, token: &str) -> Result<Lookup, ApiError> {
     if !looks_like_token(token) {
         return Ok(Lookup::Invalid);
     }
-    let hashed = hash_token(&token.to_ascii_lowercase(), &app.config.security.secret_key);
+    let hashed = hash_token(token, &app.config.security.secret_key);
     let Some(row) = find(app, &hashed).await? else {
         return Ok(Lookup::Invalid);
     };

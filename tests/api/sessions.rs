@@ -682,6 +682,14 @@ async fn disabling_or_deleting_a_user_ends_their_sessions() {
             .post(&format!("/api/admin/users/{id}/disable"), "")
             .await;
         assert_session_refused(&dee.get("/api/user").await);
+        // A disabled user cannot log in, even with the right password (Grafana's
+        // `identity.disabled`, pkg/services/authn/authnimpl/service.go).
+        let res = Browser::new(&app, CHROME, None)
+            .login("dee", "password1")
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{res:?}");
+        assert_eq!(res.json["messageId"], "identity.disabled");
+        assert!(res.set_cookies().is_empty());
         app.admin()
             .post(&format!("/api/admin/users/{id}/enable"), "")
             .await;

@@ -265,6 +265,34 @@ def test_admin_stats():
 
 
 @step
+def test_browser_session_and_devices():
+    # A browser-style session (POST /login, the grafana_session cookie) next to grafana-client's
+    # basic auth: the admin lists the session as a device and revokes it.
+    import niquests as requests  # grafana-client's HTTP library (a requests fork)
+
+    u = urlparse(URL)
+    base = f"{u.scheme}://{u.hostname}:{u.port}"
+    browser = requests.Session()
+    browser.headers["User-Agent"] = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+                                     "(KHTML, like Gecko) Chrome/72.0.3626.119 Safari/537.36")
+    r = browser.post(f"{base}/login", json={"user": "admin", "password": "admin"})
+    assert r.status_code == 200, r.text
+    assert r.json()["message"] == "Logged in", r.json()
+    assert "grafana_session" in browser.cookies, browser.cookies
+    me = browser.get(f"{base}/api/user")
+    assert me.status_code == 200 and me.json()["login"] == "admin", me.text
+    devices = ADMIN.client.GET("/admin/users/1/auth-tokens")
+    chrome = [d for d in devices if d["browser"] == "Chrome"]
+    assert chrome, devices
+    has_fields(chrome[-1], {"id", "isActive", "clientIp", "browser", "browserVersion", "os",
+                            "osVersion", "device", "createdAt", "seenAt"}, "auth token")
+    r = ADMIN.client.POST("/admin/users/1/revoke-auth-token",
+                          json={"authTokenId": chrome[-1]["id"]})
+    assert r == {"message": "User auth token revoked"}, r
+    assert browser.get(f"{base}/api/user").status_code == 401
+
+
+@step
 def test_admin_delete_user():
     r = ADMIN.admin.delete_user(state["id"])
     assert r == {"message": "User deleted"}, r
