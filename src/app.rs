@@ -98,14 +98,10 @@ impl AppState {
     /// (twice over). Every instance may run it; the deletes are idempotent.
     pub async fn clean_up(&self) -> Result<CleanUp, StoreError> {
         let now = self.clock.now().timestamp();
-        let auth = &self.config.auth;
-        let lifetime = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2);
+        let (created_after, rotated_after) = crate::auth::session::alive_after(self, now);
         let sessions = self
             .store
-            .delete_expired_sessions(
-                now - lifetime(auth.max_lifetime),
-                now - lifetime(auth.max_inactive_lifetime),
-            )
+            .delete_expired_sessions(created_after, rotated_after)
             .await?;
         let login_attempts = self
             .store

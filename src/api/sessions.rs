@@ -140,10 +140,7 @@ pub struct LoggedIn {
 
 /// The path of `root_url` with a trailing slash (Grafana's `AppSubURL + "/"`).
 fn sub_path(app: &AppState) -> String {
-    let url = &app.config.server.root_url;
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    let path = rest.find('/').map(|i| &rest[i..]).unwrap_or("/");
-    format!("{}/", path.trim_end_matches('/'))
+    format!("{}/", session::app_sub_url(app))
 }
 
 fn with_cookies(mut res: Response, cookies: [HeaderValue; 2]) -> Response {
@@ -323,15 +320,10 @@ async fn target_user(app: &AppState, raw_id: &str) -> ApiResult<UserRow> {
 }
 
 async fn list_tokens(app: &AppState, caller: &Caller, user_id: i64) -> ApiResult<Vec<UserToken>> {
-    let now = app.clock.now().timestamp();
-    let lifetime = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2);
+    let (created_after, rotated_after) = session::alive_after(app, app.clock.now().timestamp());
     let rows = app
         .store
-        .user_sessions(
-            user_id,
-            now - lifetime(app.config.auth.max_lifetime),
-            now - lifetime(app.config.auth.max_inactive_lifetime),
-        )
+        .user_sessions(user_id, created_after, rotated_after)
         .await
         .map_err(|e| ApiError::from(e).context("Failed to get user auth tokens"))?;
     Ok(rows.iter().map(|r| UserToken::new(r, caller)).collect())

@@ -124,6 +124,16 @@ fn secs(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 2)
 }
 
+/// A session is alive while `created_at` is after the first bound and `rotated_at` after the
+/// second (Grafana's absolute and idle lifetimes), at Unix time `now`.
+pub fn alive_after(app: &AppState, now: i64) -> (i64, i64) {
+    let auth = &app.config.auth;
+    (
+        now - secs(auth.max_lifetime),
+        now - secs(auth.max_inactive_lifetime),
+    )
+}
+
 /// Starts a session for `user_id` and returns the token for the cookie.
 pub async fn create(app: &AppState, user_id: i64, client: &ClientInfo) -> Result<Issued, ApiError> {
     let token = new_token();
@@ -241,10 +251,10 @@ pub async fn lookup(app: &AppState, token: &str) -> Result<Lookup, ApiError> {
     };
     let now = unix(app.clock.now());
     let s = &row.session;
-    let auth = &app.config.auth;
+    let (created_after, rotated_after) = alive_after(app, now);
     if s.is_revoked()
-        || s.created_at <= now - secs(auth.max_lifetime)
-        || s.rotated_at <= now - secs(auth.max_inactive_lifetime)
+        || s.created_at <= created_after
+        || s.rotated_at <= rotated_after
         || row.user.user.is_disabled
     {
         return Ok(Lookup::Invalid);
@@ -381,19 +391,29 @@ impl Cookies {
     }
 }
 
-/// The path part of `root_url` (Grafana's AppSubURL), or `/`.
-fn cookie_path(app: &AppState) -> String {
+/// The path part of `root_url` without its trailing slash (Grafana's AppSubURL): `""` when the
+/// server is at the root, `/grafana` under a sub path.
+pub fn app_sub_url(app: &AppState) -> String {
     let url = &app.config.server.root_url;
     let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let path = after_scheme
         .find('/')
         .map(|i| &after_scheme[i..])
-        .unwrap_or("/");
-    let path = path.trim_end_matches('/');
-    let path = if path.is_empty() { "/" } else { path };
-    path.chars()
+        .unwrap_or("");
+    path.trim_end_matches('/')
+        .chars()
         .filter(|c| c.is_ascii_graphic() && *c != ';' && *c != ',')
         .collect()
+}
+
+/// The cookies' `Path`: the sub path, or `/`.
+fn cookie_path(app: &AppState) -> String {
+    let path = app_sub_url(app);
+    if path.is_empty() {
+        "/".into()
+    } else {
+        path
+    }
 }
 
 #[cfg(test)]
