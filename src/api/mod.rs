@@ -7,6 +7,7 @@ mod admin_users;
 mod dto;
 mod health;
 pub mod openapi;
+mod orgs;
 mod sessions;
 mod user;
 mod users;
@@ -92,6 +93,14 @@ impl Op {
     ) -> Self {
         Self::new(Method::PUT, path, tag, summary, access)
     }
+    pub fn patch(
+        path: &'static str,
+        tag: &'static str,
+        summary: &'static str,
+        access: Access,
+    ) -> Self {
+        Self::new(Method::PATCH, path, tag, summary, access)
+    }
     pub fn delete(
         path: &'static str,
         tag: &'static str,
@@ -162,6 +171,7 @@ pub fn routes(state: AppState) -> Routes {
     users::routes(&mut r);
     admin_users::routes(&mut r);
     sessions::routes(&mut r);
+    orgs::routes(&mut r);
     admin::routes(&mut r);
     openapi::routes(&mut r);
     r

@@ -8,7 +8,7 @@ use schemars::gen::SchemaSettings;
 use serde_json::{json, Map, Value};
 
 use super::{Op, Routes};
-use crate::auth::Access;
+use crate::auth::{Access, InOrg};
 
 pub(super) fn routes(r: &mut Routes) {
     r.add(
@@ -105,8 +105,13 @@ fn access_doc(access: Access) -> Value {
     match access {
         Access::Public => json!({ "kind": "public" }),
         Access::SignedIn => json!({ "kind": "signedIn" }),
-        Access::Permission { action, scope } => {
-            json!({ "kind": "permission", "action": action, "scope": scope })
+        Access::Permission { action, scope, org } => {
+            let org = match org {
+                InOrg::Current => "current".to_string(),
+                InOrg::Global => "global".to_string(),
+                InOrg::Path(param) => format!("{{{param}}}"),
+            };
+            json!({ "kind": "permission", "action": action, "scope": scope, "org": org })
         }
     }
 }

@@ -105,7 +105,7 @@ pub struct SearchResult {
     pub per_page: i64,
 }
 
-fn parse_search(q: &HashMap<String, String>) -> ApiResult<UserSearch> {
+pub(super) fn parse_search(q: &HashMap<String, String>) -> ApiResult<UserSearch> {
     let paging = Paging::parse(
         q.get("page").map(String::as_str),
         q.get("perpage").map(String::as_str),

@@ -33,6 +33,17 @@ impl OrgRole {
     }
 }
 
+/// Which org a permission is evaluated in (Grafana's `authorize` / `authorizeInOrg`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InOrg {
+    /// The request's org: the caller's current org, or `X-Grafana-Org-Id`.
+    Current,
+    /// The org named by a path parameter (`/api/orgs/{orgId}/…`): the caller's role there counts.
+    Path(&'static str),
+    /// No org: only server-wide grants (Grafana Admin) count.
+    Global,
+}
+
 /// What a route asks of its caller. Declared once per route, in the route table.
 #[derive(Debug, Clone, Copy)]
 pub enum Access {
@@ -44,6 +55,7 @@ pub enum Access {
     Permission {
         action: &'static str,
         scope: Option<&'static str>,
+        org: InOrg,
     },
 }
 
@@ -52,12 +64,28 @@ impl Access {
         Access::Permission {
             action,
             scope: Some(scope),
+            org: InOrg::Current,
         }
     }
     pub const fn action(action: &'static str) -> Self {
         Access::Permission {
             action,
             scope: None,
+            org: InOrg::Current,
+        }
+    }
+    /// Evaluated in the org named by path parameter `param` instead of the request's org.
+    pub const fn in_org(self, param: &'static str) -> Self {
+        self.evaluated_in(InOrg::Path(param))
+    }
+    /// Evaluated with server-wide grants only.
+    pub const fn global(self) -> Self {
+        self.evaluated_in(InOrg::Global)
+    }
+    const fn evaluated_in(self, org: InOrg) -> Self {
+        match self {
+            Access::Permission { action, scope, .. } => Access::Permission { action, scope, org },
+            other => other,
         }
     }
 }
@@ -115,6 +143,29 @@ const SERVER_ADMIN: &[Grant] = &[
     ("provisioning:reload", "provisioners:*"),
 ];
 
+/// What every member of an org holds there (Grafana's `fixed:organization:reader`, granted to
+/// Viewer and so to Editor and Admin).
+const ORG_VIEWER: &[Grant] = &[("orgs:read", ""), ("orgs.quotas:read", "")];
+
+/// What an org Admin holds in their org beyond a Viewer (Grafana's `fixed:organization:writer`,
+/// `fixed:org.users:writer`, `fixed:teams:writer`, `fixed:teams:creator`).
+const ORG_ADMIN: &[Grant] = &[
+    ("orgs:write", ""),
+    ("orgs.preferences:read", ""),
+    ("orgs.preferences:write", ""),
+    ("org.users:read", "users:*"),
+    ("org.users:add", "users:*"),
+    ("org.users:write", "users:*"),
+    ("org.users:remove", "users:*"),
+    ("users.permissions:read", "users:*"),
+    ("teams:create", ""),
+    ("teams:read", "teams:*"),
+    ("teams:write", "teams:*"),
+    ("teams:delete", "teams:*"),
+    ("teams.permissions:read", "teams:*"),
+    ("teams.permissions:write", "teams:*"),
+];
+
 /// The permissions of one caller, computed per request from their roles.
 #[derive(Debug, Clone)]
 pub struct Permissions {
@@ -136,7 +187,12 @@ impl Permissions {
 
     fn grants(&self) -> impl Iterator<Item = &Grant> {
         let admin: &[Grant] = if self.server_admin { SERVER_ADMIN } else { &[] };
-        admin.iter()
+        let (member, org_admin): (&[Grant], &[Grant]) = match self.org_role {
+            Some(OrgRole::Viewer | OrgRole::Editor) => (ORG_VIEWER, &[]),
+            Some(OrgRole::Admin) => (ORG_VIEWER, ORG_ADMIN),
+            Some(OrgRole::None) | None => (&[], &[]),
+        };
+        admin.iter().chain(member).chain(org_admin)
     }
 
     /// Grafana's evaluator: the action must be granted on a scope covering `scope` (any scope
@@ -184,5 +240,22 @@ mod tests {
         assert!(admin.allows("users:create", None));
         assert!(!org_admin.allows("users:read", Some("global.users:*")));
         assert!(!org_admin.allows("users:create", None));
+    }
+
+    #[test]
+    fn org_roles_grant_org_permissions() {
+        let viewer = Permissions::new(false, Some(OrgRole::Viewer));
+        let editor = Permissions::new(false, Some(OrgRole::Editor));
+        let admin = Permissions::new(false, Some(OrgRole::Admin));
+        let none = Permissions::new(false, Some(OrgRole::None));
+        for p in [&viewer, &editor, &admin] {
+            assert!(p.allows("orgs:read", None));
+        }
+        assert!(!none.allows("orgs:read", None));
+        assert!(!editor.allows("orgs:write", None));
+        assert!(admin.allows("orgs:write", None));
+        assert!(admin.allows("org.users:write", Some("users:id:7")));
+        assert!(!viewer.allows("org.users:read", None));
+        assert!(!admin.allows("orgs:create", None));
     }
 }

@@ -21,7 +21,7 @@ use axum::response::Response;
 use base64::Engine;
 use subtle::ConstantTimeEq;
 
-pub use access::{Access, OrgRole, Permissions};
+pub use access::{Access, InOrg, OrgRole, Permissions};
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -121,17 +121,57 @@ pub async fn authorize(
         return Ok(next.run(req).await);
     }
     let client = client_info(&app, req.headers(), req.extensions());
-    let caller = identify(req.headers(), &client, &app)
+    let mut caller = identify(req.headers(), &client, &app)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
+    select_org(&app, &mut caller, req.headers()).await?;
     csrf::check(&app, req.method(), req.headers(), caller.method)?;
-    if let Access::Permission { action, scope } = access {
+    if let Access::Permission { action, scope, org } = access {
         let (mut parts, body) = req.into_parts();
         let params = RawPathParams::from_request_parts(&mut parts, &app)
             .await
             .ok();
         let scope = scope.map(|template| fill_scope(template, params.as_ref()));
-        caller.require(action, scope.as_deref())?;
+        let denied = || ApiError::AccessDenied {
+            action: action.to_string(),
+        };
+        match org {
+            InOrg::Current => caller.require(action, scope.as_deref())?,
+            InOrg::Global => {
+                if !Permissions::new(caller.is_server_admin(), None)
+                    .allows(action, scope.as_deref())
+                {
+                    return Err(denied());
+                }
+            }
+            InOrg::Path(name) => {
+                // Grafana's authorizeInOrg: an unparsable org id is denied, not "not found".
+                let org_id = params
+                    .as_ref()
+                    .and_then(|p| {
+                        p.iter()
+                            .find(|(k, _)| *k == name)
+                            .map(|(_, v)| v.to_string())
+                    })
+                    .and_then(|v| v.parse::<i64>().ok())
+                    .filter(|id| *id > 0)
+                    .ok_or_else(denied)?;
+                let role = if org_id == caller.org_id {
+                    caller.org_role
+                } else {
+                    app.store
+                        .org_role(caller.id(), org_id)
+                        .await?
+                        .as_deref()
+                        .and_then(OrgRole::parse)
+                };
+                if !Permissions::new(caller.is_server_admin(), role)
+                    .allows(action, scope.as_deref())
+                {
+                    return Err(denied());
+                }
+            }
+        }
         req = Request::from_parts(parts, body);
     }
     // Only requests that pass every check mark their session seen or rotate it.
@@ -148,6 +188,33 @@ pub async fn authorize(
         }
     }
     Ok(res)
+}
+
+/// Grafana's `X-Grafana-Org-Id`: the request acts in that org with the caller's role there. A
+/// caller who is not a member acts in no org (id -1, no role), so org-scoped routes deny them
+/// while their own profile still answers (`pkg/services/authn/authnimpl/service.go`).
+async fn select_org(
+    app: &AppState,
+    caller: &mut Caller,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
+    let Some(org_id) = headers
+        .get("x-grafana-org-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|id| *id > 0)
+    else {
+        return Ok(());
+    };
+    if org_id == caller.org_id {
+        return Ok(());
+    }
+    let role = app.store.org_role(caller.id(), org_id).await?;
+    let role = role.as_deref().and_then(OrgRole::parse);
+    caller.org_id = if role.is_some() { org_id } else { -1 };
+    caller.org_role = role;
+    caller.permissions = Permissions::new(caller.is_server_admin(), role);
+    Ok(())
 }
 
 /// The client's address and user agent. The address is the socket peer's unless

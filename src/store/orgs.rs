@@ -1,7 +1,72 @@
-//! Organizations and memberships (the Org API itself comes later; users need them now).
+//! Organizations and memberships (Grafana's `pkg/services/org/orgimpl/store.go`).
 
-use super::{DbTime, Store, StoreResult, Tx};
+use chrono::NaiveDateTime;
+
+use super::users::{like_pattern, UserSort};
+use super::{DbTime, Dialect, Store, StoreError, StoreResult, Tx};
 use crate::{with_conn, with_tx};
+
+/// An org with its address.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgDetails {
+    pub id: i64,
+    pub name: String,
+    pub address1: Option<String>,
+    pub address2: Option<String>,
+    pub city: Option<String>,
+    pub zip_code: Option<String>,
+    pub state: Option<String>,
+    pub country: Option<String>,
+}
+
+/// `PUT /api/org/address`.
+#[derive(Debug, Clone, Default)]
+pub struct OrgAddress {
+    pub address1: String,
+    pub address2: String,
+    pub city: String,
+    pub zip_code: String,
+    pub state: String,
+    pub country: String,
+}
+
+/// A member of an org, as the org-user listings show them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgUserRow {
+    pub org_id: i64,
+    pub user_id: i64,
+    pub uid: Option<String>,
+    pub email: String,
+    pub name: Option<String>,
+    pub login: String,
+    pub role: String,
+    pub last_seen_at: Option<NaiveDateTime>,
+    pub created: NaiveDateTime,
+    pub is_disabled: bool,
+    pub is_provisioned: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct OrgUserSearchRow {
+    #[sqlx(flatten)]
+    row: OrgUserRow,
+    total_count: i64,
+}
+
+/// What removing a member did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removed {
+    /// The membership is gone (or there was none).
+    Membership,
+    /// The user was in no other org and was deleted (`DELETE /api/org/users/:id`).
+    User,
+}
+
+const ORG_DETAILS: &str =
+    "SELECT id, name, address1, address2, city, zip_code, state, country FROM org";
+
+const ORG_USER_COLUMNS: &str = "ou.org_id, u.id AS user_id, u.uid, u.email, u.name, u.login, \
+     ou.role, u.last_seen_at, u.created, u.is_disabled, u.is_provisioned";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OrgRow {
@@ -57,6 +122,354 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    pub async fn org_details(&self, id: i64) -> StoreResult<Option<OrgDetails>> {
+        let sql = self.sql(&format!("{ORG_DETAILS} WHERE id = ?"));
+        let row = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, OrgDetails>(&sql).bind(id).fetch_optional(c).await?
+        });
+        Ok(row)
+    }
+
+    pub async fn org_by_name(&self, name: &str) -> StoreResult<Option<OrgDetails>> {
+        let sql = self.sql(&format!("{ORG_DETAILS} WHERE name = ?"));
+        let row = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, OrgDetails>(&sql).bind(name).fetch_optional(c).await?
+        });
+        Ok(row)
+    }
+
+    /// Grafana's org search: `query` is a name prefix, `name` an exact name; in id order.
+    pub async fn search_orgs(
+        &self,
+        query: &str,
+        name: &str,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<OrgRow>> {
+        let mut filters = Vec::new();
+        let mut binds = Vec::new();
+        if !query.is_empty() {
+            let escaped = like_pattern(query);
+            // like_pattern wraps in %…%; Grafana matches a prefix.
+            let prefix = format!("{}%", &escaped[1..escaped.len() - 1]);
+            filters.push(match self.dialect {
+                Dialect::MySql => "name LIKE ? ESCAPE '\\\\'",
+                _ => "name LIKE ? ESCAPE '\\'",
+            });
+            binds.push(prefix);
+        }
+        if !name.is_empty() {
+            filters.push("name = ?");
+            binds.push(name.to_string());
+        }
+        let filter = if filters.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", filters.join(" AND "))
+        };
+        let sql = self.sql(&format!(
+            "SELECT id, name FROM org{filter} ORDER BY id LIMIT ? OFFSET ?"
+        ));
+        let rows = with_conn!(&self.pool, c => {
+            let mut q = sqlx::query_as::<_, OrgRow>(&sql);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.bind(limit).bind(offset).fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
+    /// Creates an org with `creator` as its Admin, in one transaction.
+    pub async fn create_org_with_admin(
+        &self,
+        name: &str,
+        creator: i64,
+        now: DbTime,
+    ) -> StoreResult<i64> {
+        let _changed = self.changed();
+        let mut tx = self.begin().await?;
+        let id = self
+            .insert_returning_id(
+                &mut tx,
+                "INSERT INTO org (version, name, created, updated) VALUES (0, ?, ?, ?)",
+                |a| a.text(name).time(now.get()).time(now.get()),
+            )
+            .await
+            .map_err(org_conflict)?;
+        self.add_org_user_tx(&mut tx, id, creator, "Admin", now)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Renames an org. `Ok(false)` if it does not exist.
+    pub async fn rename_org(&self, id: i64, name: &str, now: DbTime) -> StoreResult<bool> {
+        let sql = self.sql("UPDATE org SET name = ?, updated = ? WHERE id = ?");
+        let n = with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(name).bind(now.get()).bind(id).execute(c).await
+                .map_err(|e| org_conflict(e.into()))?.rows_affected()
+        });
+        // MySQL reports 0 affected rows when nothing changed; tell that apart from a missing org.
+        Ok(n > 0 || self.org_by_id(id).await?.is_some())
+    }
+
+    pub async fn set_org_address(&self, id: i64, a: &OrgAddress, now: DbTime) -> StoreResult<()> {
+        let sql = self.sql(
+            "UPDATE org SET address1 = ?, address2 = ?, city = ?, zip_code = ?, state = ?, \
+             country = ?, updated = ? WHERE id = ?",
+        );
+        with_conn!(&self.pool, c => {
+            sqlx::query(&sql)
+                .bind(&a.address1).bind(&a.address2).bind(&a.city).bind(&a.zip_code)
+                .bind(&a.state).bind(&a.country).bind(now.get()).bind(id)
+                .execute(c).await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes an org and everything in it — memberships, teams and their members, stars,
+    /// preferences, quotas — in one transaction, and moves users whose current org it was to
+    /// another of their orgs (or to none, 0). `Ok(false)` if it does not exist.
+    pub async fn delete_org(&self, id: i64) -> StoreResult<bool> {
+        let _changed = self.changed();
+        let mut tx = self.begin().await?;
+        for table in [
+            "team_member",
+            "team",
+            "star",
+            "preferences",
+            "quota",
+            "org_user",
+        ] {
+            let sql = self.sql(&format!("DELETE FROM {table} WHERE org_id = ?"));
+            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
+        }
+        let sql = self.sql("DELETE FROM org WHERE id = ?");
+        let n = with_tx!(&mut tx, c => {
+            sqlx::query(&sql).bind(id).execute(c).await?.rows_affected()
+        });
+        if n == 0 {
+            return Ok(false);
+        }
+        let sql = self.sql(
+            "UPDATE `user` SET org_id = COALESCE(\
+             (SELECT MIN(ou.org_id) FROM org_user ou WHERE ou.user_id = `user`.id), 0) \
+             WHERE org_id = ?",
+        );
+        with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Members of an org matching `query` (login, email or name substring), login order.
+    pub async fn search_org_users(
+        &self,
+        org_id: i64,
+        query: &str,
+        sort: &[UserSort],
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(i64, Vec<OrgUserRow>)> {
+        let not_sa = self.not_service_account("u");
+        let mut binds: Vec<String> = Vec::new();
+        let mut filter = format!("ou.org_id = ? AND {not_sa}");
+        if !query.trim().is_empty() {
+            let like = match self.dialect {
+                Dialect::Postgres => "ILIKE",
+                _ => "LIKE",
+            };
+            let esc = match self.dialect {
+                Dialect::MySql => "'\\\\'",
+                _ => "'\\'",
+            };
+            let pattern = like_pattern(query.trim());
+            binds.extend([pattern.clone(), pattern.clone(), pattern]);
+            filter.push_str(&format!(
+                " AND (u.login {like} ? ESCAPE {esc} OR u.email {like} ? ESCAPE {esc} OR u.name {like} ? ESCAPE {esc})"
+            ));
+        }
+        let order = if sort.is_empty() {
+            "u.login ASC, u.email ASC".to_string()
+        } else {
+            sort.iter()
+                .map(|s| s.order_by())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let sql = self.sql(&format!(
+            "SELECT {ORG_USER_COLUMNS}, COUNT(*) OVER () AS total_count \
+             FROM org_user ou JOIN `user` u ON u.id = ou.user_id \
+             WHERE {filter} ORDER BY {order}, u.id LIMIT ? OFFSET ?"
+        ));
+        let rows = with_conn!(&self.pool, c => {
+            let mut q = sqlx::query_as::<_, OrgUserSearchRow>(&sql).bind(org_id);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            q.bind(limit).bind(offset).fetch_all(c).await?
+        });
+        let total = match rows.first() {
+            Some(r) => r.total_count,
+            None if offset > 0 => {
+                // Past the last page: count separately.
+                let sql = self.sql(&format!(
+                    "SELECT COUNT(*) FROM org_user ou JOIN `user` u ON u.id = ou.user_id WHERE {filter}"
+                ));
+                with_conn!(&self.pool, c => {
+                    let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(org_id);
+                    for b in &binds {
+                        q = q.bind(b);
+                    }
+                    q.fetch_one(c).await?
+                })
+            }
+            None => 0,
+        };
+        Ok((total, rows.into_iter().map(|r| r.row).collect()))
+    }
+
+    /// Adds a member. `Conflict` if they already are one. A user whose current org is not one of
+    /// theirs (e.g. 0) is moved to this org, as Grafana does.
+    pub async fn add_org_member(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        role: &str,
+        now: DbTime,
+    ) -> StoreResult<()> {
+        let _changed = self.changed();
+        let mut tx = self.begin().await?;
+        if !self.org_exists_tx(&mut tx, org_id).await? {
+            return Err(StoreError::NotFound("org not found"));
+        }
+        let sql = self.sql("SELECT COUNT(*) FROM org_user WHERE org_id = ? AND user_id = ?");
+        let n: i64 = with_tx!(&mut tx, c => {
+            sqlx::query_scalar(&sql).bind(org_id).bind(user_id).fetch_one(c).await?
+        });
+        if n > 0 {
+            return Err(StoreError::Conflict(
+                "User is already member of this organization",
+            ));
+        }
+        self.add_org_user_tx(&mut tx, org_id, user_id, role, now)
+            .await
+            .map_err(|e| {
+                if e.is_unique_violation() {
+                    StoreError::Conflict("User is already member of this organization")
+                } else {
+                    e
+                }
+            })?;
+        let sql = self.sql(
+            "UPDATE `user` SET org_id = ? WHERE id = ? AND org_id NOT IN \
+             (SELECT ou.org_id FROM org_user ou WHERE ou.user_id = ? AND ou.org_id <> ?)",
+        );
+        with_tx!(&mut tx, c => {
+            sqlx::query(&sql).bind(org_id).bind(user_id).bind(user_id).bind(org_id).execute(c).await?;
+        });
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Number of Admins of an org other than `except`.
+    async fn other_admins_tx(&self, tx: &mut Tx, org_id: i64, except: i64) -> StoreResult<i64> {
+        let sql = self.sql(
+            "SELECT COUNT(*) FROM org_user WHERE org_id = ? AND role = 'Admin' AND user_id <> ?",
+        );
+        let n: i64 = with_tx!(tx, c => {
+            sqlx::query_scalar(&sql).bind(org_id).bind(except).fetch_one(c).await?
+        });
+        Ok(n)
+    }
+
+    async fn member_role_tx(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        user_id: i64,
+    ) -> StoreResult<Option<String>> {
+        let sql = self.sql("SELECT role FROM org_user WHERE org_id = ? AND user_id = ?");
+        let role = with_tx!(tx, c => {
+            sqlx::query_scalar::<_, String>(&sql).bind(org_id).bind(user_id).fetch_optional(c).await?
+        });
+        Ok(role)
+    }
+
+    /// Changes a member's role. `NotFound` if they are not a member; `Conflict` when the org
+    /// would be left without an Admin.
+    pub async fn set_org_member_role(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        role: &str,
+        now: DbTime,
+    ) -> StoreResult<()> {
+        let _changed = self.changed();
+        let mut tx = self.begin().await?;
+        let Some(current) = self.member_role_tx(&mut tx, org_id, user_id).await? else {
+            return Err(StoreError::NotFound("org user not found"));
+        };
+        if current == "Admin"
+            && role != "Admin"
+            && self.other_admins_tx(&mut tx, org_id, user_id).await? == 0
+        {
+            return Err(StoreError::Conflict("last org admin"));
+        }
+        let sql =
+            self.sql("UPDATE org_user SET role = ?, updated = ? WHERE org_id = ? AND user_id = ?");
+        with_tx!(&mut tx, c => {
+            sqlx::query(&sql).bind(role).bind(now.get()).bind(org_id).bind(user_id).execute(c).await?;
+        });
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a member with their team memberships in that org. `Conflict` when they are the
+    /// org's last Admin. A user left in no org is deleted when `delete_orphan` is set (the
+    /// current-org API) and otherwise keeps existing with current org 0 (the admin API); a user
+    /// left in other orgs whose current org this was moves to one of them.
+    pub async fn remove_org_member(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        delete_orphan: bool,
+    ) -> StoreResult<Removed> {
+        let _changed = self.changed();
+        let mut tx = self.begin().await?;
+        let role = self.member_role_tx(&mut tx, org_id, user_id).await?;
+        if role.as_deref() == Some("Admin")
+            && self.other_admins_tx(&mut tx, org_id, user_id).await? == 0
+        {
+            return Err(StoreError::Conflict("last org admin"));
+        }
+        for table in ["org_user", "team_member"] {
+            let sql = self.sql(&format!(
+                "DELETE FROM {table} WHERE org_id = ? AND user_id = ?"
+            ));
+            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(org_id).bind(user_id).execute(c).await?; });
+        }
+        let sql = self.sql("SELECT MIN(org_id) FROM org_user WHERE user_id = ?");
+        let other: Option<i64> = with_tx!(&mut tx, c => {
+            sqlx::query_scalar(&sql).bind(user_id).fetch_one(c).await?
+        });
+        let removed = match other {
+            None if delete_orphan && role.is_some() => {
+                self.delete_user_tx(&mut tx, user_id).await?;
+                Removed::User
+            }
+            _ => {
+                let sql = self.sql("UPDATE `user` SET org_id = ? WHERE id = ? AND org_id = ?");
+                with_tx!(&mut tx, c => {
+                    sqlx::query(&sql).bind(other.unwrap_or(0)).bind(user_id).bind(org_id).execute(c).await?;
+                });
+                Removed::Membership
+            }
+        };
+        tx.commit().await?;
+        Ok(removed)
     }
 
     /// Number of orgs, for first-start set-up.
@@ -140,5 +553,14 @@ impl Store {
                 .bind(now.get()).bind(now.get()).execute(c).await?;
         });
         Ok(())
+    }
+}
+
+/// A unique-index violation on `org` means a taken name.
+fn org_conflict(err: StoreError) -> StoreError {
+    if err.is_unique_violation() {
+        StoreError::Conflict("Organization name taken")
+    } else {
+        err
     }
 }

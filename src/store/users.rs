@@ -105,7 +105,7 @@ impl UserSort {
         })
     }
 
-    fn order_by(self) -> &'static str {
+    pub(super) fn order_by(self) -> &'static str {
         match self {
             Self::LoginAsc => "u.login ASC",
             Self::LoginDesc => "u.login DESC",
@@ -164,7 +164,7 @@ pub struct Stats {
     pub disabled_users: i64,
 }
 
-fn like_pattern(query: &str) -> String {
+pub(super) fn like_pattern(query: &str) -> String {
     let escaped = query
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -176,7 +176,7 @@ impl Store {
     /// The filter "`alias` is a user, not a service account". Written with COALESCE so that no
     /// database picks the (is_service_account, …) index for it: almost every row passes, and
     /// on SQLite that index would otherwise drive a search instead of the trigram index.
-    fn not_service_account(&self, alias: &str) -> String {
+    pub(super) fn not_service_account(&self, alias: &str) -> String {
         format!(
             "COALESCE({alias}.is_service_account, {f}) = {f}",
             f = self.dialect.bool_lit(false)
@@ -405,6 +405,15 @@ impl Store {
     pub async fn delete_user(&self, id: i64) -> StoreResult<bool> {
         let _changed = self.changed();
         let mut tx = self.begin().await?;
+        if !self.delete_user_tx(&mut tx, id).await? {
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The body of [`Store::delete_user`], inside a caller's transaction.
+    pub(super) async fn delete_user_tx(&self, tx: &mut Tx, id: i64) -> StoreResult<bool> {
         for table in [
             "org_user",
             "team_member",
@@ -415,17 +424,13 @@ impl Store {
             "user_auth",
         ] {
             let sql = self.sql(&format!("DELETE FROM {table} WHERE user_id = ?"));
-            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
+            with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
         }
         let sql = self.sql("DELETE FROM `user` WHERE id = ?");
-        let n = with_tx!(&mut tx, c => {
+        let n = with_tx!(&mut *tx, c => {
             sqlx::query(&sql).bind(id).execute(c).await?.rows_affected()
         });
-        if n == 0 {
-            return Ok(false);
-        }
-        tx.commit().await?;
-        Ok(true)
+        Ok(n > 0)
     }
 
     /// Number of enabled server admins other than `except`.

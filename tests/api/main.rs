@@ -10,6 +10,7 @@ mod auth;
 mod errors;
 mod lockout;
 mod openapi;
+mod orgs;
 mod sessions;
 mod user;
 mod users;
@@ -354,6 +355,11 @@ impl Client<'_> {
     pub async fn put(&self, path: &str, body: &str) -> TestResponse {
         self.app
             .request(Method::PUT, path, self.auth.as_deref(), Some(body))
+            .await
+    }
+    pub async fn patch(&self, path: &str, body: &str) -> TestResponse {
+        self.app
+            .request(Method::PATCH, path, self.auth.as_deref(), Some(body))
             .await
     }
 }

@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 
 use crate::{basic, each_backend};
 
-/// Every route this server must serve (issues 2 and 3). Adding a route means adding it here.
+/// Every route this server must serve (issues 2, 3 and 4). Adding a route means adding it here.
 const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/health"),
     ("get", "/api/user"),
@@ -40,6 +40,27 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/admin/users/{id}/logout"),
     ("get", "/api/admin/users/{id}/lockout"),
     ("delete", "/api/admin/users/{id}/lockout"),
+    ("get", "/api/org"),
+    ("put", "/api/org"),
+    ("put", "/api/org/address"),
+    ("get", "/api/org/users"),
+    ("get", "/api/org/users/search"),
+    ("get", "/api/org/users/lookup"),
+    ("post", "/api/org/users"),
+    ("patch", "/api/org/users/{userId}"),
+    ("delete", "/api/org/users/{userId}"),
+    ("get", "/api/orgs"),
+    ("post", "/api/orgs"),
+    ("get", "/api/orgs/name/{orgName}"),
+    ("get", "/api/orgs/{orgId}"),
+    ("put", "/api/orgs/{orgId}"),
+    ("put", "/api/orgs/{orgId}/address"),
+    ("delete", "/api/orgs/{orgId}"),
+    ("get", "/api/orgs/{orgId}/users"),
+    ("get", "/api/orgs/{orgId}/users/search"),
+    ("post", "/api/orgs/{orgId}/users"),
+    ("patch", "/api/orgs/{orgId}/users/{userId}"),
+    ("delete", "/api/orgs/{orgId}/users/{userId}"),
 ];
 
 #[tokio::test]

@@ -1,0 +1,925 @@
+//! Organizations: the current-org API (`/api/org…`) and the server-admin Orgs API (`/api/orgs…`),
+//! Grafana's `pkg/api/org.go` and `pkg/api/org_users.go`. Both share the member operations.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::dto::{message, Message};
+use super::users::parse_search;
+use super::{Op, Routes};
+use crate::app::AppState;
+use crate::auth::{Access, Caller, OrgRole};
+use crate::domain::{age_string, auth_label, avatar_url, parse_id, rfc3339};
+use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::store::orgs::{OrgAddress, OrgDetails, OrgUserRow, Removed};
+use crate::store::StoreError;
+
+pub(super) fn routes(r: &mut Routes) {
+    // The current org (the caller's, or X-Grafana-Org-Id).
+    r.add(
+        Op::get(
+            "/api/org",
+            "org",
+            "The current organization",
+            Access::action("orgs:read"),
+        )
+        .returns::<OrgDetailsDto>(),
+        get_current,
+    )
+    .add(
+        Op::put(
+            "/api/org",
+            "org",
+            "Rename the current organization",
+            Access::action("orgs:write"),
+        )
+        .body::<OrgNameBody>()
+        .returns::<Message>(),
+        update_current,
+    )
+    .add(
+        Op::put(
+            "/api/org/address",
+            "org",
+            "Set the current organization's address",
+            Access::action("orgs:write"),
+        )
+        .body::<AddressBody>()
+        .returns::<Message>(),
+        update_current_address,
+    )
+    .add(
+        Op::get(
+            "/api/org/users",
+            "org",
+            "Members of the current organization",
+            Access::action("org.users:read"),
+        )
+        .query(&["query", "limit"])
+        .returns::<Vec<OrgUserDto>>(),
+        current_users,
+    )
+    .add(
+        Op::get(
+            "/api/org/users/search",
+            "org",
+            "Search the members of the current organization",
+            Access::action("org.users:read"),
+        )
+        .query(&["query", "perpage", "page", "sort"])
+        .returns::<OrgUserSearch>(),
+        search_current_users,
+    )
+    .add(
+        Op::get(
+            "/api/org/users/lookup",
+            "org",
+            "Look members of the current organization up by name",
+            Access::action("org.users:read"),
+        )
+        .query(&["query", "limit"])
+        .returns::<Vec<UserLookup>>(),
+        lookup_current_users,
+    )
+    .add(
+        Op::post(
+            "/api/org/users",
+            "org",
+            "Add a user to the current organization",
+            Access::perm("org.users:add", "users:*"),
+        )
+        .body::<AddMemberBody>()
+        .returns::<Message>(),
+        add_current_user,
+    )
+    .add(
+        Op::patch(
+            "/api/org/users/{userId}",
+            "org",
+            "Change a member's role in the current organization",
+            Access::perm("org.users:write", "users:id:{userId}"),
+        )
+        .body::<RoleBody>()
+        .returns::<Message>(),
+        update_current_user,
+    )
+    .add(
+        Op::delete(
+            "/api/org/users/{userId}",
+            "org",
+            "Remove a member from the current organization (a user left in no org is deleted)",
+            Access::perm("org.users:remove", "users:id:{userId}"),
+        )
+        .returns::<Message>(),
+        remove_current_user,
+    );
+
+    // Any org, by id or name.
+    r.add(
+        Op::get(
+            "/api/orgs",
+            "orgs",
+            "Search organizations",
+            Access::action("orgs:read").global(),
+        )
+        .query(&["query", "name", "perpage", "page"])
+        .returns::<Vec<OrgDto>>(),
+        search_orgs,
+    )
+    .add(
+        // Grafana Admins, or every signed-in user when [users] allow_org_create is set (checked
+        // in the handler against the same orgs:create action).
+        Op::post(
+            "/api/orgs",
+            "orgs",
+            "Create an organization",
+            Access::SignedIn,
+        )
+        .body::<OrgNameBody>()
+        .returns::<Created>(),
+        create_org,
+    )
+    .add(
+        Op::get(
+            "/api/orgs/name/{orgName}",
+            "orgs",
+            "Get an organization by name",
+            Access::action("orgs:read").global(),
+        )
+        .returns::<OrgDetailsDto>(),
+        get_org_by_name,
+    )
+    .add(
+        Op::get(
+            "/api/orgs/{orgId}",
+            "orgs",
+            "Get an organization",
+            Access::action("orgs:read").in_org("orgId"),
+        )
+        .returns::<OrgDetailsDto>(),
+        get_org,
+    )
+    .add(
+        Op::put(
+            "/api/orgs/{orgId}",
+            "orgs",
+            "Rename an organization",
+            Access::action("orgs:write").in_org("orgId"),
+        )
+        .body::<OrgNameBody>()
+        .returns::<Message>(),
+        update_org,
+    )
+    .add(
+        Op::put(
+            "/api/orgs/{orgId}/address",
+            "orgs",
+            "Set an organization's address",
+            Access::action("orgs:write").in_org("orgId"),
+        )
+        .body::<AddressBody>()
+        .returns::<Message>(),
+        update_org_address,
+    )
+    .add(
+        Op::delete(
+            "/api/orgs/{orgId}",
+            "orgs",
+            "Delete an organization with its memberships and teams",
+            Access::action("orgs:delete").in_org("orgId"),
+        )
+        .returns::<Message>(),
+        delete_org,
+    )
+    .add(
+        Op::get(
+            "/api/orgs/{orgId}/users",
+            "orgs",
+            "Members of an organization",
+            Access::action("org.users:read").in_org("orgId"),
+        )
+        .returns::<Vec<OrgUserDto>>(),
+        org_users,
+    )
+    .add(
+        Op::get(
+            "/api/orgs/{orgId}/users/search",
+            "orgs",
+            "Search the members of an organization",
+            Access::action("org.users:read").in_org("orgId"),
+        )
+        .query(&["query", "perpage", "page", "sort"])
+        .returns::<OrgUserSearch>(),
+        search_org_users,
+    )
+    .add(
+        Op::post(
+            "/api/orgs/{orgId}/users",
+            "orgs",
+            "Add a user to an organization",
+            Access::perm("org.users:add", "users:*").in_org("orgId"),
+        )
+        .body::<AddMemberBody>()
+        .returns::<Message>(),
+        add_org_user,
+    )
+    .add(
+        Op::patch(
+            "/api/orgs/{orgId}/users/{userId}",
+            "orgs",
+            "Change a member's role in an organization",
+            Access::perm("org.users:write", "users:id:{userId}").in_org("orgId"),
+        )
+        .body::<RoleBody>()
+        .returns::<Message>(),
+        update_org_user,
+    )
+    .add(
+        Op::delete(
+            "/api/orgs/{orgId}/users/{userId}",
+            "orgs",
+            "Remove a member from an organization",
+            Access::perm("org.users:remove", "users:id:{userId}").in_org("orgId"),
+        )
+        .returns::<Message>(),
+        remove_org_user,
+    );
+}
+
+/// Grafana's `OrgDetailsDTO`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OrgDetailsDto {
+    pub id: i64,
+    pub name: String,
+    pub address: AddressDto,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressDto {
+    pub address1: String,
+    pub address2: String,
+    pub city: String,
+    pub zip_code: String,
+    pub state: String,
+    pub country: String,
+}
+
+impl From<OrgDetails> for OrgDetailsDto {
+    fn from(o: OrgDetails) -> Self {
+        OrgDetailsDto {
+            id: o.id,
+            name: o.name,
+            address: AddressDto {
+                address1: o.address1.unwrap_or_default(),
+                address2: o.address2.unwrap_or_default(),
+                city: o.city.unwrap_or_default(),
+                zip_code: o.zip_code.unwrap_or_default(),
+                state: o.state.unwrap_or_default(),
+                country: o.country.unwrap_or_default(),
+            },
+        }
+    }
+}
+
+/// Grafana's `OrgDTO` (search hits).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OrgDto {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Created {
+    pub org_id: i64,
+    pub message: String,
+}
+
+/// Grafana's `OrgUserDTO`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgUserDto {
+    pub org_id: i64,
+    pub user_id: i64,
+    pub uid: String,
+    pub email: String,
+    pub name: String,
+    pub avatar_url: String,
+    pub login: String,
+    pub role: String,
+    pub last_seen_at: String,
+    pub last_seen_at_age: String,
+    pub created: String,
+    pub is_disabled: bool,
+    pub auth_labels: Vec<String>,
+    pub is_externally_synced: bool,
+    pub is_provisioned: bool,
+}
+
+/// `{totalCount, orgUsers, page, perPage}`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgUserSearch {
+    pub total_count: i64,
+    pub org_users: Vec<OrgUserDto>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Grafana's `UserLookupDTO`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserLookup {
+    pub user_id: i64,
+    pub uid: String,
+    pub login: String,
+    pub avatar_url: String,
+}
+
+/// Shapes member rows, loading their auth labels in one query.
+async fn member_dtos(app: &AppState, rows: Vec<OrgUserRow>) -> ApiResult<Vec<OrgUserDto>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+    let modules = app.store.auth_modules(&ids).await?;
+    let now = app.clock.now().naive_utc();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let labels: Vec<String> = modules
+                .iter()
+                .filter(|(id, _)| *id == r.user_id)
+                .map(|(_, m)| auth_label(m))
+                .collect();
+            let seen = r.last_seen_at.unwrap_or(r.created);
+            OrgUserDto {
+                org_id: r.org_id,
+                user_id: r.user_id,
+                uid: r.uid.unwrap_or_default(),
+                avatar_url: avatar_url(&r.email),
+                email: r.email,
+                name: r.name.unwrap_or_default(),
+                login: r.login,
+                role: r.role,
+                last_seen_at: rfc3339(seen),
+                last_seen_at_age: age_string(now - seen),
+                created: rfc3339(r.created),
+                is_disabled: r.is_disabled,
+                is_externally_synced: false,
+                auth_labels: labels,
+                is_provisioned: r.is_provisioned,
+            }
+        })
+        .collect())
+}
+
+/// `{"name": …}` (Grafana's `UpdateOrgForm` / `CreateOrgCommand`; the name is required).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct OrgNameBody {
+    #[serde(default)]
+    pub name: String,
+}
+
+impl OrgNameBody {
+    fn name(&self) -> ApiResult<&str> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(ApiError::bad_request("bad request data"));
+        }
+        if name.chars().count() > 190 {
+            return Err(ApiError::bad_request("Organization name is too long"));
+        }
+        Ok(name)
+    }
+}
+
+/// Grafana's `UpdateOrgAddressForm` (its JSON tag is `zipcode`; Go also accepts `zipCode`).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AddressBody {
+    #[serde(default)]
+    pub address1: String,
+    #[serde(default)]
+    pub address2: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default, alias = "zipCode")]
+    pub zipcode: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub country: String,
+}
+
+/// Grafana's `AddOrgUserCommand`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddMemberBody {
+    #[serde(default)]
+    pub login_or_email: String,
+    #[serde(default)]
+    pub role: String,
+}
+
+/// Grafana's `UpdateOrgUserCommand`.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct RoleBody {
+    #[serde(default)]
+    pub role: String,
+}
+
+/// Grafana's role decoding: case-insensitive ("viewer" is Viewer); empty or unknown is a 400
+/// "bad request data" (`pkg/models/roletype`).
+fn parse_role(raw: &str) -> ApiResult<OrgRole> {
+    let lower = raw.trim().to_lowercase();
+    let mut chars = lower.chars();
+    let titled = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+        None => String::new(),
+    };
+    OrgRole::parse(&titled).ok_or_else(|| ApiError::bad_request("bad request data"))
+}
+
+/// Grafana's `RoleType.Includes`: may a caller with `have` hand out `want`?
+fn includes(have: Option<OrgRole>, want: OrgRole) -> bool {
+    match have {
+        Some(OrgRole::Admin) => true,
+        Some(OrgRole::Editor) => want != OrgRole::Admin,
+        Some(OrgRole::Viewer) => matches!(want, OrgRole::Viewer | OrgRole::None),
+        _ => false,
+    }
+}
+
+/// The caller may only grant roles their own role in `org_id` includes, unless server admin.
+async fn check_grant(app: &AppState, caller: &Caller, org_id: i64, role: OrgRole) -> ApiResult<()> {
+    if caller.is_server_admin() {
+        return Ok(());
+    }
+    let have = if org_id == caller.org_id {
+        caller.org_role
+    } else {
+        app.store
+            .org_role(caller.id(), org_id)
+            .await?
+            .as_deref()
+            .and_then(OrgRole::parse)
+    };
+    if includes(have, role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Cannot assign a role higher than user's role".into(),
+        ))
+    }
+}
+
+fn org_not_found() -> ApiError {
+    ApiError::not_found("Organization not found")
+}
+
+async fn details(app: &AppState, org_id: i64) -> ApiResult<Json<OrgDetailsDto>> {
+    let org = app
+        .store
+        .org_details(org_id)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to get organization"))?
+        .ok_or_else(org_not_found)?;
+    Ok(Json(org.into()))
+}
+
+async fn rename(app: &AppState, org_id: i64, body: OrgNameBody) -> ApiResult<Json<Message>> {
+    let name = body.name()?;
+    match app.store.rename_org(org_id, name, app.now()).await {
+        Ok(true) => Ok(message("Organization updated")),
+        Ok(false) => Err(org_not_found()),
+        // Grafana: 400 on update (409 on create).
+        Err(StoreError::Conflict(_)) => Err(ApiError::bad_request("Organization name taken")),
+        Err(e) => Err(ApiError::from(e).context("Failed to update organization")),
+    }
+}
+
+async fn set_address(app: &AppState, org_id: i64, b: AddressBody) -> ApiResult<Json<Message>> {
+    if app.store.org_by_id(org_id).await?.is_none() {
+        return Err(org_not_found());
+    }
+    let address = OrgAddress {
+        address1: b.address1,
+        address2: b.address2,
+        city: b.city,
+        zip_code: b.zipcode,
+        state: b.state,
+        country: b.country,
+    };
+    if [
+        &address.address1,
+        &address.address2,
+        &address.city,
+        &address.state,
+        &address.country,
+    ]
+    .iter()
+    .any(|f| f.chars().count() > 255)
+        || address.zip_code.chars().count() > 50
+    {
+        return Err(ApiError::bad_request("Address field is too long"));
+    }
+    app.store
+        .set_org_address(org_id, &address, app.now())
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to update org address"))?;
+    Ok(message("Address updated"))
+}
+
+/// `?query=&limit=` (0 or absent: no limit).
+async fn list_members(
+    app: &AppState,
+    org_id: i64,
+    q: &HashMap<String, String>,
+) -> ApiResult<Vec<OrgUserDto>> {
+    let limit = match q.get("limit").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        None => i64::MAX,
+        Some(v) => match v.parse::<i64>() {
+            Ok(0) => i64::MAX,
+            Ok(n) if n > 0 => n,
+            _ => return Err(ApiError::bad_request("limit must be a positive integer")),
+        },
+    };
+    let query = q.get("query").map(String::as_str).unwrap_or("");
+    let (_, rows) = app
+        .store
+        .search_org_users(org_id, query, &[], limit, 0)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to get users for organization"))?;
+    member_dtos(app, rows).await
+}
+
+async fn search_members(
+    app: &AppState,
+    org_id: i64,
+    q: &HashMap<String, String>,
+) -> ApiResult<OrgUserSearch> {
+    let search = parse_search(q)?;
+    let (total, rows) = app
+        .store
+        .search_org_users(
+            org_id,
+            &search.query,
+            &search.sort,
+            search.per_page,
+            (search.page - 1) * search.per_page,
+        )
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to get users for organization"))?;
+    Ok(OrgUserSearch {
+        total_count: total,
+        org_users: member_dtos(app, rows).await?,
+        page: search.page,
+        per_page: search.per_page,
+    })
+}
+
+async fn add_member(
+    app: &AppState,
+    caller: &Caller,
+    org_id: i64,
+    body: AddMemberBody,
+) -> ApiResult<Response> {
+    if body.login_or_email.trim().is_empty() {
+        return Err(ApiError::bad_request("bad request data"));
+    }
+    let role = parse_role(&body.role)?;
+    check_grant(app, caller, org_id, role).await?;
+    let user = app
+        .store
+        .user_by_login_or_email(body.login_or_email.trim())
+        .await?
+        .filter(|u| !u.is_service_account.unwrap_or(false))
+        .ok_or_else(|| ApiError::not_found("User not found"))?;
+    match app
+        .store
+        .add_org_member(org_id, user.id, role.as_str(), app.now())
+        .await
+    {
+        Ok(()) => Ok(Json(json!({"message": "User added to organization", "userId": user.id}))
+            .into_response()),
+        Err(StoreError::Conflict(_)) => Ok((
+            StatusCode::CONFLICT,
+            Json(json!({"message": "User is already member of this organization", "userId": user.id})),
+        )
+            .into_response()),
+        Err(StoreError::NotFound(_)) => Err(org_not_found()),
+        Err(e) => Err(ApiError::from(e).context("Could not add user to organization")),
+    }
+}
+
+async fn member_user_id(app: &AppState, raw: &str) -> ApiResult<i64> {
+    let id = parse_id(raw, "userId is invalid")?;
+    app.store
+        .user_by_id(id)
+        .await?
+        .filter(|u| !u.is_service_account.unwrap_or(false))
+        .map(|u| u.id)
+        .ok_or_else(|| ApiError::not_found("User not found"))
+}
+
+async fn update_member(
+    app: &AppState,
+    caller: &Caller,
+    org_id: i64,
+    raw_user: &str,
+    body: RoleBody,
+) -> ApiResult<Json<Message>> {
+    let user_id = member_user_id(app, raw_user).await?;
+    let role = parse_role(&body.role)?;
+    check_grant(app, caller, org_id, role).await?;
+    match app
+        .store
+        .set_org_member_role(org_id, user_id, role.as_str(), app.now())
+        .await
+    {
+        Ok(()) => Ok(message("Organization user updated")),
+        Err(StoreError::Conflict(_)) => Err(ApiError::bad_request(
+            "Cannot change role so that there is no organization admin left",
+        )),
+        // Grafana answers 500 "Failed update org user" for a non-member; a 404 says what it is.
+        Err(StoreError::NotFound(_)) => Err(ApiError::not_found("User not found in organization")),
+        Err(e) => Err(ApiError::from(e).context("Failed update org user")),
+    }
+}
+
+async fn remove_member(
+    app: &AppState,
+    org_id: i64,
+    raw_user: &str,
+    delete_orphan: bool,
+) -> ApiResult<Json<Message>> {
+    let user_id = member_user_id(app, raw_user).await?;
+    match app
+        .store
+        .remove_org_member(org_id, user_id, delete_orphan)
+        .await
+    {
+        Ok(Removed::Membership) => Ok(message("User removed from organization")),
+        Ok(Removed::User) => Ok(message("User deleted")),
+        Err(StoreError::Conflict(_)) => Err(ApiError::bad_request(
+            "Cannot remove last organization admin",
+        )),
+        Err(e) => Err(ApiError::from(e).context("Failed to remove user from organization")),
+    }
+}
+
+/// The path's org id; the access check already refused anything unparsable.
+fn org_id(raw: &str) -> ApiResult<i64> {
+    parse_id(raw, "orgId is invalid")
+}
+
+// --- /api/org ---
+
+async fn get_current(
+    caller: Caller,
+    State(app): State<AppState>,
+) -> ApiResult<Json<OrgDetailsDto>> {
+    details(&app, caller.org_id).await
+}
+
+async fn update_current(
+    caller: Caller,
+    State(app): State<AppState>,
+    GrafanaJson(body): GrafanaJson<OrgNameBody>,
+) -> ApiResult<Json<Message>> {
+    rename(&app, caller.org_id, body).await
+}
+
+async fn update_current_address(
+    caller: Caller,
+    State(app): State<AppState>,
+    GrafanaJson(body): GrafanaJson<AddressBody>,
+) -> ApiResult<Json<Message>> {
+    set_address(&app, caller.org_id, body).await
+}
+
+async fn current_users(
+    caller: Caller,
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Vec<OrgUserDto>>> {
+    Ok(Json(list_members(&app, caller.org_id, &q).await?))
+}
+
+async fn search_current_users(
+    caller: Caller,
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<OrgUserSearch>> {
+    Ok(Json(search_members(&app, caller.org_id, &q).await?))
+}
+
+async fn lookup_current_users(
+    caller: Caller,
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Vec<UserLookup>>> {
+    let members = list_members(&app, caller.org_id, &q).await?;
+    Ok(Json(
+        members
+            .into_iter()
+            .map(|m| UserLookup {
+                user_id: m.user_id,
+                uid: m.uid,
+                login: m.login,
+                avatar_url: m.avatar_url,
+            })
+            .collect(),
+    ))
+}
+
+async fn add_current_user(
+    caller: Caller,
+    State(app): State<AppState>,
+    GrafanaJson(body): GrafanaJson<AddMemberBody>,
+) -> ApiResult<Response> {
+    add_member(&app, &caller, caller.org_id, body).await
+}
+
+async fn update_current_user(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(user_id): Path<String>,
+    GrafanaJson(body): GrafanaJson<RoleBody>,
+) -> ApiResult<Json<Message>> {
+    update_member(&app, &caller, caller.org_id, &user_id, body).await
+}
+
+async fn remove_current_user(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<Message>> {
+    remove_member(&app, caller.org_id, &user_id, true).await
+}
+
+// --- /api/orgs ---
+
+async fn search_orgs(
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Vec<OrgDto>>> {
+    let num = |name: &str, default: i64, min: i64| -> ApiResult<i64> {
+        match q.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n >= min && *n <= i64::from(u32::MAX))
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("{name} must be a number of at least {min}"))
+                }),
+        }
+    };
+    let per_page = num("perpage", 1000, 1)?.min(crate::domain::MAX_PER_PAGE);
+    // Grafana's org search pages from 0.
+    let page = num("page", 0, 0)?;
+    let query = q.get("query").map(String::as_str).unwrap_or("");
+    let name = q.get("name").map(String::as_str).unwrap_or("");
+    let rows = app
+        .store
+        .search_orgs(query, name, per_page, page * per_page)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to search orgs"))?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|o| OrgDto {
+                id: o.id,
+                name: o.name,
+            })
+            .collect(),
+    ))
+}
+
+async fn create_org(
+    caller: Caller,
+    State(app): State<AppState>,
+    GrafanaJson(body): GrafanaJson<OrgNameBody>,
+) -> ApiResult<Json<Created>> {
+    if !caller.permissions.allows("orgs:create", None) && !app.config.users.allow_org_create {
+        return Err(ApiError::AccessDenied {
+            action: "orgs:create".into(),
+        });
+    }
+    let name = body.name()?;
+    match app
+        .store
+        .create_org_with_admin(name, caller.id(), app.now())
+        .await
+    {
+        Ok(org_id) => Ok(Json(Created {
+            org_id,
+            message: "Organization created".into(),
+        })),
+        Err(StoreError::Conflict(_)) => Err(ApiError::status(
+            StatusCode::CONFLICT,
+            "Organization name taken",
+        )),
+        Err(e) => Err(ApiError::from(e).context("Failed to create organization")),
+    }
+}
+
+async fn get_org_by_name(
+    State(app): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<OrgDetailsDto>> {
+    let org = app
+        .store
+        .org_by_name(&name)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to get organization"))?
+        .ok_or_else(org_not_found)?;
+    Ok(Json(org.into()))
+}
+
+async fn get_org(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OrgDetailsDto>> {
+    details(&app, org_id(&id)?).await
+}
+
+async fn update_org(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    GrafanaJson(body): GrafanaJson<OrgNameBody>,
+) -> ApiResult<Json<Message>> {
+    rename(&app, org_id(&id)?, body).await
+}
+
+async fn update_org_address(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    GrafanaJson(body): GrafanaJson<AddressBody>,
+) -> ApiResult<Json<Message>> {
+    set_address(&app, org_id(&id)?, body).await
+}
+
+async fn delete_org(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Message>> {
+    let id = org_id(&id)?;
+    if id == caller.org_id {
+        return Err(ApiError::bad_request("Can not delete org for current user"));
+    }
+    match app.store.delete_org(id).await {
+        Ok(true) => Ok(message("Organization deleted")),
+        Ok(false) => Err(ApiError::not_found(
+            "Failed to delete organization. ID not found",
+        )),
+        Err(e) => Err(ApiError::from(e).context("Failed to delete organization")),
+    }
+}
+
+async fn org_users(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<OrgUserDto>>> {
+    let id = org_id(&id)?;
+    Ok(Json(list_members(&app, id, &HashMap::new()).await?))
+}
+
+async fn search_org_users(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<OrgUserSearch>> {
+    Ok(Json(search_members(&app, org_id(&id)?, &q).await?))
+}
+
+async fn add_org_user(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    GrafanaJson(body): GrafanaJson<AddMemberBody>,
+) -> ApiResult<Response> {
+    add_member(&app, &caller, org_id(&id)?, body).await
+}
+
+async fn update_org_user(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path((id, user_id)): Path<(String, String)>,
+    GrafanaJson(body): GrafanaJson<RoleBody>,
+) -> ApiResult<Json<Message>> {
+    update_member(&app, &caller, org_id(&id)?, &user_id, body).await
+}
+
+async fn remove_org_user(
+    State(app): State<AppState>,
+    Path((id, user_id)): Path<(String, String)>,
+) -> ApiResult<Json<Message>> {
+    remove_member(&app, org_id(&id)?, &user_id, false).await
+}
