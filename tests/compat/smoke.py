@@ -265,6 +265,40 @@ def test_admin_stats():
 
 
 @step
+def test_organizations():
+    org_name = f"smoke-org-{SUFFIX}"
+    r = ADMIN.organization.create_organization({"name": org_name})
+    assert r["message"] == "Organization created", r
+    org_id = r["orgId"]
+    assert ADMIN.organization.find_organization(org_name)["id"] == org_id
+    assert any(o["id"] == org_id for o in ADMIN.organizations.list_organization())
+    r = ADMIN.organizations.organization_user_add(org_id, {"loginOrEmail": LOGIN, "role": "Viewer"})
+    assert r["message"] == "User added to organization" and r["userId"] == state["id"], r
+    r = ADMIN.organizations.organization_user_update(org_id, state["id"], "Editor")
+    assert r == {"message": "Organization user updated"}, r
+    members = {u["login"]: u for u in ADMIN.organizations.organization_user_list(org_id)}
+    assert members[LOGIN]["role"] == "Editor", members
+    has_fields(members[LOGIN], {"orgId", "userId", "email", "login", "role", "lastSeenAt"}, "org user")
+    r = ADMIN.organizations.update_organization(org_id, {"name": org_name + "-renamed"})
+    assert r == {"message": "Organization updated"}, r
+    # A client pinned to the org (X-Grafana-Org-Id) sees it as its current org.
+    u = urlparse(URL)
+    pinned = GrafanaApi(auth=(u.username, u.password), host=u.hostname, port=u.port,
+                        organization_id=org_id)
+    assert pinned.organization.get_current_organization()["name"] == org_name + "-renamed"
+    users = pinned.organization.get_current_organization_users()
+    assert {x["login"] for x in users} >= {"admin", LOGIN}, users
+    expect_status(409, ADMIN.organizations.organization_user_add, org_id,
+                  {"loginOrEmail": LOGIN, "role": "Viewer"})
+    r = ADMIN.organizations.organization_user_delete(org_id, state["id"])
+    assert r == {"message": "User removed from organization"}, r
+    r = ADMIN.organizations.delete_organization(org_id)
+    assert r == {"message": "Organization deleted"}, r
+    expect_status(404, ADMIN.organization.find_organization, org_name + "-renamed")
+    assert u.hostname
+
+
+@step
 def test_browser_session_and_devices():
     # A browser-style session (POST /login, the grafana_session cookie) next to grafana-client's
     # basic auth: the admin lists the session as a device and revokes it.
