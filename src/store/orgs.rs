@@ -273,24 +273,8 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> StoreResult<(i64, Vec<OrgUserRow>)> {
-        let not_sa = self.not_service_account("u");
-        let mut binds: Vec<String> = Vec::new();
-        let mut filter = format!("ou.org_id = ? AND {not_sa}");
-        if !query.trim().is_empty() {
-            let like = match self.dialect {
-                Dialect::Postgres => "ILIKE",
-                _ => "LIKE",
-            };
-            let esc = match self.dialect {
-                Dialect::MySql => "'\\\\'",
-                _ => "'\\'",
-            };
-            let pattern = like_pattern(query.trim());
-            binds.extend([pattern.clone(), pattern.clone(), pattern]);
-            filter.push_str(&format!(
-                " AND (u.login {like} ? ESCAPE {esc} OR u.email {like} ? ESCAPE {esc} OR u.name {like} ? ESCAPE {esc})"
-            ));
-        }
+        let (matches, binds) = self.user_filter(query);
+        let filter = format!("ou.org_id = ? AND {matches}");
         let order = if sort.is_empty() {
             "u.login ASC, u.email ASC".to_string()
         } else {

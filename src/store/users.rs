@@ -463,15 +463,16 @@ impl Store {
         Ok(())
     }
 
-    /// Users (never service accounts) matching `search`, with the total count.
-    pub async fn search_users(&self, search: &UserSearch) -> StoreResult<(i64, Vec<UserRow>)> {
+    /// The condition "user `u` is not a service account and matches `query`" (a substring of
+    /// login, email or name) with its bound values: the trigram index on SQLite for three
+    /// characters or more, `ILIKE` (backed by pg_trgm indexes) on PostgreSQL, `LIKE` otherwise.
+    pub(super) fn user_filter(&self, query: &str) -> (String, Vec<String>) {
         let not_sa = self.not_service_account("u");
-        let query = search.query.trim();
+        let query = query.trim();
         let mut binds: Vec<String> = Vec::new();
         let filter = if query.is_empty() {
             not_sa
         } else if self.dialect == Dialect::Sqlite && query.chars().count() >= 3 {
-            // The trigram index answers substrings of three characters or more.
             binds.push(format!("\"{}\"", query.replace('"', "\"\"")));
             format!(
                 "{not_sa} AND u.id IN (SELECT rowid FROM user_search WHERE user_search MATCH ?)"
@@ -493,6 +494,12 @@ impl Store {
         } else {
             filter
         };
+        (filter, binds)
+    }
+
+    /// Users (never service accounts) matching `search`, with the total count.
+    pub async fn search_users(&self, search: &UserSearch) -> StoreResult<(i64, Vec<UserRow>)> {
+        let (filter, binds) = self.user_filter(&search.query);
         let order = if search.sort.is_empty() {
             "u.login ASC".to_string()
         } else {
