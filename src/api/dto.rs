@@ -147,7 +147,8 @@ impl From<UserOrgRow> for UserOrg {
     }
 }
 
-/// Grafana's `TeamDTO` as the user endpoints return it.
+/// Grafana's `TeamDTO` (`pkg/services/team/model.go`), as team search and the user endpoints
+/// return it: `permission` is always 0 there and `accessControl` null.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserTeam {
@@ -156,8 +157,13 @@ pub struct UserTeam {
     pub org_id: i64,
     pub name: String,
     pub email: String,
+    #[serde(rename = "externalUID")]
+    pub external_uid: String,
+    pub is_provisioned: bool,
     pub avatar_url: String,
     pub member_count: i64,
+    pub permission: i64,
+    pub access_control: Option<std::collections::BTreeMap<String, bool>>,
 }
 
 impl From<UserTeamRow> for UserTeam {
@@ -175,8 +181,12 @@ impl From<UserTeamRow> for UserTeam {
             org_id: r.org_id,
             name: r.name,
             email,
+            external_uid: String::new(),
+            is_provisioned: false,
             avatar_url: avatar,
             member_count: r.member_count,
+            permission: 0,
+            access_control: None,
         }
     }
 }

@@ -9,6 +9,7 @@ mod health;
 pub mod openapi;
 mod orgs;
 mod sessions;
+mod teams;
 mod user;
 mod users;
 
@@ -172,6 +173,7 @@ pub fn routes(state: AppState) -> Routes {
     admin_users::routes(&mut r);
     sessions::routes(&mut r);
     orgs::routes(&mut r);
+    teams::routes(&mut r);
     admin::routes(&mut r);
     openapi::routes(&mut r);
     r

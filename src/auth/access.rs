@@ -166,11 +166,25 @@ const ORG_ADMIN: &[Grant] = &[
     ("teams.permissions:write", "teams:*"),
 ];
 
-/// The permissions of one caller, computed per request from their roles.
+/// What a team member holds on their team (Grafana's managed team permissions,
+/// `pkg/services/accesscontrol/ossaccesscontrol/permissions_services.go`).
+const TEAM_MEMBER: &[&str] = &["teams:read"];
+const TEAM_ADMIN: &[&str] = &[
+    "teams:read",
+    "teams:write",
+    "teams:delete",
+    "teams.permissions:read",
+    "teams.permissions:write",
+];
+
+/// The permissions of one caller, computed per request from their roles (and, for team routes,
+/// their team memberships).
 #[derive(Debug, Clone)]
 pub struct Permissions {
     server_admin: bool,
     org_role: Option<OrgRole>,
+    /// Grants on single teams, as (action, scope).
+    managed: Vec<(&'static str, String)>,
 }
 
 impl Permissions {
@@ -178,6 +192,21 @@ impl Permissions {
         Self {
             server_admin,
             org_role,
+            managed: Vec::new(),
+        }
+    }
+
+    /// Adds the grants of team memberships: (team id, permission), 4 being team Admin.
+    pub fn add_team_grants(&mut self, memberships: &[(i64, i64)]) {
+        for (team, permission) in memberships {
+            let actions = if *permission == 4 {
+                TEAM_ADMIN
+            } else {
+                TEAM_MEMBER
+            };
+            for action in actions {
+                self.managed.push((action, format!("teams:id:{team}")));
+            }
         }
     }
 
@@ -198,13 +227,16 @@ impl Permissions {
     /// Grafana's evaluator: the action must be granted on a scope covering `scope` (any scope
     /// when the route names none).
     pub fn allows(&self, action: &str, scope: Option<&str>) -> bool {
-        self.grants().any(|(a, granted)| {
-            *a == action
-                && match scope {
-                    None => true,
-                    Some(wanted) => scope_covers(granted, wanted),
-                }
-        })
+        let covers = |granted: &str| match scope {
+            None => true,
+            Some(wanted) => scope_covers(granted, wanted),
+        };
+        self.grants()
+            .any(|(a, granted)| *a == action && covers(granted))
+            || self
+                .managed
+                .iter()
+                .any(|(a, granted)| *a == action && covers(granted))
     }
 }
 

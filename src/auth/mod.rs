@@ -136,7 +136,19 @@ pub async fn authorize(
             action: action.to_string(),
         };
         match org {
-            InOrg::Current => caller.require(action, scope.as_deref())?,
+            InOrg::Current => {
+                if !caller.permissions.allows(action, scope.as_deref())
+                    && action.starts_with("teams")
+                {
+                    // Team members hold permissions on their own teams.
+                    let teams = app
+                        .store
+                        .team_permissions(caller.id(), caller.org_id)
+                        .await?;
+                    caller.permissions.add_team_grants(&teams);
+                }
+                caller.require(action, scope.as_deref())?
+            }
             InOrg::Global => {
                 if !Permissions::new(caller.is_server_admin(), None)
                     .allows(action, scope.as_deref())

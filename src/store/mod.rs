@@ -24,6 +24,7 @@ pub mod login_attempts;
 mod migrate;
 pub mod orgs;
 pub mod sessions;
+pub mod teams;
 pub mod users;
 
 pub use sessions::*;
@@ -88,6 +89,15 @@ impl Dialect {
                 }
                 Cow::Owned(out)
             }
+        }
+    }
+
+    /// `expr` as a 64-bit integer (for INTEGER columns read into `i64`).
+    pub fn bigint(self, expr: &str) -> String {
+        match self {
+            Dialect::Sqlite => expr.to_string(),
+            Dialect::Postgres => format!("CAST({expr} AS BIGINT)"),
+            Dialect::MySql => format!("CAST({expr} AS SIGNED)"),
         }
     }
 

@@ -12,6 +12,7 @@ mod lockout;
 mod openapi;
 mod orgs;
 mod sessions;
+mod teams;
 mod user;
 mod users;
 

@@ -61,6 +61,15 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/orgs/{orgId}/users"),
     ("patch", "/api/orgs/{orgId}/users/{userId}"),
     ("delete", "/api/orgs/{orgId}/users/{userId}"),
+    ("get", "/api/teams/search"),
+    ("post", "/api/teams"),
+    ("get", "/api/teams/{teamId}"),
+    ("put", "/api/teams/{teamId}"),
+    ("delete", "/api/teams/{teamId}"),
+    ("get", "/api/teams/{teamId}/members"),
+    ("post", "/api/teams/{teamId}/members"),
+    ("put", "/api/teams/{teamId}/members/{userId}"),
+    ("delete", "/api/teams/{teamId}/members/{userId}"),
 ];
 
 #[tokio::test]

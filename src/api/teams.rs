@@ -1,0 +1,475 @@
+//! The Team API (Grafana's `pkg/services/team/teamapi`): teams of the request's org, their
+//! members and team admins. Org Admins manage every team; a team's members may read it, and its
+//! Admins (team permission 4) may also change it and its members.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::dto::{message, Message, UserTeam};
+use super::{Op, Routes};
+use crate::app::AppState;
+use crate::auth::{Access, AuthMethod, Caller};
+use crate::domain::{avatar_url, parse_id, Paging};
+use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::store::teams::{TeamMemberRow, TeamSearch, TeamSort, TEAM_ADMIN};
+use crate::store::StoreError;
+
+pub(super) fn routes(r: &mut Routes) {
+    r.add(
+        Op::get(
+            "/api/teams/search",
+            "teams",
+            "Search the teams of the current organization",
+            Access::action("teams:read"),
+        )
+        .query(&["query", "name", "perpage", "page", "sort"])
+        .returns::<TeamSearchResult>(),
+        search,
+    )
+    .add(
+        Op::post(
+            "/api/teams",
+            "teams",
+            "Create a team",
+            Access::action("teams:create"),
+        )
+        .body::<CreateTeamBody>()
+        .returns::<Created>(),
+        create,
+    )
+    .add(
+        Op::get(
+            "/api/teams/{teamId}",
+            "teams",
+            "Get a team",
+            Access::perm("teams:read", "teams:id:{teamId}"),
+        )
+        .returns::<UserTeam>(),
+        get,
+    )
+    .add(
+        Op::put(
+            "/api/teams/{teamId}",
+            "teams",
+            "Update a team",
+            Access::perm("teams:write", "teams:id:{teamId}"),
+        )
+        .body::<UpdateTeamBody>()
+        .returns::<Message>(),
+        update,
+    )
+    .add(
+        Op::delete(
+            "/api/teams/{teamId}",
+            "teams",
+            "Delete a team",
+            Access::perm("teams:delete", "teams:id:{teamId}"),
+        )
+        .returns::<Message>(),
+        delete,
+    )
+    .add(
+        Op::get(
+            "/api/teams/{teamId}/members",
+            "teams",
+            "Members of a team (optionally paged with perpage/page; X-Total-Count)",
+            Access::perm("teams.permissions:read", "teams:id:{teamId}"),
+        )
+        .query(&["perpage", "page"])
+        .returns::<Vec<TeamMember>>(),
+        members,
+    )
+    .add(
+        Op::post(
+            "/api/teams/{teamId}/members",
+            "teams",
+            "Add a member to a team",
+            Access::perm("teams.permissions:write", "teams:id:{teamId}"),
+        )
+        .body::<AddMemberBody>()
+        .returns::<Message>(),
+        add_member,
+    )
+    .add(
+        Op::put(
+            "/api/teams/{teamId}/members/{userId}",
+            "teams",
+            "Make a member a team Admin (4) or a plain Member (0)",
+            Access::perm("teams.permissions:write", "teams:id:{teamId}"),
+        )
+        .body::<MemberPermissionBody>()
+        .returns::<Message>(),
+        update_member,
+    )
+    .add(
+        Op::delete(
+            "/api/teams/{teamId}/members/{userId}",
+            "teams",
+            "Remove a member from a team",
+            Access::perm("teams.permissions:write", "teams:id:{teamId}"),
+        )
+        .returns::<Message>(),
+        remove_member,
+    );
+}
+
+/// `{totalCount, teams, page, perPage}`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamSearchResult {
+    pub total_count: i64,
+    pub teams: Vec<UserTeam>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Created {
+    pub team_id: i64,
+    pub uid: String,
+    pub message: String,
+}
+
+/// Grafana's `TeamMemberDTO` (its own mixed spellings: `teamUID`, `userUID`, `auth_module`).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamMember {
+    pub org_id: i64,
+    pub team_id: i64,
+    #[serde(rename = "teamUID")]
+    pub team_uid: String,
+    pub user_id: i64,
+    #[serde(rename = "userUID")]
+    pub user_uid: String,
+    #[serde(rename = "auth_module")]
+    pub auth_module: String,
+    pub email: String,
+    pub name: String,
+    pub login: String,
+    pub avatar_url: String,
+    pub labels: Vec<String>,
+    pub permission: i64,
+}
+
+/// Grafana's `CreateTeamCommand` (the name is required).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct CreateTeamBody {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+/// Grafana's `UpdateTeamCommand`: an empty name keeps the name; the email is always written.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct UpdateTeamBody {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+/// Grafana's `AddTeamMemberCommand`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddMemberBody {
+    #[serde(default)]
+    pub user_id: i64,
+}
+
+/// Grafana's `UpdateTeamMemberCommand`: 4 is Admin, anything else Member.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct MemberPermissionBody {
+    #[serde(default)]
+    pub permission: i64,
+}
+
+fn check_name(name: &str) -> ApiResult<()> {
+    if name.chars().count() > 190 {
+        return Err(ApiError::bad_request("Team name is too long"));
+    }
+    Ok(())
+}
+
+fn team_id(raw: &str) -> ApiResult<i64> {
+    parse_id(raw, "teamId is invalid")
+}
+
+fn team_not_found() -> ApiError {
+    ApiError::not_found("Team not found")
+}
+
+/// The team of the path in the request's org, or Grafana's 404.
+async fn find_team(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<i64> {
+    let id = team_id(raw)?;
+    app.store
+        .team(caller.org_id, id)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to get Team"))?
+        .map(|t| t.id)
+        .ok_or_else(team_not_found)
+}
+
+async fn search(
+    caller: Caller,
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<TeamSearchResult>> {
+    let paging = Paging::parse(
+        q.get("page").map(String::as_str),
+        q.get("perpage").map(String::as_str),
+        1000,
+    )?;
+    let mut sort = Vec::new();
+    if let Some(raw) = q.get("sort").filter(|s| !s.trim().is_empty()) {
+        for name in raw.split(',') {
+            sort.push(TeamSort::parse(name.trim()).ok_or_else(|| {
+                ApiError::bad_request(format!("unknown sort option {:?}", name.trim()))
+            })?);
+        }
+    }
+    // Callers who may not read every team see the teams they belong to.
+    let only = if caller.permissions.allows("teams:read", Some("teams:*")) {
+        None
+    } else {
+        let mine = app
+            .store
+            .team_permissions(caller.id(), caller.org_id)
+            .await?;
+        Some(mine.into_iter().map(|(team, _)| team).collect())
+    };
+    let s = TeamSearch {
+        query: q.get("query").cloned().unwrap_or_default(),
+        name: q.get("name").cloned().unwrap_or_default(),
+        sort,
+        limit: paging.per_page,
+        offset: (paging.page - 1) * paging.per_page,
+        only,
+    };
+    let (total, rows) = app
+        .store
+        .search_teams(caller.org_id, &s)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to search Teams"))?;
+    Ok(Json(TeamSearchResult {
+        total_count: total,
+        teams: rows.into_iter().map(UserTeam::from).collect(),
+        page: paging.page,
+        per_page: paging.per_page,
+    }))
+}
+
+async fn create(
+    caller: Caller,
+    State(app): State<AppState>,
+    GrafanaJson(body): GrafanaJson<CreateTeamBody>,
+) -> ApiResult<Json<Created>> {
+    let name = body.name.trim();
+    if name.is_empty() {
+        return Err(ApiError::bad_request("bad request data"));
+    }
+    check_name(name)?;
+    // Grafana makes the creating user the team's Admin (machine identities are not members).
+    let creator =
+        matches!(caller.method, AuthMethod::Basic | AuthMethod::Session).then(|| caller.id());
+    match app
+        .store
+        .create_team_with_admin(caller.org_id, name, body.email.trim(), creator, app.now())
+        .await
+    {
+        Ok((team_id, uid)) => Ok(Json(Created {
+            team_id,
+            uid,
+            message: "Team created".into(),
+        })),
+        Err(StoreError::Conflict(_)) => {
+            Err(ApiError::status(StatusCode::CONFLICT, "Team name taken"))
+        }
+        Err(e) => Err(ApiError::from(e).context("Failed to create Team")),
+    }
+}
+
+async fn get(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UserTeam>> {
+    let team = app
+        .store
+        .team(caller.org_id, team_id(&id)?)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to get Team"))?
+        .ok_or_else(team_not_found)?;
+    Ok(Json(team.into()))
+}
+
+async fn update(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    GrafanaJson(body): GrafanaJson<UpdateTeamBody>,
+) -> ApiResult<Json<Message>> {
+    let id = team_id(&id)?;
+    let name = Some(body.name.trim()).filter(|n| !n.is_empty());
+    if let Some(n) = name {
+        check_name(n)?;
+    }
+    match app
+        .store
+        .update_team(caller.org_id, id, name, body.email.trim(), app.now())
+        .await
+    {
+        Ok(true) => Ok(message("Team updated")),
+        Ok(false) => Err(team_not_found()),
+        // Grafana: 400 on update (409 on create).
+        Err(StoreError::Conflict(_)) => Err(ApiError::bad_request("Team name taken")),
+        Err(e) => Err(ApiError::from(e).context("Failed to update Team")),
+    }
+}
+
+async fn delete(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Message>> {
+    match app.store.delete_team(caller.org_id, team_id(&id)?).await {
+        Ok(true) => Ok(message("Team deleted")),
+        Ok(false) => Err(ApiError::not_found("Failed to delete Team. ID not found")),
+        Err(e) => Err(ApiError::from(e).context("Failed to delete Team")),
+    }
+}
+
+fn member_dto(r: TeamMemberRow, modules: &[(i64, String)]) -> TeamMember {
+    TeamMember {
+        org_id: r.org_id,
+        team_id: r.team_id,
+        team_uid: r.team_uid.unwrap_or_default(),
+        user_id: r.user_id,
+        user_uid: r.user_uid.unwrap_or_default(),
+        auth_module: modules
+            .iter()
+            .rev()
+            .find(|(id, _)| *id == r.user_id)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_default(),
+        avatar_url: avatar_url(&r.email),
+        email: r.email,
+        name: r.name.unwrap_or_default(),
+        login: r.login,
+        labels: Vec::new(),
+        permission: r.permission.unwrap_or(0),
+    }
+}
+
+/// Grafana returns every member at once (its #54251); `perpage`/`page` page the list here, with
+/// the total in `X-Total-Count`. Without them the whole list comes back, as in Grafana.
+async fn members(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    let team = app
+        .store
+        .team(caller.org_id, team_id(&id)?)
+        .await?
+        .ok_or_else(team_not_found)?;
+    let paged = q.contains_key("perpage") || q.contains_key("page");
+    let (limit, offset) = if paged {
+        let p = Paging::parse(
+            q.get("page").map(String::as_str),
+            q.get("perpage").map(String::as_str),
+            1000,
+        )?;
+        (p.per_page, (p.page - 1) * p.per_page)
+    } else {
+        (i64::MAX, 0)
+    };
+    let rows = app
+        .store
+        .team_members(caller.org_id, team.id, limit, offset)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to get Team Members"))?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+    let modules = app.store.auth_modules(&ids).await?;
+    let list: Vec<TeamMember> = rows.into_iter().map(|r| member_dto(r, &modules)).collect();
+    let mut res = Json(list).into_response();
+    if let Ok(v) = HeaderValue::from_str(&team.member_count.to_string()) {
+        res.headers_mut().insert("x-total-count", v);
+    }
+    Ok(res)
+}
+
+async fn add_member(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    GrafanaJson(body): GrafanaJson<AddMemberBody>,
+) -> ApiResult<Json<Message>> {
+    let team = find_team(&app, &caller, &id).await?;
+    if body.user_id <= 0 {
+        return Err(ApiError::bad_request("bad request data"));
+    }
+    match app
+        .store
+        .add_member_to_team(caller.org_id, team, body.user_id, 0, app.now())
+        .await
+    {
+        Ok(()) => Ok(message("Member added to Team")),
+        Err(StoreError::Conflict(_)) => {
+            Err(ApiError::bad_request("User is already added to this team"))
+        }
+        // Grafana answers 500 "Failed to add Member to Team" for an unknown user.
+        Err(StoreError::NotFound(_)) => Err(ApiError::not_found("User not found")),
+        Err(e) => Err(ApiError::from(e).context("Failed to add Member to Team")),
+    }
+}
+
+async fn update_member(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path((id, user_id)): Path<(String, String)>,
+    GrafanaJson(body): GrafanaJson<MemberPermissionBody>,
+) -> ApiResult<Json<Message>> {
+    let team = find_team(&app, &caller, &id).await?;
+    let user_id = parse_id(&user_id, "userId is invalid")?;
+    let permission = if body.permission == TEAM_ADMIN {
+        TEAM_ADMIN
+    } else {
+        0
+    };
+    match app
+        .store
+        .set_team_member_permission(caller.org_id, team, user_id, permission, app.now())
+        .await
+    {
+        Ok(true) => Ok(message("Team member updated")),
+        Ok(false) => Err(ApiError::not_found("Team member not found.")),
+        Err(e) => Err(ApiError::from(e).context("Failed to update team member.")),
+    }
+}
+
+async fn remove_member(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path((id, user_id)): Path<(String, String)>,
+) -> ApiResult<Json<Message>> {
+    let team = find_team(&app, &caller, &id).await?;
+    let user_id = parse_id(&user_id, "userId is invalid")?;
+    match app
+        .store
+        .remove_team_member(caller.org_id, team, user_id)
+        .await
+    {
+        Ok(true) => Ok(message("Team Member removed")),
+        Ok(false) => Err(ApiError::not_found("Team member not found")),
+        Err(e) => Err(ApiError::from(e).context("Failed to remove Member from Team")),
+    }
+}

@@ -1,0 +1,412 @@
+//! Teams and their members (Grafana's `pkg/services/team/teamimpl/store.go`). A member's
+//! `permission` is 0 (Member) or 4 (Admin), as in Grafana's `team_member` table.
+
+use chrono::NaiveDateTime;
+
+use super::users::{like_pattern, UserTeamRow};
+use super::{DbTime, Dialect, Store, StoreError, StoreResult, Tx};
+use crate::{with_conn, with_tx};
+
+/// Grafana's team-admin permission value.
+pub const TEAM_ADMIN: i64 = 4;
+
+/// `team_member` rows with their users, as the members listing shows them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TeamMemberRow {
+    pub org_id: i64,
+    pub team_id: i64,
+    pub team_uid: Option<String>,
+    pub user_id: i64,
+    pub user_uid: Option<String>,
+    pub email: String,
+    pub name: Option<String>,
+    pub login: String,
+    pub permission: Option<i64>,
+    pub created: NaiveDateTime,
+}
+
+#[derive(sqlx::FromRow)]
+struct TeamSearchRow {
+    #[sqlx(flatten)]
+    team: UserTeamRow,
+    total_count: i64,
+}
+
+/// Sort options of `/api/teams/search` (`pkg/services/team/sortopts`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamSort {
+    NameAsc,
+    NameDesc,
+    EmailAsc,
+    EmailDesc,
+    MemberCountAsc,
+    MemberCountDesc,
+}
+
+impl TeamSort {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "name-asc" => Self::NameAsc,
+            "name-desc" => Self::NameDesc,
+            "email-asc" => Self::EmailAsc,
+            "email-desc" => Self::EmailDesc,
+            "memberCount-asc" => Self::MemberCountAsc,
+            "memberCount-desc" => Self::MemberCountDesc,
+            _ => return None,
+        })
+    }
+    fn order_by(self) -> &'static str {
+        match self {
+            Self::NameAsc => "t.name ASC",
+            Self::NameDesc => "t.name DESC",
+            Self::EmailAsc => "t.email ASC",
+            Self::EmailDesc => "t.email DESC",
+            Self::MemberCountAsc => "member_count ASC",
+            Self::MemberCountDesc => "member_count DESC",
+        }
+    }
+}
+
+/// `/api/teams/search` in one org.
+#[derive(Debug, Clone, Default)]
+pub struct TeamSearch {
+    pub query: String,
+    pub name: String,
+    pub sort: Vec<TeamSort>,
+    pub limit: i64,
+    pub offset: i64,
+    /// Only these teams (the caller may read no others); `None`: every team of the org.
+    pub only: Option<Vec<i64>>,
+}
+
+const TEAM_COLUMNS: &str = "t.id, t.uid, t.org_id, t.name, t.email, \
+     (SELECT COUNT(*) FROM team_member m WHERE m.team_id = t.id) AS member_count";
+
+impl Store {
+    pub async fn search_teams(
+        &self,
+        org_id: i64,
+        s: &TeamSearch,
+    ) -> StoreResult<(i64, Vec<UserTeamRow>)> {
+        let mut filter = "t.org_id = ?".to_string();
+        let mut binds: Vec<String> = Vec::new();
+        if !s.query.trim().is_empty() {
+            let (like, esc) = match self.dialect {
+                Dialect::Postgres => ("ILIKE", "'\\'"),
+                Dialect::MySql => ("LIKE", "'\\\\'"),
+                Dialect::Sqlite => ("LIKE", "'\\'"),
+            };
+            filter.push_str(&format!(" AND t.name {like} ? ESCAPE {esc}"));
+            binds.push(like_pattern(s.query.trim()));
+        }
+        if !s.name.is_empty() {
+            filter.push_str(" AND LOWER(t.name) = LOWER(?)");
+            binds.push(s.name.clone());
+        }
+        if let Some(only) = &s.only {
+            if only.is_empty() {
+                return Ok((0, Vec::new()));
+            }
+            let ids: Vec<String> = only.iter().map(i64::to_string).collect();
+            filter.push_str(&format!(" AND t.id IN ({})", ids.join(", ")));
+        }
+        let order = if s.sort.is_empty() {
+            "t.name ASC".to_string()
+        } else {
+            s.sort
+                .iter()
+                .map(|o| o.order_by())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let sql = self.sql(&format!(
+            "SELECT {TEAM_COLUMNS}, COUNT(*) OVER () AS total_count FROM team t \
+             WHERE {filter} ORDER BY {order}, t.id LIMIT ? OFFSET ?"
+        ));
+        let count_sql = self.sql(&format!("SELECT COUNT(*) FROM team t WHERE {filter}"));
+        let (total, rows) = with_conn!(&self.pool, c => {
+            let mut q = sqlx::query_as::<_, TeamSearchRow>(&sql).bind(org_id);
+            for b in &binds {
+                q = q.bind(b);
+            }
+            let rows = q.bind(s.limit).bind(s.offset).fetch_all(c).await?;
+            let total = match rows.first() {
+                Some(r) => r.total_count,
+                None if s.offset == 0 => 0,
+                None => {
+                    let mut q = sqlx::query_scalar::<_, i64>(&count_sql).bind(org_id);
+                    for b in &binds {
+                        q = q.bind(b);
+                    }
+                    q.fetch_one(c).await?
+                }
+            };
+            (total, rows.into_iter().map(|r| r.team).collect::<Vec<_>>())
+        });
+        Ok((total, rows))
+    }
+
+    /// A team of an org (a team of another org is "not found").
+    pub async fn team(&self, org_id: i64, id: i64) -> StoreResult<Option<UserTeamRow>> {
+        let sql = self.sql(&format!(
+            "SELECT {TEAM_COLUMNS} FROM team t WHERE t.org_id = ? AND t.id = ?"
+        ));
+        let row = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, UserTeamRow>(&sql).bind(org_id).bind(id).fetch_optional(c).await?
+        });
+        Ok(row)
+    }
+
+    /// Creates a team, with `admin` (the creating user) as its first member with Admin
+    /// permission, in one transaction. Returns the id and uid.
+    pub async fn create_team_with_admin(
+        &self,
+        org_id: i64,
+        name: &str,
+        email: &str,
+        admin: Option<i64>,
+        now: DbTime,
+    ) -> StoreResult<(i64, String)> {
+        let _changed = self.changed();
+        let uid = crate::domain::new_uid();
+        let mut tx = self.begin().await?;
+        if self.team_name_taken(&mut tx, org_id, name, 0).await? {
+            return Err(StoreError::Conflict("Team name taken"));
+        }
+        let id = self
+            .insert_returning_id(
+                &mut tx,
+                "INSERT INTO team (name, org_id, created, updated, uid, email) VALUES (?, ?, ?, ?, ?, ?)",
+                |a| {
+                    a.text(name)
+                        .int(org_id)
+                        .time(now.get())
+                        .time(now.get())
+                        .text(&uid)
+                        .text(email)
+                },
+            )
+            .await
+            .map_err(team_conflict)?;
+        if let Some(user_id) = admin {
+            self.insert_team_member(&mut tx, org_id, id, user_id, TEAM_ADMIN, now)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok((id, uid))
+    }
+
+    async fn team_name_taken(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        name: &str,
+        except: i64,
+    ) -> StoreResult<bool> {
+        let sql = self.sql("SELECT COUNT(*) FROM team WHERE org_id = ? AND name = ? AND id <> ?");
+        let n: i64 = with_tx!(tx, c => {
+            sqlx::query_scalar(&sql).bind(org_id).bind(name).bind(except).fetch_one(c).await?
+        });
+        Ok(n > 0)
+    }
+
+    async fn insert_team_member(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        team_id: i64,
+        user_id: i64,
+        permission: i64,
+        now: DbTime,
+    ) -> StoreResult<()> {
+        let sql = self.sql(
+            "INSERT INTO team_member (org_id, team_id, user_id, external, permission, created, updated) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        );
+        with_tx!(tx, c => {
+            sqlx::query(&sql).bind(org_id).bind(team_id).bind(user_id).bind(false).bind(permission)
+                .bind(now.get()).bind(now.get()).execute(c).await?;
+        });
+        Ok(())
+    }
+
+    /// Renames a team and sets its email. `Ok(false)` if it is not a team of the org.
+    pub async fn update_team(
+        &self,
+        org_id: i64,
+        id: i64,
+        name: Option<&str>,
+        email: &str,
+        now: DbTime,
+    ) -> StoreResult<bool> {
+        let _changed = self.changed();
+        let mut tx = self.begin().await?;
+        if let Some(name) = name {
+            if self.team_name_taken(&mut tx, org_id, name, id).await? {
+                return Err(StoreError::Conflict("Team name taken"));
+            }
+        }
+        let sql = self.sql(
+            "UPDATE team SET name = COALESCE(?, name), email = ?, updated = ? WHERE org_id = ? AND id = ?",
+        );
+        let n = with_tx!(&mut tx, c => {
+            sqlx::query(&sql).bind(name).bind(email).bind(now.get()).bind(org_id).bind(id)
+                .execute(c).await.map_err(|e| team_conflict(e.into()))?.rows_affected()
+        });
+        tx.commit().await?;
+        Ok(n > 0 || self.team(org_id, id).await?.is_some())
+    }
+
+    /// Deletes a team with its memberships and preferences. `Ok(false)` if not a team of the org.
+    pub async fn delete_team(&self, org_id: i64, id: i64) -> StoreResult<bool> {
+        let _changed = self.changed();
+        let mut tx = self.begin().await?;
+        for sql in [
+            "DELETE FROM team_member WHERE org_id = ? AND team_id = ?",
+            "DELETE FROM preferences WHERE org_id = ? AND team_id = ?",
+            "DELETE FROM team WHERE org_id = ? AND id = ?",
+        ] {
+            let sql = self.sql(sql);
+            let n = with_tx!(&mut tx, c => {
+                sqlx::query(&sql).bind(org_id).bind(id).execute(c).await?.rows_affected()
+            });
+            if sql.starts_with("DELETE FROM team WHERE") && n == 0 {
+                return Ok(false);
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A team's members (never service accounts), login order, with optional paging.
+    pub async fn team_members(
+        &self,
+        org_id: i64,
+        team_id: i64,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<TeamMemberRow>> {
+        let not_sa = self.not_service_account("u");
+        let permission = self.dialect.bigint("tm.permission");
+        let sql = self.sql(&format!(
+            "SELECT tm.org_id, tm.team_id, t.uid AS team_uid, u.id AS user_id, u.uid AS user_uid, \
+             u.email, u.name, u.login, {permission} AS permission, tm.created \
+             FROM team_member tm JOIN team t ON t.id = tm.team_id JOIN `user` u ON u.id = tm.user_id \
+             WHERE tm.org_id = ? AND tm.team_id = ? AND {not_sa} \
+             ORDER BY u.login ASC, u.email ASC, u.id LIMIT ? OFFSET ?"
+        ));
+        let rows = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, TeamMemberRow>(&sql)
+                .bind(org_id).bind(team_id).bind(limit).bind(offset).fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
+    /// The user's team memberships in an org: (team id, permission).
+    pub async fn team_permissions(
+        &self,
+        user_id: i64,
+        org_id: i64,
+    ) -> StoreResult<Vec<(i64, i64)>> {
+        let sql = self.sql(&format!(
+            "SELECT team_id, {} FROM team_member WHERE user_id = ? AND org_id = ?",
+            self.dialect.bigint("COALESCE(permission, 0)")
+        ));
+        let rows = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, (i64, i64)>(&sql).bind(user_id).bind(org_id).fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
+    /// Adds a member of the org to a team. `NotFound` for a user who is not in the org,
+    /// `Conflict` for one already in the team.
+    pub async fn add_member_to_team(
+        &self,
+        org_id: i64,
+        team_id: i64,
+        user_id: i64,
+        permission: i64,
+        now: DbTime,
+    ) -> StoreResult<()> {
+        let _changed = self.changed();
+        let mut tx = self.begin().await?;
+        let sql = self.sql("SELECT COUNT(*) FROM org_user WHERE org_id = ? AND user_id = ?");
+        let in_org: i64 = with_tx!(&mut tx, c => {
+            sqlx::query_scalar(&sql).bind(org_id).bind(user_id).fetch_one(c).await?
+        });
+        if in_org == 0 {
+            return Err(StoreError::NotFound("user not found"));
+        }
+        let sql = self.sql("SELECT COUNT(*) FROM team_member WHERE team_id = ? AND user_id = ?");
+        let n: i64 = with_tx!(&mut tx, c => {
+            sqlx::query_scalar(&sql).bind(team_id).bind(user_id).fetch_one(c).await?
+        });
+        if n > 0 {
+            return Err(StoreError::Conflict("User is already added to this team"));
+        }
+        self.insert_team_member(&mut tx, org_id, team_id, user_id, permission, now)
+            .await
+            .map_err(|e| {
+                if e.is_unique_violation() {
+                    StoreError::Conflict("User is already added to this team")
+                } else {
+                    e
+                }
+            })?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a member's permission (0 or 4). `Ok(false)` if they are not a member.
+    pub async fn set_team_member_permission(
+        &self,
+        org_id: i64,
+        team_id: i64,
+        user_id: i64,
+        permission: i64,
+        now: DbTime,
+    ) -> StoreResult<bool> {
+        let _changed = self.changed();
+        let sql = self.sql(
+            "UPDATE team_member SET permission = ?, updated = ? WHERE org_id = ? AND team_id = ? AND user_id = ?",
+        );
+        let n = with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(permission).bind(now.get()).bind(org_id).bind(team_id).bind(user_id)
+                .execute(c).await?.rows_affected()
+        });
+        Ok(n > 0 || self.is_team_member(team_id, user_id).await?)
+    }
+
+    pub async fn is_team_member(&self, team_id: i64, user_id: i64) -> StoreResult<bool> {
+        let sql = self.sql("SELECT COUNT(*) FROM team_member WHERE team_id = ? AND user_id = ?");
+        let n = with_conn!(&self.pool, c => {
+            sqlx::query_scalar::<_, i64>(&sql).bind(team_id).bind(user_id).fetch_one(c).await?
+        });
+        Ok(n > 0)
+    }
+
+    /// Removes a member. `Ok(false)` if they were not one.
+    pub async fn remove_team_member(
+        &self,
+        org_id: i64,
+        team_id: i64,
+        user_id: i64,
+    ) -> StoreResult<bool> {
+        let _changed = self.changed();
+        let sql =
+            self.sql("DELETE FROM team_member WHERE org_id = ? AND team_id = ? AND user_id = ?");
+        let n = with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(org_id).bind(team_id).bind(user_id).execute(c).await?.rows_affected()
+        });
+        Ok(n > 0)
+    }
+}
+
+/// A unique-index violation on `team` means a taken name.
+fn team_conflict(err: StoreError) -> StoreError {
+    if err.is_unique_violation() {
+        StoreError::Conflict("Team name taken")
+    } else {
+        err
+    }
+}
