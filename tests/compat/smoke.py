@@ -299,6 +299,31 @@ def test_organizations():
 
 
 @step
+def test_teams():
+    team_name = f"smoke-team-{SUFFIX}"
+    r = ADMIN.teams.add_team({"name": team_name, "email": f"{team_name}@example.com"})
+    assert r["message"] == "Team created" and r["teamId"] > 0, r
+    team_id = r["teamId"]
+    found = ADMIN.teams.get_team_by_name(team_name)
+    assert [t["id"] for t in found] == [team_id], found
+    has_fields(found[0], {"id", "uid", "orgId", "name", "email", "avatarUrl", "memberCount",
+                          "permission"}, "team")
+    assert any(t["id"] == team_id for t in ADMIN.teams.search_teams(query="smoke-team", perpage=1))
+    r = ADMIN.teams.add_team_member(team_id, state["id"])
+    assert r == {"message": "Member added to Team"}, r
+    members = ADMIN.teams.get_team_members(team_id)
+    assert {m["login"] for m in members} == {"admin", LOGIN}, members
+    r = ADMIN.teams.update_team(team_id, {"name": team_name + "-x", "email": ""})
+    assert r == {"message": "Team updated"}, r
+    assert ADMIN.teams.get_team(team_id)["name"] == team_name + "-x"
+    r = ADMIN.teams.remove_team_member(team_id, state["id"])
+    assert r == {"message": "Team Member removed"}, r
+    r = ADMIN.teams.delete_team(team_id)
+    assert r == {"message": "Team deleted"}, r
+    expect_status(404, ADMIN.teams.get_team, team_id)
+
+
+@step
 def test_browser_session_and_devices():
     # A browser-style session (POST /login, the grafana_session cookie) next to grafana-client's
     # basic auth: the admin lists the session as a device and revokes it.
