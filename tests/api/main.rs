@@ -11,6 +11,7 @@ mod errors;
 mod lockout;
 mod openapi;
 mod orgs;
+mod roles;
 mod sessions;
 mod teams;
 mod user;
