@@ -48,6 +48,10 @@ struct Args {
     /// Number of users to seed.
     #[arg(long, default_value_t = 100_000)]
     users: u32,
+    /// Number of teams to seed in org 1 (`team00001` …): the first has 1,000 members, the
+    /// others 10 each, drawn from the seeded users.
+    #[arg(long, default_value_t = 0)]
+    teams: u32,
     /// Base URL of the running server to load (http only), e.g. http://127.0.0.1:3999.
     #[arg(long)]
     url: Option<String>,
@@ -108,6 +112,9 @@ async fn main() -> Result<()> {
     }
     if let Some(db) = &args.seed_db {
         seed(db, args.users).await?;
+        if args.teams > 0 {
+            seed_teams(db, args.teams).await?;
+        }
     }
     if let Some(url) = &args.url {
         load(&args, url).await?;
@@ -177,6 +184,56 @@ async fn seed(db: &Path, n: u32) -> Result<()> {
         "seeded {inserted} users ({} already present) into {} in {:.1}s",
         n - inserted,
         db.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Inserts `n` teams in org 1 with members from the seeded users, in one transaction.
+async fn seed_teams(db: &Path, n: u32) -> Result<()> {
+    let started = Instant::now();
+    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", db.display())).await?;
+    let users: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM `user` WHERE login LIKE 'user%' ORDER BY id")
+            .fetch_all(&mut conn)
+            .await?;
+    if users.is_empty() {
+        bail!("seed users before teams");
+    }
+    let created = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    let mut tx = conn.begin().await?;
+    let mut members = 0usize;
+    for i in 1..=n {
+        let name = format!("team{i:05}");
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO team (name, org_id, created, updated, uid, email) \
+             VALUES (?1, 1, ?2, ?2, ?3, ?4) ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(&name)
+        .bind(&created)
+        .bind(format!("seedteam{i:05}"))
+        .bind(format!("{name}@example.com"))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else { continue };
+        let size = if i == 1 { 1000 } else { 10 };
+        let start = (i as usize - 1) * 10;
+        for k in 0..size.min(users.len()) {
+            sqlx::query(
+                "INSERT INTO team_member (org_id, team_id, user_id, external, permission, created, updated) \
+                 VALUES (1, ?1, ?2, 0, 0, ?3, ?3) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(users[(start + k) % users.len()])
+            .bind(&created)
+            .execute(&mut *tx)
+            .await?;
+            members += 1;
+        }
+    }
+    tx.commit().await?;
+    eprintln!(
+        "seeded {n} teams with {members} memberships in {:.1}s",
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -25,6 +25,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0002_login_attempt.sql"),
         mysql: include_str!("../../migrations/mysql/0002_login_attempt.sql"),
     },
+    Migration {
+        id: "0003_team_search",
+        sqlite: include_str!("../../migrations/sqlite/0003_team_search.sql"),
+        postgres: include_str!("../../migrations/postgres/0003_team_search.sql"),
+        mysql: include_str!("../../migrations/mysql/0003_team_search.sql"),
+    },
 ];
 
 /// Splits a migration file into statements. Statements end with `;` at the end of a line;

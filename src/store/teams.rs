@@ -90,14 +90,20 @@ impl Store {
     ) -> StoreResult<(i64, Vec<UserTeamRow>)> {
         let mut filter = "t.org_id = ?".to_string();
         let mut binds: Vec<String> = Vec::new();
-        if !s.query.trim().is_empty() {
+        let query = s.query.trim();
+        if self.dialect == Dialect::Sqlite && query.chars().count() >= 3 {
+            // The trigram index answers substrings of three characters or more.
+            filter
+                .push_str(" AND t.id IN (SELECT rowid FROM team_search WHERE team_search MATCH ?)");
+            binds.push(format!("\"{}\"", query.replace('"', "\"\"")));
+        } else if !query.is_empty() {
             let (like, esc) = match self.dialect {
                 Dialect::Postgres => ("ILIKE", "'\\'"),
                 Dialect::MySql => ("LIKE", "'\\\\'"),
                 Dialect::Sqlite => ("LIKE", "'\\'"),
             };
             filter.push_str(&format!(" AND t.name {like} ? ESCAPE {esc}"));
-            binds.push(like_pattern(s.query.trim()));
+            binds.push(like_pattern(query));
         }
         if !s.name.is_empty() {
             filter.push_str(" AND LOWER(t.name) = LOWER(?)");
