@@ -155,6 +155,21 @@ async fn team_search_filters_sorts_and_pages() {
             names(&admin.get("/api/teams/search?name=Beta").await.json["teams"]),
             ["beta"]
         );
+        // Short queries take the LIKE path; longer ones the trigram index, kept up to date.
+        let search = |q: &'static str| {
+            let admin = &admin;
+            async move { names(&admin.get(&format!("/api/teams/search?{q}")).await.json["teams"]) }
+        };
+        assert_eq!(search("query=ta").await, ["beta"]);
+        let gamma = admin.get("/api/teams/search?name=gamma").await.json["teams"][0]["id"].clone();
+        admin
+            .put(&format!("/api/teams/{gamma}"), r#"{"name": "delta"}"#)
+            .await;
+        assert_eq!(search("query=elt").await, ["delta"]);
+        assert!(search("query=gam").await.is_empty());
+        admin
+            .put(&format!("/api/teams/{gamma}"), r#"{"name": "gamma"}"#)
+            .await;
         let res = admin.get("/api/teams/search?perpage=2&page=2").await;
         assert_eq!(res.json["totalCount"], 4);
         assert_eq!(res.json["page"], 2);
