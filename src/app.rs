@@ -185,6 +185,7 @@ async fn bootstrap(app: &AppState) -> Result<(), StoreError> {
         theme: String::new(),
         org_id: 1,
         role: "Admin".into(),
+        own_org: None,
     };
     match app.store.create_user(&new, now).await {
         Ok(id) => tracing::info!(user_id = id, login = %new.login, "created the server admin"),

@@ -130,15 +130,20 @@ async fn create_user(
     let pw = body.password.unwrap_or_default();
     password::validate_new_password(&pw, app.config.auth_basic.password_policy)
         .map_err(|_| ApiError::bad_request("Password is missing or too short"))?;
-    let org_id = match body.org_id {
-        Some(id) if id > 0 => id,
+    // Grafana's getOrCreateOrg (pkg/services/user/userimpl/user.go): the given org, else
+    // [users] auto_assign_org_id, else (auto_assign_org = false) an org of the user's own.
+    let (org_id, own_org) = match body.org_id {
+        Some(id) if id > 0 => (id, false),
         Some(_) => return Err(ApiError::bad_request("OrgId is invalid")),
-        None => app.config.users.auto_assign_org_id,
+        None if app.config.users.auto_assign_org => (app.config.users.auto_assign_org_id, false),
+        None => (0, true),
     };
     let scheme = app.config.security.password_hash;
     let stored = tokio::task::spawn_blocking(move || password::hash(&pw, scheme))
         .await
         .map_err(|e| ApiError::internal("failed to create user", e))?;
+    // Grafana names a user's own org after their login.
+    let own_org = own_org.then(|| login.clone());
     let new = NewUser {
         uid: new_uid(),
         // Grafana keeps the email empty only when the login is given; it stores the login then.
@@ -157,6 +162,7 @@ async fn create_user(
         theme: String::new(),
         org_id,
         role: app.config.users.auto_assign_org_role.clone(),
+        own_org,
     };
     match app.store.create_user(&new, app.now()).await {
         Ok(id) => Ok(Json(Created {
@@ -164,6 +170,9 @@ async fn create_user(
             uid: new.uid,
             message: "User created".into(),
         })),
+        Err(StoreError::Conflict(what)) if what == "Organization name taken" => {
+            Err(ApiError::status(axum::http::StatusCode::CONFLICT, what))
+        }
         Err(StoreError::Conflict(_)) => Err(ApiError::status(
             axum::http::StatusCode::PRECONDITION_FAILED,
             format!("User with email '{form_email}' or username '{form_login}' already exists"),

@@ -65,6 +65,9 @@ pub struct NewUser {
     /// The org to join, with the role to take there.
     pub org_id: i64,
     pub role: String,
+    /// Instead of joining `org_id`, create an org of this name and be its Admin (Grafana's
+    /// `[users] auto_assign_org = false`).
+    pub own_org: Option<String>,
 }
 
 /// `PUT /api/users/:id` and `PUT /api/user`.
@@ -263,10 +266,31 @@ impl Store {
         if Self::login_or_email_taken(&mut tx, self.dialect, &new.login, &new.email, 0).await? {
             return Err(StoreError::Conflict("user already exists"));
         }
-        let org_exists = self.org_exists_tx(&mut tx, new.org_id).await?;
-        if !org_exists {
-            return Err(StoreError::NotFound("organization not found"));
-        }
+        let (org_id, role) = match &new.own_org {
+            Some(name) => {
+                let sql = self.sql("SELECT COUNT(*) FROM org WHERE name = ?");
+                let taken: i64 = with_tx!(&mut tx, c => {
+                    sqlx::query_scalar(&sql).bind(name).fetch_one(c).await?
+                });
+                if taken > 0 {
+                    return Err(StoreError::Conflict("Organization name taken"));
+                }
+                let id = self
+                    .insert_returning_id(
+                        &mut tx,
+                        "INSERT INTO org (version, name, created, updated) VALUES (0, ?, ?, ?)",
+                        |a| a.text(name).time(now.get()).time(now.get()),
+                    )
+                    .await?;
+                (id, "Admin")
+            }
+            None => {
+                if !self.org_exists_tx(&mut tx, new.org_id).await? {
+                    return Err(StoreError::NotFound("organization not found"));
+                }
+                (new.org_id, new.role.as_str())
+            }
+        };
         // Grafana sets last_seen_at ten years back for a user never seen (`userimpl/user.go`).
         let never_seen = now.get() - chrono::Duration::days(3652);
         let insert =
@@ -283,7 +307,7 @@ impl Store {
                     .opt_text(new.password_hash.as_deref())
                     .text(&new.salt)
                     .text(&new.rands)
-                    .int(new.org_id)
+                    .int(org_id)
                     .boolean(new.is_admin)
                     .boolean(false)
                     .text(&new.theme)
@@ -296,8 +320,7 @@ impl Store {
             })
             .await
             .map_err(map_user_conflict)?;
-        self.add_org_user_tx(&mut tx, new.org_id, id, &new.role, now)
-            .await?;
+        self.add_org_user_tx(&mut tx, org_id, id, role, now).await?;
         tx.commit().await?;
         Ok(id)
     }

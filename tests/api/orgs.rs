@@ -565,3 +565,63 @@ async fn allow_org_create_lets_every_user_create_an_org() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn new_users_join_the_auto_assign_org_or_get_their_own() {
+    // Grafana's getOrCreateOrg (pkg/services/user/userimpl/user.go).
+    each_backend_with(
+        &[
+            ("users", "auto_assign_org_id", "2"),
+            ("users", "auto_assign_org_role", "Editor"),
+        ],
+        |app| async move {
+            let org = create_org(&app, "Landing").await;
+            assert_eq!(org, 2);
+            let id = app.create_user("newbie", "password1").await;
+            let orgs = app.admin().get(&format!("/api/users/{id}/orgs")).await.json;
+            assert_eq!(
+                orgs,
+                json!([{"orgId": 2, "name": "Landing", "role": "Editor"}])
+            );
+            assert_eq!(
+                app.as_user("newbie", "password1")
+                    .get("/api/user")
+                    .await
+                    .json["orgId"],
+                2
+            );
+        },
+    )
+    .await;
+    each_backend_with(&[("users", "auto_assign_org", "false")], |app| async move {
+        let id = app.create_user("solo", "password1").await;
+        let orgs = app.admin().get(&format!("/api/users/{id}/orgs")).await.json;
+        assert_eq!(orgs[0]["name"], "solo");
+        assert_eq!(orgs[0]["role"], "Admin");
+        assert_eq!(orgs.as_array().unwrap().len(), 1);
+        // The org name is taken: nothing is created.
+        create_org(&app, "taken").await;
+        let res = app
+            .admin()
+            .post(
+                "/api/admin/users",
+                r#"{"login": "taken", "email": "t@example.com", "password": "password1"}"#,
+            )
+            .await;
+        assert_message(&res, StatusCode::CONFLICT, "Organization name taken");
+        let res = app.admin().get("/api/users/lookup?loginOrEmail=taken").await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{res:?}");
+        // An explicit OrgId still joins that org.
+        let res = app
+            .admin()
+            .post(
+                "/api/admin/users",
+                r#"{"login": "joiner", "email": "j@example.com", "password": "password1", "OrgId": 1}"#,
+            )
+            .await;
+        let joiner = res.json["id"].as_i64().unwrap();
+        let orgs = app.admin().get(&format!("/api/users/{joiner}/orgs")).await.json;
+        assert_eq!(orgs, json!([{"orgId": 1, "name": "Main Org.", "role": "Viewer"}]));
+    })
+    .await;
+}
