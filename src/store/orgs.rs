@@ -478,8 +478,23 @@ impl Store {
         let other: Option<i64> = with_tx!(&mut tx, c => {
             sqlx::query_scalar(&sql).bind(user_id).fetch_one(c).await?
         });
+        // The last enabled server admin is never deleted this way (see README).
+        let sql = self.sql("SELECT is_admin FROM `user` WHERE id = ?");
+        let is_admin: bool = with_tx!(&mut tx, c => {
+            sqlx::query_scalar(&sql).bind(user_id).fetch_optional(c).await?
+        })
+        .unwrap_or(false);
+        let sql = self.sql(&format!(
+            "SELECT COUNT(*) FROM `user` WHERE is_admin = {} AND is_disabled = {} AND id <> ?",
+            self.dialect.bool_lit(true),
+            self.dialect.bool_lit(false)
+        ));
+        let others: i64 = with_tx!(&mut tx, c => {
+            sqlx::query_scalar(&sql).bind(user_id).fetch_one(c).await?
+        });
+        let last_server_admin = is_admin && others == 0;
         let removed = match other {
-            None if delete_orphan && role.is_some() => {
+            None if delete_orphan && role.is_some() && !last_server_admin => {
                 self.delete_user_tx(&mut tx, user_id).await?;
                 Removed::User
             }

@@ -267,18 +267,18 @@ impl Store {
     pub async fn delete_team(&self, org_id: i64, id: i64) -> StoreResult<bool> {
         let _changed = self.changed();
         let mut tx = self.begin().await?;
-        for sql in [
-            "DELETE FROM team_member WHERE org_id = ? AND team_id = ?",
-            "DELETE FROM preferences WHERE org_id = ? AND team_id = ?",
-            "DELETE FROM team WHERE org_id = ? AND id = ?",
-        ] {
-            let sql = self.sql(sql);
-            let n = with_tx!(&mut tx, c => {
-                sqlx::query(&sql).bind(org_id).bind(id).execute(c).await?.rows_affected()
-            });
-            if sql.starts_with("DELETE FROM team WHERE") && n == 0 {
-                return Ok(false);
-            }
+        let sql = self.sql("DELETE FROM team WHERE org_id = ? AND id = ?");
+        let n = with_tx!(&mut tx, c => {
+            sqlx::query(&sql).bind(org_id).bind(id).execute(c).await?.rows_affected()
+        });
+        if n == 0 {
+            return Ok(false);
+        }
+        for table in ["team_member", "preferences"] {
+            let sql = self.sql(&format!(
+                "DELETE FROM {table} WHERE org_id = ? AND team_id = ?"
+            ));
+            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(org_id).bind(id).execute(c).await?; });
         }
         tx.commit().await?;
         Ok(true)

@@ -625,3 +625,21 @@ async fn new_users_join_the_auto_assign_org_or_get_their_own() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn removing_the_last_server_admin_from_their_last_org_keeps_them() {
+    each_backend(|app| async move {
+        app.create_user("deputy", "password1").await;
+        app.admin()
+            .patch("/api/org/users/2", r#"{"role": "Admin"}"#)
+            .await;
+        // Grafana would delete a user left in no org; the last Grafana Admin stays.
+        let res = app.admin().delete("/api/org/users/1").await;
+        assert_message(&res, StatusCode::OK, "User removed from organization");
+        let me = app.admin().get("/api/user").await;
+        assert_eq!(me.status, StatusCode::OK, "{me:?}");
+        assert_eq!(me.json["isGrafanaAdmin"], true);
+        assert_eq!(app.admin().get("/api/user/orgs").await.json, json!([]));
+    })
+    .await;
+}
