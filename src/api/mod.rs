@@ -8,6 +8,7 @@ mod dto;
 mod health;
 pub mod openapi;
 mod orgs;
+mod roles;
 mod sessions;
 mod teams;
 mod user;
@@ -174,6 +175,7 @@ pub fn routes(state: AppState) -> Routes {
     sessions::routes(&mut r);
     orgs::routes(&mut r);
     teams::routes(&mut r);
+    roles::routes(&mut r);
     admin::routes(&mut r);
     openapi::routes(&mut r);
     r

@@ -127,6 +127,18 @@ const SERVER_ADMIN: &[Grant] = &[
     ("users.roles:read", "users:*"),
     ("users.roles:add", "users:*"),
     ("users.roles:remove", "users:*"),
+    // Grafana's fixed:roles:writer, granted to Grafana Admin.
+    ("roles:read", "roles:*"),
+    ("roles:write", "permissions:type:delegate"),
+    ("roles:delete", "permissions:type:delegate"),
+    ("users.roles:add", "permissions:type:delegate"),
+    ("users.roles:remove", "permissions:type:delegate"),
+    ("teams.roles:read", "teams:*"),
+    ("teams.roles:add", "permissions:type:delegate"),
+    ("teams.roles:remove", "permissions:type:delegate"),
+    ("roles.builtin:list", "roles:*"),
+    ("roles.builtin:add", "permissions:type:delegate"),
+    ("roles.builtin:remove", "permissions:type:delegate"),
     ("settings:read", "settings:*"),
     ("settings:write", "settings:*"),
     ("server.stats:read", ""),
@@ -183,8 +195,8 @@ const TEAM_ADMIN: &[&str] = &[
 pub struct Permissions {
     server_admin: bool,
     org_role: Option<OrgRole>,
-    /// Grants on single teams, as (action, scope).
-    managed: Vec<(&'static str, String)>,
+    /// Grants from team memberships and custom roles, as (action, scope).
+    managed: Vec<(String, String)>,
 }
 
 impl Permissions {
@@ -205,9 +217,24 @@ impl Permissions {
                 TEAM_MEMBER
             };
             for action in actions {
-                self.managed.push((action, format!("teams:id:{team}")));
+                self.managed
+                    .push((action.to_string(), format!("teams:id:{team}")));
             }
         }
+    }
+
+    /// Adds grants from custom roles.
+    pub fn add_grants(&mut self, grants: Vec<(String, String)>) {
+        self.managed.extend(grants);
+    }
+
+    pub fn is_server_admin(&self) -> bool {
+        self.server_admin
+    }
+
+    /// Every grant, static and managed, as (action, scope): what a role may delegate.
+    pub fn holds(&self, action: &str, scope: &str) -> bool {
+        self.allows(action, Some(scope))
     }
 
     pub fn org_role(&self) -> Option<OrgRole> {

@@ -135,24 +135,28 @@ pub async fn authorize(
         let denied = || ApiError::AccessDenied {
             action: action.to_string(),
         };
+        let scope = scope.as_deref();
         match org {
             InOrg::Current => {
-                if !caller.permissions.allows(action, scope.as_deref())
-                    && action.starts_with("teams")
-                {
-                    // Team members hold permissions on their own teams.
+                if !caller.permissions.allows(action, scope) {
+                    // Team members hold permissions on their own teams; custom roles add more.
                     let teams = app
                         .store
                         .team_permissions(caller.id(), caller.org_id)
                         .await?;
                     caller.permissions.add_team_grants(&teams);
+                    let custom =
+                        custom_grants(&app, &caller, caller.org_id, caller.org_role).await?;
+                    caller.permissions.add_grants(custom);
                 }
-                caller.require(action, scope.as_deref())?
+                caller.require(action, scope)?
             }
             InOrg::Global => {
-                if !Permissions::new(caller.is_server_admin(), None)
-                    .allows(action, scope.as_deref())
-                {
+                let mut global = Permissions::new(caller.is_server_admin(), None);
+                if !global.allows(action, scope) {
+                    global.add_grants(custom_grants(&app, &caller, 0, None).await?);
+                }
+                if !global.allows(action, scope) {
                     return Err(denied());
                 }
             }
@@ -177,9 +181,11 @@ pub async fn authorize(
                         .as_deref()
                         .and_then(OrgRole::parse)
                 };
-                if !Permissions::new(caller.is_server_admin(), role)
-                    .allows(action, scope.as_deref())
-                {
+                let mut there = Permissions::new(caller.is_server_admin(), role);
+                if !there.allows(action, scope) {
+                    there.add_grants(custom_grants(&app, &caller, org_id, role).await?);
+                }
+                if !there.allows(action, scope) {
                     return Err(denied());
                 }
             }
@@ -266,6 +272,24 @@ impl FromRequestParts<AppState> for ClientInfo {
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
         Ok(client_info(app, &parts.headers, &parts.extensions))
     }
+}
+
+/// What custom roles grant the caller in `org_id` (0: global assignments only): their own, their
+/// teams' and those given to their basic roles there.
+async fn custom_grants(
+    app: &AppState,
+    caller: &Caller,
+    org_id: i64,
+    role: Option<OrgRole>,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut basic: Vec<&str> = role.map(OrgRole::as_str).into_iter().collect();
+    if caller.is_server_admin() {
+        basic.push("Grafana Admin");
+    }
+    Ok(app
+        .store
+        .custom_permissions(caller.id(), org_id, &basic)
+        .await?)
 }
 
 /// Replaces `{name}` in a scope template with the request's path parameter of that name.

@@ -31,6 +31,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0003_team_search.sql"),
         mysql: include_str!("../../migrations/mysql/0003_team_search.sql"),
     },
+    Migration {
+        id: "0004_access_control",
+        sqlite: include_str!("../../migrations/sqlite/0004_access_control.sql"),
+        postgres: include_str!("../../migrations/postgres/0004_access_control.sql"),
+        mysql: include_str!("../../migrations/mysql/0004_access_control.sql"),
+    },
 ];
 
 /// Splits a migration file into statements. Statements end with `;` at the end of a line;

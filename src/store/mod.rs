@@ -23,6 +23,7 @@ use crate::config::{DatabaseSection, DbType};
 pub mod login_attempts;
 mod migrate;
 pub mod orgs;
+pub mod roles;
 pub mod sessions;
 pub mod teams;
 pub mod users;

@@ -231,11 +231,14 @@ impl Store {
     }
 
     /// Deletes an org and everything in it — memberships, teams and their members, stars,
-    /// preferences, quotas — in one transaction, and moves users whose current org it was to
+    /// preferences, quotas, its custom roles and role assignments — in one transaction, and moves users whose current org it was to
     /// another of their orgs (or to none, 0). `Ok(false)` if it does not exist.
     pub async fn delete_org(&self, id: i64) -> StoreResult<bool> {
         let _changed = self.changed();
         let mut tx = self.begin().await?;
+        let sql = self
+            .sql("DELETE FROM permission WHERE role_id IN (SELECT id FROM role WHERE org_id = ?)");
+        with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
         for table in [
             "team_member",
             "team",
@@ -243,6 +246,10 @@ impl Store {
             "preferences",
             "quota",
             "org_user",
+            "user_role",
+            "team_role",
+            "builtin_role",
+            "role",
         ] {
             let sql = self.sql(&format!("DELETE FROM {table} WHERE org_id = ?"));
             with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
@@ -468,7 +475,7 @@ impl Store {
         {
             return Err(StoreError::Conflict("last org admin"));
         }
-        for table in ["org_user", "team_member"] {
+        for table in ["org_user", "team_member", "user_role"] {
             let sql = self.sql(&format!(
                 "DELETE FROM {table} WHERE org_id = ? AND user_id = ?"
             ));

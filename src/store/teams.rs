@@ -274,7 +274,7 @@ impl Store {
         if n == 0 {
             return Ok(false);
         }
-        for table in ["team_member", "preferences"] {
+        for table in ["team_member", "preferences", "team_role"] {
             let sql = self.sql(&format!(
                 "DELETE FROM {table} WHERE org_id = ? AND team_id = ?"
             ));

@@ -445,6 +445,7 @@ impl Store {
             "user_auth_token",
             "quota",
             "user_auth",
+            "user_role",
         ] {
             let sql = self.sql(&format!("DELETE FROM {table} WHERE user_id = ?"));
             with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });

@@ -7,6 +7,7 @@
 mod admin;
 mod admin_users;
 mod auth;
+mod custom_roles;
 mod errors;
 mod lockout;
 mod openapi;

@@ -70,6 +70,31 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/teams/{teamId}/members"),
     ("put", "/api/teams/{teamId}/members/{userId}"),
     ("delete", "/api/teams/{teamId}/members/{userId}"),
+    ("get", "/api/access-control/roles"),
+    ("post", "/api/access-control/roles"),
+    ("get", "/api/access-control/roles/{roleUID}"),
+    ("put", "/api/access-control/roles/{roleUID}"),
+    ("delete", "/api/access-control/roles/{roleUID}"),
+    ("get", "/api/access-control/users/{userId}/roles"),
+    ("post", "/api/access-control/users/{userId}/roles"),
+    ("put", "/api/access-control/users/{userId}/roles"),
+    (
+        "delete",
+        "/api/access-control/users/{userId}/roles/{roleUID}",
+    ),
+    ("get", "/api/access-control/teams/{teamId}/roles"),
+    ("post", "/api/access-control/teams/{teamId}/roles"),
+    ("put", "/api/access-control/teams/{teamId}/roles"),
+    (
+        "delete",
+        "/api/access-control/teams/{teamId}/roles/{roleUID}",
+    ),
+    ("get", "/api/access-control/builtin-roles"),
+    ("post", "/api/access-control/builtin-roles"),
+    (
+        "delete",
+        "/api/access-control/builtin-roles/{builtinRole}/roles/{roleUID}",
+    ),
 ];
 
 #[tokio::test]

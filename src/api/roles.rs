@@ -1,0 +1,718 @@
+//! Custom roles (`/api/access-control/…`): Grafana keeps this API for Enterprise
+//! (`docs/sources/developers/http_api/access_control.md`); this server implements it. A role is a
+//! named set of permissions, org-local or global, assigned to users, teams or basic roles. Callers
+//! may only put into a role, or hand out, permissions they hold themselves (Grafana's delegation
+//! rule), server admins excepted.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::dto::{message, Message};
+use super::{Op, Routes};
+use crate::app::AppState;
+use crate::auth::{Access, Caller};
+use crate::domain::{new_uid, parse_id, rfc3339};
+use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::store::roles::{Assignee, RoleRow, RoleSpec};
+use crate::store::StoreError;
+
+const DELEGATE: &str = "permissions:type:delegate";
+
+pub(super) fn routes(r: &mut Routes) {
+    r.add(
+        Op::get(
+            "/api/access-control/roles",
+            "access-control",
+            "Custom roles of the current org and global ones",
+            Access::perm("roles:read", "roles:*"),
+        )
+        .returns::<Vec<RoleDto>>(),
+        list_roles,
+    )
+    .add(
+        Op::post(
+            "/api/access-control/roles",
+            "access-control",
+            "Create a custom role",
+            Access::perm("roles:write", DELEGATE),
+        )
+        .body::<RoleBody>()
+        .returns::<RoleDto>(),
+        create_role,
+    )
+    .add(
+        Op::get(
+            "/api/access-control/roles/{roleUID}",
+            "access-control",
+            "Get a role with its permissions",
+            Access::perm("roles:read", "roles:*"),
+        )
+        .returns::<RoleDto>(),
+        get_role,
+    )
+    .add(
+        Op::put(
+            "/api/access-control/roles/{roleUID}",
+            "access-control",
+            "Update a role (its version must grow)",
+            Access::perm("roles:write", DELEGATE),
+        )
+        .body::<RoleBody>()
+        .returns::<RoleDto>(),
+        update_role,
+    )
+    .add(
+        Op::delete(
+            "/api/access-control/roles/{roleUID}",
+            "access-control",
+            "Delete a role (force=true also when assigned)",
+            Access::perm("roles:delete", DELEGATE),
+        )
+        .query(&["force", "global"])
+        .returns::<Message>(),
+        delete_role,
+    )
+    .add(
+        Op::get(
+            "/api/access-control/users/{userId}/roles",
+            "access-control",
+            "Roles assigned to a user",
+            Access::perm("users.roles:read", "users:id:{userId}"),
+        )
+        .returns::<Vec<RoleDto>>(),
+        user_roles,
+    )
+    .add(
+        Op::post(
+            "/api/access-control/users/{userId}/roles",
+            "access-control",
+            "Assign a role to a user",
+            Access::perm("users.roles:add", DELEGATE),
+        )
+        .body::<AssignBody>()
+        .returns::<Message>(),
+        add_user_role,
+    )
+    .add(
+        Op::put(
+            "/api/access-control/users/{userId}/roles",
+            "access-control",
+            "Set the roles of a user",
+            Access::perm("users.roles:add", DELEGATE),
+        )
+        .body::<SetRolesBody>()
+        .returns::<Message>(),
+        set_user_roles,
+    )
+    .add(
+        Op::delete(
+            "/api/access-control/users/{userId}/roles/{roleUID}",
+            "access-control",
+            "Take a role from a user",
+            Access::perm("users.roles:remove", DELEGATE),
+        )
+        .query(&["global"])
+        .returns::<Message>(),
+        remove_user_role,
+    )
+    .add(
+        Op::get(
+            "/api/access-control/teams/{teamId}/roles",
+            "access-control",
+            "Roles assigned to a team",
+            Access::perm("teams.roles:read", "teams:id:{teamId}"),
+        )
+        .returns::<Vec<RoleDto>>(),
+        team_roles,
+    )
+    .add(
+        Op::post(
+            "/api/access-control/teams/{teamId}/roles",
+            "access-control",
+            "Assign a role to a team",
+            Access::perm("teams.roles:add", DELEGATE),
+        )
+        .body::<AssignBody>()
+        .returns::<Message>(),
+        add_team_role,
+    )
+    .add(
+        Op::put(
+            "/api/access-control/teams/{teamId}/roles",
+            "access-control",
+            "Set the roles of a team",
+            Access::perm("teams.roles:add", DELEGATE),
+        )
+        .body::<SetRolesBody>()
+        .returns::<Message>(),
+        set_team_roles,
+    )
+    .add(
+        Op::delete(
+            "/api/access-control/teams/{teamId}/roles/{roleUID}",
+            "access-control",
+            "Take a role from a team",
+            Access::perm("teams.roles:remove", DELEGATE),
+        )
+        .returns::<Message>(),
+        remove_team_role,
+    )
+    .add(
+        Op::get(
+            "/api/access-control/builtin-roles",
+            "access-control",
+            "Roles assigned to basic roles (Grafana 8's API)",
+            Access::perm("roles.builtin:list", "roles:*"),
+        )
+        .returns::<BTreeMap<String, Vec<RoleDto>>>(),
+        builtin_roles,
+    )
+    .add(
+        Op::post(
+            "/api/access-control/builtin-roles",
+            "access-control",
+            "Assign a role to a basic role (Grafana 8's API)",
+            Access::perm("roles.builtin:add", DELEGATE),
+        )
+        .body::<BuiltinBody>()
+        .returns::<Message>(),
+        add_builtin_role,
+    )
+    .add(
+        Op::delete(
+            "/api/access-control/builtin-roles/{builtinRole}/roles/{roleUID}",
+            "access-control",
+            "Take a role from a basic role (Grafana 8's API)",
+            Access::perm("roles.builtin:remove", DELEGATE),
+        )
+        .query(&["global"])
+        .returns::<Message>(),
+        remove_builtin_role,
+    );
+}
+
+/// Grafana's `Permission` as roles show it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct PermissionDto {
+    pub action: String,
+    #[serde(default)]
+    pub scope: String,
+}
+
+/// Grafana's `RoleDTO`: `global` for an org id of 0; no ids.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleDto {
+    pub version: i64,
+    pub uid: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub display_name: String,
+    pub description: String,
+    pub group: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<PermissionDto>>,
+    pub hidden: bool,
+    pub updated: String,
+    pub created: String,
+    pub global: bool,
+}
+
+impl RoleDto {
+    fn new(r: &RoleRow, permissions: Option<Vec<(String, String)>>) -> Self {
+        RoleDto {
+            version: r.version,
+            uid: r.uid.clone(),
+            name: r.name.clone(),
+            display_name: r.display_name.clone().unwrap_or_default(),
+            description: r.description.clone().unwrap_or_default(),
+            group: r.group_name.clone().unwrap_or_default(),
+            permissions: permissions.map(|ps| {
+                ps.into_iter()
+                    .map(|(action, scope)| PermissionDto { action, scope })
+                    .collect()
+            }),
+            hidden: r.hidden,
+            updated: rfc3339(r.updated),
+            created: rfc3339(r.created),
+            global: r.org_id == 0,
+        }
+    }
+}
+
+/// Grafana's `CreateRoleForm` / update form.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleBody {
+    #[serde(default)]
+    pub uid: String,
+    #[serde(default)]
+    pub global: bool,
+    #[serde(default)]
+    pub version: i64,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub hidden: bool,
+    #[serde(default)]
+    pub permissions: Vec<PermissionDto>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignBody {
+    #[serde(default)]
+    pub role_uid: String,
+    #[serde(default)]
+    pub global: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SetRolesBody {
+    #[serde(default)]
+    pub role_uids: Vec<String>,
+    #[serde(default)]
+    pub global: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct BuiltinBody {
+    #[serde(default, rename = "roleUid")]
+    pub role_uid: String,
+    #[serde(default, rename = "builtinRole", alias = "builtInRole")]
+    pub builtin_role: String,
+    #[serde(default)]
+    pub global: bool,
+}
+
+const RESERVED_PREFIXES: &[&str] = &["fixed:", "basic:", "managed:", "plugins:"];
+const BASIC_ROLES: &[&str] = &["None", "Viewer", "Editor", "Admin", "Grafana Admin"];
+
+fn role_not_found() -> ApiError {
+    ApiError::not_found("Role not found.")
+}
+
+fn scope_org(caller: &Caller, global: bool) -> i64 {
+    if global {
+        0
+    } else {
+        caller.org_id
+    }
+}
+
+/// Grafana's delegation rule: only permissions the caller holds may be handed on.
+fn check_delegation(caller: &Caller, permissions: &[(String, String)]) -> ApiResult<()> {
+    if caller.is_server_admin() {
+        return Ok(());
+    }
+    for (action, scope) in permissions {
+        let scope = if scope.is_empty() {
+            None
+        } else {
+            Some(scope.as_str())
+        };
+        if !caller.permissions.allows(action, scope) {
+            return Err(ApiError::Forbidden(format!(
+                "cannot delegate permission {action} on {}: you do not hold it",
+                scope.unwrap_or("(no scope)")
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn validate(body: &RoleBody) -> ApiResult<Vec<(String, String)>> {
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 190 {
+        return Err(ApiError::bad_request("bad request data"));
+    }
+    if RESERVED_PREFIXES.iter().any(|p| name.starts_with(p)) {
+        return Err(ApiError::bad_request(
+            "roles with the same prefix as Fixed roles can't be created",
+        ));
+    }
+    if body.uid.chars().count() > 40
+        || !body
+            .uid
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ApiError::bad_request("invalid role uid"));
+    }
+    if body.version < 0 {
+        return Err(ApiError::bad_request("bad request data"));
+    }
+    let mut permissions = Vec::new();
+    for p in &body.permissions {
+        let action = p.action.trim();
+        if action.is_empty() || action.len() > 190 || p.scope.len() > 190 || !action.contains(':') {
+            return Err(ApiError::bad_request(
+                "Failed to validate provided permissions",
+            ));
+        }
+        let pair = (action.to_string(), p.scope.trim().to_string());
+        if !permissions.contains(&pair) {
+            permissions.push(pair);
+        }
+    }
+    Ok(permissions)
+}
+
+async fn find_role(app: &AppState, caller: &Caller, uid: &str) -> ApiResult<RoleRow> {
+    app.store
+        .role(caller.org_id, uid)
+        .await?
+        .ok_or_else(role_not_found)
+}
+
+async fn list_roles(caller: Caller, State(app): State<AppState>) -> ApiResult<Json<Vec<RoleDto>>> {
+    let rows = app.store.roles(caller.org_id).await?;
+    Ok(Json(rows.iter().map(|r| RoleDto::new(r, None)).collect()))
+}
+
+async fn role_dto(app: &AppState, row: &RoleRow) -> ApiResult<RoleDto> {
+    let permissions = app.store.role_permissions(row.id).await?;
+    Ok(RoleDto::new(row, Some(permissions)))
+}
+
+async fn create_role(
+    caller: Caller,
+    State(app): State<AppState>,
+    GrafanaJson(body): GrafanaJson<RoleBody>,
+) -> ApiResult<Json<RoleDto>> {
+    let permissions = validate(&body)?;
+    check_delegation(&caller, &permissions)?;
+    let spec = RoleSpec {
+        uid: if body.uid.is_empty() {
+            new_uid()
+        } else {
+            body.uid.clone()
+        },
+        name: body.name.trim().to_string(),
+        display_name: body.display_name.trim().to_string(),
+        description: body.description.clone(),
+        group: body.group.trim().to_string(),
+        hidden: body.hidden,
+        version: body.version.max(1),
+        org_id: scope_org(&caller, body.global),
+        permissions,
+    };
+    match app.store.create_role(&spec, app.now()).await {
+        Ok(_) => {}
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::status(
+                StatusCode::CONFLICT,
+                "a role with this uid or name already exists",
+            ))
+        }
+        Err(e) => return Err(ApiError::from(e).context("Failed to create role")),
+    }
+    let row = find_role(&app, &caller, &spec.uid).await?;
+    Ok(Json(role_dto(&app, &row).await?))
+}
+
+async fn get_role(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<RoleDto>> {
+    let row = find_role(&app, &caller, &uid).await?;
+    Ok(Json(role_dto(&app, &row).await?))
+}
+
+async fn update_role(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(uid): Path<String>,
+    GrafanaJson(body): GrafanaJson<RoleBody>,
+) -> ApiResult<Json<RoleDto>> {
+    let row = app
+        .store
+        .role(caller.org_id, &uid)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Role was not found to update."))?;
+    let permissions = validate(&body)?;
+    if body.version <= row.version {
+        return Err(ApiError::bad_request(format!(
+            "the role version must be greater than the current one ({})",
+            row.version
+        )));
+    }
+    check_delegation(&caller, &permissions)?;
+    let spec = RoleSpec {
+        uid: row.uid.clone(),
+        name: body.name.trim().to_string(),
+        display_name: body.display_name.trim().to_string(),
+        description: body.description.clone(),
+        group: body.group.trim().to_string(),
+        hidden: body.hidden,
+        version: body.version,
+        org_id: row.org_id,
+        permissions,
+    };
+    match app.store.update_role(row.id, &spec, app.now()).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::status(
+                StatusCode::CONFLICT,
+                "a role with this uid or name already exists",
+            ))
+        }
+        Err(e) => return Err(ApiError::from(e).context("Failed to update role")),
+    }
+    let row = find_role(&app, &caller, &uid).await?;
+    Ok(Json(role_dto(&app, &row).await?))
+}
+
+async fn delete_role(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(uid): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Message>> {
+    let row = find_role(&app, &caller, &uid).await?;
+    let permissions = app.store.role_permissions(row.id).await?;
+    check_delegation(&caller, &permissions)?;
+    let force = q.get("force").is_some_and(|v| v == "true");
+    if !force && app.store.role_is_assigned(row.id).await? {
+        return Err(ApiError::bad_request(
+            "the role is assigned; delete it with force=true to remove its assignments too",
+        ));
+    }
+    app.store.delete_role(row.id).await?;
+    Ok(message("Role deleted"))
+}
+
+async fn user_id(app: &AppState, raw: &str) -> ApiResult<i64> {
+    let id = parse_id(raw, "userId is invalid")?;
+    app.store
+        .user_by_id(id)
+        .await?
+        .map(|u| u.id)
+        .ok_or_else(|| ApiError::not_found("User not found"))
+}
+
+async fn team_id(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<i64> {
+    let id = parse_id(raw, "teamId is invalid")?;
+    app.store
+        .team(caller.org_id, id)
+        .await?
+        .map(|t| t.id)
+        .ok_or_else(|| ApiError::not_found("Team not found"))
+}
+
+/// A role to hand out: it must exist here and hold only delegable permissions.
+async fn assignable(app: &AppState, caller: &Caller, uid: &str) -> ApiResult<RoleRow> {
+    if uid.is_empty() {
+        return Err(ApiError::bad_request("bad request data"));
+    }
+    let row = find_role(app, caller, uid).await?;
+    let permissions = app.store.role_permissions(row.id).await?;
+    check_delegation(caller, &permissions)?;
+    Ok(row)
+}
+
+async fn assigned(app: &AppState, who: Assignee<'_>, org_id: i64) -> ApiResult<Json<Vec<RoleDto>>> {
+    let rows = app.store.assigned_roles(who, org_id).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(role_dto(app, r).await?);
+    }
+    Ok(Json(out))
+}
+
+async fn set_roles(
+    app: &AppState,
+    caller: &Caller,
+    who: Assignee<'_>,
+    body: SetRolesBody,
+) -> ApiResult<()> {
+    let mut ids = Vec::new();
+    for uid in &body.role_uids {
+        ids.push(assignable(app, caller, uid).await?.id);
+    }
+    app.store
+        .set_assigned_roles(who, &ids, scope_org(caller, body.global), app.now())
+        .await?;
+    Ok(())
+}
+
+async fn user_roles(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(user): Path<String>,
+) -> ApiResult<Json<Vec<RoleDto>>> {
+    let user = user_id(&app, &user).await?;
+    assigned(&app, Assignee::User(user), caller.org_id).await
+}
+
+async fn add_user_role(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(user): Path<String>,
+    GrafanaJson(body): GrafanaJson<AssignBody>,
+) -> ApiResult<Json<Message>> {
+    let user = user_id(&app, &user).await?;
+    let role = assignable(&app, &caller, &body.role_uid).await?;
+    app.store
+        .assign_role(
+            Assignee::User(user),
+            role.id,
+            scope_org(&caller, body.global),
+            app.now(),
+        )
+        .await?;
+    Ok(message("Role added to the user."))
+}
+
+async fn set_user_roles(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(user): Path<String>,
+    GrafanaJson(body): GrafanaJson<SetRolesBody>,
+) -> ApiResult<Json<Message>> {
+    let user = user_id(&app, &user).await?;
+    set_roles(&app, &caller, Assignee::User(user), body).await?;
+    Ok(message("User roles have been updated."))
+}
+
+async fn remove_user_role(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path((user, uid)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Message>> {
+    let user = user_id(&app, &user).await?;
+    let role = assignable(&app, &caller, &uid).await?;
+    let global = q.get("global").is_some_and(|v| v == "true");
+    app.store
+        .unassign_role(Assignee::User(user), role.id, scope_org(&caller, global))
+        .await?;
+    Ok(message("Role removed from user."))
+}
+
+async fn team_roles(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(team): Path<String>,
+) -> ApiResult<Json<Vec<RoleDto>>> {
+    let team = team_id(&app, &caller, &team).await?;
+    assigned(&app, Assignee::Team(team), caller.org_id).await
+}
+
+async fn add_team_role(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(team): Path<String>,
+    GrafanaJson(body): GrafanaJson<AssignBody>,
+) -> ApiResult<Json<Message>> {
+    let team = team_id(&app, &caller, &team).await?;
+    let role = assignable(&app, &caller, &body.role_uid).await?;
+    // Teams live in an org: their roles apply there.
+    app.store
+        .assign_role(Assignee::Team(team), role.id, caller.org_id, app.now())
+        .await?;
+    Ok(message("Role added to the team."))
+}
+
+async fn set_team_roles(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(team): Path<String>,
+    GrafanaJson(mut body): GrafanaJson<SetRolesBody>,
+) -> ApiResult<Json<Message>> {
+    let team = team_id(&app, &caller, &team).await?;
+    body.global = false;
+    set_roles(&app, &caller, Assignee::Team(team), body).await?;
+    Ok(message("Team roles have been updated."))
+}
+
+async fn remove_team_role(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path((team, uid)): Path<(String, String)>,
+) -> ApiResult<Json<Message>> {
+    let team = team_id(&app, &caller, &team).await?;
+    let role = assignable(&app, &caller, &uid).await?;
+    app.store
+        .unassign_role(Assignee::Team(team), role.id, caller.org_id)
+        .await?;
+    Ok(message("Role removed from team."))
+}
+
+async fn builtin_roles(
+    caller: Caller,
+    State(app): State<AppState>,
+) -> ApiResult<Json<BTreeMap<String, Vec<RoleDto>>>> {
+    let mut out = BTreeMap::new();
+    for basic in BASIC_ROLES {
+        let rows = app
+            .store
+            .assigned_roles(Assignee::Basic(basic), caller.org_id)
+            .await?;
+        if !rows.is_empty() {
+            out.insert(
+                basic.to_string(),
+                rows.iter().map(|r| RoleDto::new(r, None)).collect(),
+            );
+        }
+    }
+    Ok(Json(out))
+}
+
+fn basic_role(name: &str) -> ApiResult<&'static str> {
+    BASIC_ROLES
+        .iter()
+        .find(|b| **b == name)
+        .copied()
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "builtinRole must be one of None, Viewer, Editor, Admin, Grafana Admin",
+            )
+        })
+}
+
+async fn add_builtin_role(
+    caller: Caller,
+    State(app): State<AppState>,
+    GrafanaJson(body): GrafanaJson<BuiltinBody>,
+) -> ApiResult<Json<Message>> {
+    let basic = basic_role(&body.builtin_role)?;
+    let role = assignable(&app, &caller, &body.role_uid).await?;
+    app.store
+        .assign_role(
+            Assignee::Basic(basic),
+            role.id,
+            scope_org(&caller, body.global),
+            app.now(),
+        )
+        .await?;
+    Ok(message("Built-in role grant added"))
+}
+
+async fn remove_builtin_role(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path((basic, uid)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Message>> {
+    let basic = basic_role(&basic)?;
+    let role = assignable(&app, &caller, &uid).await?;
+    let global = q.get("global").is_some_and(|v| v == "true");
+    app.store
+        .unassign_role(Assignee::Basic(basic), role.id, scope_org(&caller, global))
+        .await?;
+    Ok(message("Built-in role grant removed"))
+}
