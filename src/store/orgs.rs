@@ -293,10 +293,16 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        // On SQLite with a query, start from the users the trigram index found.
+        let from = match self.dialect {
+            Dialect::Sqlite if !query.trim().is_empty() => {
+                "`user` u CROSS JOIN org_user ou ON ou.user_id = u.id"
+            }
+            _ => "org_user ou JOIN `user` u ON u.id = ou.user_id",
+        };
         let sql = self.sql(&format!(
             "SELECT {ORG_USER_COLUMNS}, COUNT(*) OVER () AS total_count \
-             FROM org_user ou JOIN `user` u ON u.id = ou.user_id \
-             WHERE {filter} ORDER BY {order}, u.id LIMIT ? OFFSET ?"
+             FROM {from} WHERE {filter} ORDER BY {order}, u.id LIMIT ? OFFSET ?"
         ));
         let rows = with_conn!(&self.pool, c => {
             let mut q = sqlx::query_as::<_, OrgUserSearchRow>(&sql).bind(org_id);
