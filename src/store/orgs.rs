@@ -557,7 +557,7 @@ impl Store {
         tx.commit().await
     }
 
-    /// Creates a team in an org and returns its id.
+    /// Creates a team in an org, without members, and returns its id.
     pub async fn create_team(
         &self,
         org_id: i64,
@@ -565,23 +565,9 @@ impl Store {
         email: &str,
         now: DbTime,
     ) -> StoreResult<i64> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        let id = self
-            .insert_returning_id(
-                &mut tx,
-                "INSERT INTO team (name, org_id, created, updated, uid, email) VALUES (?, ?, ?, ?, ?, ?)",
-                |a| {
-                    a.text(name)
-                        .int(org_id)
-                        .time(now.get())
-                        .time(now.get())
-                        .text(&crate::domain::new_uid())
-                        .text(email)
-                },
-            )
+        let (id, _) = self
+            .create_team_with_admin(org_id, name, email, None, now)
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
