@@ -9,6 +9,7 @@ pub mod cache;
 pub mod csrf;
 pub mod password;
 pub mod session;
+pub mod tokens;
 pub mod useragent;
 
 use std::net::{IpAddr, SocketAddr};
