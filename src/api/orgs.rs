@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::dto::{message, Message};
-use super::users::parse_search;
+use super::users::{parse_search, user_from_path};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, Caller, OrgRole};
@@ -618,13 +618,11 @@ async fn add_member(
 }
 
 async fn member_user_id(app: &AppState, raw: &str) -> ApiResult<i64> {
-    let id = parse_id(raw, "userId is invalid")?;
-    app.store
-        .user_by_id(id)
-        .await?
-        .filter(|u| !u.is_service_account.unwrap_or(false))
-        .map(|u| u.id)
-        .ok_or_else(|| ApiError::not_found("User not found"))
+    Ok(
+        user_from_path(app, raw, "userId is invalid", "User not found")
+            .await?
+            .id,
+    )
 }
 
 async fn update_member(

@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::dto::{message, Message};
+use super::users::user_from_path;
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, Caller};
@@ -496,12 +497,11 @@ async fn delete_role(
 }
 
 async fn user_id(app: &AppState, raw: &str) -> ApiResult<i64> {
-    let id = parse_id(raw, "userId is invalid")?;
-    app.store
-        .user_by_id(id)
-        .await?
-        .map(|u| u.id)
-        .ok_or_else(|| ApiError::not_found("User not found"))
+    Ok(
+        user_from_path(app, raw, "userId is invalid", "User not found")
+            .await?
+            .id,
+    )
 }
 
 async fn team_id(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<i64> {

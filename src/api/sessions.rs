@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::dto::{message, Message};
+use super::users::user_from_path;
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::brute_force::WINDOW_SECS;
@@ -311,12 +312,7 @@ pub struct RevokeBody {
 
 /// Admin routes name users by id: 400 "id is invalid", 404 "User not found".
 async fn target_user(app: &AppState, raw_id: &str) -> ApiResult<UserRow> {
-    let id = parse_id(raw_id, "id is invalid")?;
-    app.store
-        .user_by_id(id)
-        .await?
-        .filter(|u| !u.is_service_account.unwrap_or(false))
-        .ok_or_else(|| ApiError::not_found("User not found"))
+    user_from_path(app, raw_id, "id is invalid", "User not found").await
 }
 
 async fn list_tokens(app: &AppState, caller: &Caller, user_id: i64) -> ApiResult<Vec<UserToken>> {

@@ -163,12 +163,23 @@ async fn search_users(
 
 /// Loads a user by path id: 400 "id is invalid", 404 "user not found".
 pub(super) async fn find_user(app: &AppState, raw_id: &str) -> ApiResult<UserRow> {
-    let id = parse_id(raw_id, "id is invalid")?;
+    user_from_path(app, raw_id, "id is invalid", "user not found").await
+}
+
+/// The user (never a service account) a path parameter names, with the route's Grafana
+/// messages for an unparsable id (400) and an unknown one (404).
+pub(super) async fn user_from_path(
+    app: &AppState,
+    raw_id: &str,
+    invalid: &str,
+    missing: &str,
+) -> ApiResult<UserRow> {
+    let id = parse_id(raw_id, invalid)?;
     app.store
         .user_by_id(id)
         .await?
         .filter(|u| !u.is_service_account.unwrap_or(false))
-        .ok_or_else(|| ApiError::not_found("user not found"))
+        .ok_or_else(|| ApiError::not_found(missing))
 }
 
 async fn get_user(

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::users::{like_pattern, UserSort};
+use super::users::{like_prefix, UserSort};
 use super::{DbTime, Dialect, Store, StoreError, StoreResult, Tx};
 use crate::{with_conn, with_tx};
 
@@ -151,14 +151,13 @@ impl Store {
         let mut filters = Vec::new();
         let mut binds = Vec::new();
         if !query.is_empty() {
-            let escaped = like_pattern(query);
-            // like_pattern wraps in %…%; Grafana matches a prefix.
-            let prefix = format!("{}%", &escaped[1..escaped.len() - 1]);
+            // Grafana matches a prefix of the name (`name LIKE 'query%'`). The index on name
+            // serves it on every dialect, so the LIKE stays case-sensitive here.
             filters.push(match self.dialect {
                 Dialect::MySql => "name LIKE ? ESCAPE '\\\\'",
                 _ => "name LIKE ? ESCAPE '\\'",
             });
-            binds.push(prefix);
+            binds.push(like_prefix(query));
         }
         if !name.is_empty() {
             filters.push("name = ?");
@@ -381,11 +380,11 @@ impl Store {
         if !self.org_exists_tx(&mut tx, org_id).await? {
             return Err(StoreError::NotFound("org not found"));
         }
-        let sql = self.sql("SELECT COUNT(*) FROM org_user WHERE org_id = ? AND user_id = ?");
-        let n: i64 = with_tx!(&mut tx, c => {
-            sqlx::query_scalar(&sql).bind(org_id).bind(user_id).fetch_one(c).await?
-        });
-        if n > 0 {
+        if self
+            .member_role_tx(&mut tx, org_id, user_id)
+            .await?
+            .is_some()
+        {
             return Err(StoreError::Conflict(
                 "User is already member of this organization",
             ));
@@ -421,7 +420,8 @@ impl Store {
         Ok(n)
     }
 
-    async fn member_role_tx(
+    /// A user's role in an org inside a transaction; `None` when they are not a member.
+    pub(super) async fn member_role_tx(
         &self,
         tx: &mut Tx,
         org_id: i64,
@@ -581,15 +581,10 @@ impl Store {
         now: DbTime,
     ) -> StoreResult<()> {
         let _changed = self.changed();
-        let sql = self.sql(
-            "INSERT INTO team_member (org_id, team_id, user_id, external, permission, created, updated) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        );
-        with_conn!(&self.pool, c => {
-            sqlx::query(&sql).bind(org_id).bind(team_id).bind(user_id).bind(false).bind(permission)
-                .bind(now.get()).bind(now.get()).execute(c).await?;
-        });
-        Ok(())
+        let mut tx = self.begin().await?;
+        self.insert_team_member(&mut tx, org_id, team_id, user_id, permission, now)
+            .await?;
+        tx.commit().await
     }
 }
 

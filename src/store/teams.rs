@@ -97,12 +97,7 @@ impl Store {
                 .push_str(" AND t.id IN (SELECT rowid FROM team_search WHERE team_search MATCH ?)");
             binds.push(format!("\"{}\"", query.replace('"', "\"\"")));
         } else if !query.is_empty() {
-            let (like, esc) = match self.dialect {
-                Dialect::Postgres => ("ILIKE", "'\\'"),
-                Dialect::MySql => ("LIKE", "'\\\\'"),
-                Dialect::Sqlite => ("LIKE", "'\\'"),
-            };
-            filter.push_str(&format!(" AND t.name {like} ? ESCAPE {esc}"));
+            filter.push_str(&format!(" AND {}", self.like_any(&["t.name"])));
             binds.push(like_pattern(query));
         }
         if !s.name.is_empty() {
@@ -216,7 +211,7 @@ impl Store {
         Ok(n > 0)
     }
 
-    async fn insert_team_member(
+    pub(super) async fn insert_team_member(
         &self,
         tx: &mut Tx,
         org_id: i64,
@@ -336,11 +331,11 @@ impl Store {
     ) -> StoreResult<()> {
         let _changed = self.changed();
         let mut tx = self.begin().await?;
-        let sql = self.sql("SELECT COUNT(*) FROM org_user WHERE org_id = ? AND user_id = ?");
-        let in_org: i64 = with_tx!(&mut tx, c => {
-            sqlx::query_scalar(&sql).bind(org_id).bind(user_id).fetch_one(c).await?
-        });
-        if in_org == 0 {
+        if self
+            .member_role_tx(&mut tx, org_id, user_id)
+            .await?
+            .is_none()
+        {
             return Err(StoreError::NotFound("user not found"));
         }
         let sql = self.sql("SELECT COUNT(*) FROM team_member WHERE team_id = ? AND user_id = ?");

@@ -167,12 +167,22 @@ pub struct Stats {
     pub disabled_users: i64,
 }
 
-pub(super) fn like_pattern(query: &str) -> String {
-    let escaped = query
+/// `query` with LIKE's wildcards escaped (escape character `\`).
+fn like_escape(query: &str) -> String {
+    query
         .replace('\\', "\\\\")
         .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+        .replace('_', "\\_")
+}
+
+/// A LIKE pattern for "contains `query`".
+pub(super) fn like_pattern(query: &str) -> String {
+    format!("%{}%", like_escape(query))
+}
+
+/// A LIKE pattern for "starts with `query`".
+pub(super) fn like_prefix(query: &str) -> String {
+    format!("{}%", like_escape(query))
 }
 
 impl Store {
@@ -487,6 +497,21 @@ impl Store {
         Ok(())
     }
 
+    /// "`column` matches `pattern`" (case-insensitively) for each column, joined with OR, with
+    /// the escape clause each dialect needs (MySQL reads '\\' in a literal as one backslash).
+    pub(super) fn like_any(&self, columns: &[&str]) -> String {
+        let (like, escape) = match self.dialect {
+            Dialect::Postgres => ("ILIKE", "'\\'"),
+            Dialect::MySql => ("LIKE", "'\\\\'"),
+            Dialect::Sqlite => ("LIKE", "'\\'"),
+        };
+        let parts: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{c} {like} ? ESCAPE {escape}"))
+            .collect();
+        format!("({})", parts.join(" OR "))
+    }
+
     /// The condition "user `u` is not a service account and matches `query`" (a substring of
     /// login, email or name) with its bound values: the trigram index on SQLite for three
     /// characters or more, `ILIKE` (backed by pg_trgm indexes) on PostgreSQL, `LIKE` otherwise.
@@ -502,21 +527,12 @@ impl Store {
                 "{not_sa} AND u.id IN (SELECT rowid FROM user_search WHERE user_search MATCH ?)"
             )
         } else {
-            let like = match self.dialect {
-                Dialect::Postgres => "ILIKE",
-                _ => "LIKE",
-            };
             let pattern = like_pattern(query);
             binds.extend([pattern.clone(), pattern.clone(), pattern]);
             format!(
-                "{not_sa} AND (u.login {like} ? ESCAPE '\\' OR u.email {like} ? ESCAPE '\\' OR u.name {like} ? ESCAPE '\\')"
+                "{not_sa} AND {}",
+                self.like_any(&["u.login", "u.email", "u.name"])
             )
-        };
-        // MySQL reads '\\' in a literal as one backslash; the others take the text as written.
-        let filter = if self.dialect == Dialect::MySql {
-            filter.replace("ESCAPE '\\'", "ESCAPE '\\\\'")
-        } else {
-            filter
         };
         (filter, binds)
     }

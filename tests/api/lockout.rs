@@ -188,7 +188,9 @@ async fn one_address_cannot_spray_many_logins() {
         for i in 0..20 {
             login_from(&app, "10.0.0.9", &format!("user{}", i / 4), "wrong").await;
         }
-        // The address is refused for every login, the real admin included…
+        // The address is refused for every login, the real admin included, with the
+        // wrong-password answer (Grafana's per-address block says "Login temporarily blocked",
+        // passwordless.invalid.login-attempt; here a lockout is indistinguishable from a typo).
         assert_wrong_password(&login_from(&app, "10.0.0.9", "admin", "admin").await);
         // …but the admin is not locked out anywhere else.
         assert_eq!(

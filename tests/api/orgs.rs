@@ -302,7 +302,7 @@ async fn an_org_always_keeps_an_admin() {
 #[tokio::test]
 async fn the_current_org_api_acts_in_the_callers_org() {
     each_backend(|app| async move {
-        let eve = app.create_user("eve", "password1").await;
+        app.create_user("eve", "password1").await;
         let eve_c = app.as_user("eve", "password1");
         // eve is a Viewer of Main Org.: she may read it, not change it.
         let res = eve_c.get("/api/org").await;
@@ -424,7 +424,6 @@ async fn the_current_org_api_acts_in_the_callers_org() {
             eve_c.get(&format!("/api/orgs/{org}/users")).await.status,
             StatusCode::OK
         );
-        let _ = eve;
     })
     .await;
 }

@@ -171,7 +171,8 @@ async fn cookie_flags_follow_the_security_settings() {
             "grafana_session=T; Path=/; Max-Age=2592000; HttpOnly; Secure; SameSite=Strict",
             "/",
         ),
-        // https in root_url turns Secure on by itself; "disabled" drops SameSite.
+        // https in root_url turns Secure on by itself (the issue asks for it; Grafana sets Secure
+        // from cookie_secure only, pkg/middleware/cookies/cookies.go); "disabled" drops SameSite.
         (
             &[
                 ("server", "root_url", "https://grafana.example.com/grafana/"),
@@ -768,6 +769,8 @@ async fn cookie_requests_from_other_origins_are_refused() {
                     b.send(Method::PUT, "/api/user", &headers, Some(body)).await
                 }
             };
+            // Grafana sends "origin not allowed" as text/plain; this server sends the same message
+            // as JSON, like every other error (README, "Where Usher differs").
             let res = put(vec![("origin", "https://evil.example")]).await;
             assert_message(&res, StatusCode::FORBIDDEN, "origin not allowed");
             let res = put(vec![("origin", "null")]).await;
