@@ -4,8 +4,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 
+use crate::auth::apikey::{CallerKey, TokenCache};
 use crate::auth::cache::CredentialCache;
 use crate::auth::session::SessionCache;
 use crate::auth::{password, Caller};
@@ -38,6 +39,30 @@ impl Clock {
     }
 }
 
+/// At most one write per key and interval from this process: remembers when each key was
+/// last written (`last_seen_at`, `last_used_at`).
+#[derive(Default)]
+pub struct Throttle(Mutex<HashMap<i64, DateTime<Utc>>>);
+
+impl Throttle {
+    /// True (and the time noted) when `key` was not let through within `interval` before `now`.
+    fn admit(&self, key: i64, now: DateTime<Utc>, interval: chrono::Duration) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.get(&key).is_some_and(|at| now - *at < interval) {
+            return false;
+        }
+        if seen.len() > 100_000 {
+            seen.clear();
+        }
+        seen.insert(key, now);
+        true
+    }
+}
+
+/// How often a token's `last_used_at` is written at most (Grafana's 5 minutes,
+/// `shouldUpdateLastUsedAt` in `pkg/services/authn/clients/api_key.go`).
+const KEY_USED_INTERVAL_MINUTES: i64 = 5;
+
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
@@ -45,8 +70,16 @@ pub struct AppState {
     pub clock: Clock,
     pub credentials: Arc<CredentialCache>,
     pub sessions: Arc<SessionCache>,
-    /// When each user's `last_seen_at` was last written by this instance.
-    last_seen: Arc<Mutex<HashMap<i64, DateTime<Utc>>>>,
+    pub tokens: Arc<TokenCache>,
+    /// Users whose `last_seen_at` this instance wrote, and when.
+    last_seen: Arc<Throttle>,
+    /// Tokens whose `last_used_at` this instance wrote, and when.
+    key_used: Arc<Throttle>,
+}
+
+/// True when a recorded time is missing or at least `interval` old.
+fn stale(recorded: Option<NaiveDateTime>, now: DateTime<Utc>, interval: chrono::Duration) -> bool {
+    recorded.is_none_or(|at| now.naive_utc() - at >= interval)
 }
 
 impl AppState {
@@ -60,27 +93,13 @@ impl AppState {
         let now = self.clock.now();
         let interval = chrono::Duration::from_std(self.config.users.last_seen_update_interval)
             .unwrap_or(chrono::Duration::minutes(15));
-        let stale = match caller.user.last_seen_at {
-            Some(seen) => now.naive_utc() - seen >= interval,
-            None => true,
-        };
-        if !stale {
+        let id = caller.user.id;
+        if !stale(caller.user.last_seen_at, now, interval)
+            || !self.last_seen.admit(id, now, interval)
+        {
             return;
         }
-        {
-            let mut seen = self.last_seen.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(at) = seen.get(&caller.user.id) {
-                if now - *at < interval {
-                    return;
-                }
-            }
-            if seen.len() > 100_000 {
-                seen.clear();
-            }
-            seen.insert(caller.user.id, now);
-        }
         let store = self.store.clone();
-        let id = caller.user.id;
         let threshold = DbTime::from_utc(now - interval);
         tokio::spawn(async move {
             if let Err(e) = store
@@ -88,6 +107,26 @@ impl AppState {
                 .await
             {
                 tracing::warn!(user_id = id, error = %e, "could not update last_seen_at");
+            }
+        });
+    }
+
+    /// Records a token's use (`lastUsedAt`) at most once per five minutes, off the request path.
+    pub fn note_key_used(&self, key: &CallerKey) {
+        let now = self.clock.now();
+        let interval = chrono::Duration::minutes(KEY_USED_INTERVAL_MINUTES);
+        if !stale(key.last_used_at, now, interval) || !self.key_used.admit(key.id, now, interval) {
+            return;
+        }
+        let store = self.store.clone();
+        let id = key.id;
+        let threshold = DbTime::from_utc(now - interval);
+        tokio::spawn(async move {
+            if let Err(e) = store
+                .touch_api_key(id, DbTime::from_utc(now), threshold)
+                .await
+            {
+                tracing::warn!(key_id = id, error = %e, "could not update last_used_at");
             }
         });
     }
@@ -151,7 +190,9 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         clock,
         credentials: Arc::new(CredentialCache::default()),
         sessions: Arc::new(SessionCache::default()),
-        last_seen: Arc::new(Mutex::new(HashMap::new())),
+        tokens: Arc::new(TokenCache::default()),
+        last_seen: Arc::new(Throttle::default()),
+        key_used: Arc::new(Throttle::default()),
     };
     bootstrap(&state).await?;
     Ok(state)
@@ -163,6 +204,17 @@ async fn bootstrap(app: &AppState) -> Result<(), StoreError> {
     if app.store.count_orgs().await? == 0 {
         let id = app.store.create_org("Main Org.", now).await?;
         tracing::info!(org_id = id, "created the main organization");
+    }
+    // Grafana 12 turns legacy API keys into service accounts at start-up; the keys keep working.
+    let migrated = app
+        .store
+        .migrate_legacy_api_keys(now, crate::domain::new_uid, || password::random_string(10))
+        .await?;
+    if migrated > 0 {
+        tracing::info!(
+            keys = migrated,
+            "migrated legacy API keys to service accounts"
+        );
     }
     let security = &app.config.security;
     if security.disable_initial_admin_creation || app.store.count_all_users().await? > 0 {
@@ -182,6 +234,7 @@ async fn bootstrap(app: &AppState) -> Result<(), StoreError> {
         rands: password::random_string(10),
         is_admin: true,
         is_disabled: false,
+        is_service_account: false,
         theme: String::new(),
         org_id: 1,
         role: "Admin".into(),

@@ -81,6 +81,15 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     // (0 = every request). Empty: 1s on SQLite (one server per database file), 0 on PostgreSQL
     // and MySQL, where another instance may revoke a session at any time.
     ("auth", "session_cache_revalidate_interval", ""),
+    // Grafana's: the longest lifetime a service-account token may be given, in seconds (-1: no
+    // limit, and a token may live forever).
+    ("auth", "api_key_max_seconds_to_live", "-1"),
+    // Usher's own: how long a verified machine token's row may be reused before it is read again
+    // (0 = every request). Empty: as session_cache_revalidate_interval (1s on SQLite, 0 on
+    // PostgreSQL and MySQL). Token hashes are cached either way.
+    ("auth", "api_key_cache_revalidate_interval", ""),
+    // Grafana's: the most days ahead a service-account token may expire (-1: no limit).
+    ("service_accounts", "token_expiration_day_limit", "-1"),
     ("auth.basic", "enabled", "true"),
     ("auth.basic", "password_policy", "false"),
     // Usher's own: how long a cached basic-auth credential is trusted before the user's row is
@@ -214,6 +223,12 @@ pub struct AuthSection {
     pub signout_redirect_url: String,
     /// `None` or zero: no session cache.
     pub session_cache_revalidate_interval: Option<Duration>,
+    /// `None`: no limit.
+    pub api_key_max_seconds_to_live: Option<i64>,
+    /// `None` or zero: machine-token rows are read on every request.
+    pub api_key_cache_revalidate_interval: Option<Duration>,
+    /// `[service_accounts] token_expiration_day_limit`; `None`: no limit.
+    pub token_expiration_day_limit: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -370,6 +385,26 @@ impl Config {
                 )?),
             }
         };
+        // Usher's row caches: empty means 1 s on SQLite (one server per database file) and off
+        // where several instances may share the database.
+        let row_cache = |key: &str| -> Result<Option<Duration>, ConfigError> {
+            match get("auth", key).trim() {
+                "" if db_type == DbType::Sqlite => Ok(Some(Duration::from_secs(1))),
+                "" => Ok(None),
+                v => Ok(Some(
+                    parse_duration(v).map_err(|m| invalid("auth", key, m))?,
+                )),
+            }
+        };
+        // Grafana's "-1 means no limit" integers.
+        let positive_limit = |section: &str, key: &str| -> Result<Option<i64>, ConfigError> {
+            let value = get(section, key);
+            let n: i64 = value
+                .trim()
+                .parse()
+                .map_err(|_| invalid(section, key, "must be an integer"))?;
+            Ok((n >= 0).then_some(n))
+        };
         let lifetime = |key: &str, default: &str| -> Result<Duration, ConfigError> {
             // Grafana's defaults.ini leaves these empty, meaning the built-in default.
             let value = get("auth", key);
@@ -453,19 +488,13 @@ impl Config {
                 token_rotation_interval: Duration::from_secs(rotation_minutes.max(2) * 60),
                 disable_login_form: flag("auth", "disable_login_form")?,
                 signout_redirect_url: get("auth", "signout_redirect_url"),
-                session_cache_revalidate_interval: match get(
-                    "auth",
-                    "session_cache_revalidate_interval",
-                )
-                .trim()
-                {
-                    "" if db_type == DbType::Sqlite => Some(Duration::from_secs(1)),
-                    "" => None,
-                    v => Some(
-                        parse_duration(v)
-                            .map_err(|m| invalid("auth", "session_cache_revalidate_interval", m))?,
-                    ),
-                },
+                session_cache_revalidate_interval: row_cache("session_cache_revalidate_interval")?,
+                api_key_max_seconds_to_live: positive_limit("auth", "api_key_max_seconds_to_live")?,
+                api_key_cache_revalidate_interval: row_cache("api_key_cache_revalidate_interval")?,
+                token_expiration_day_limit: positive_limit(
+                    "service_accounts",
+                    "token_expiration_day_limit",
+                )?,
             },
             users: UsersSection {
                 allow_sign_up: parse_bool(

@@ -124,16 +124,21 @@ impl IntoResponse for ApiError {
                 status,
                 message,
                 message_id,
-            } => (
-                status,
-                json!({
-                    "extra": null,
+            } => {
+                let mut body = json!({
                     "message": message,
                     "messageId": message_id,
                     "statusCode": status.as_u16(),
                     "traceID": "",
-                }),
-            ),
+                });
+                // Authentication failures are written by Grafana's middleware, which adds a
+                // null `extra`; handlers' errors leave it out
+                // (`pkg/services/contexthandler/model/model.go`, `errutil.PublicError`).
+                if status == StatusCode::UNAUTHORIZED {
+                    body["extra"] = serde_json::Value::Null;
+                }
+                (status, body)
+            }
             ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, json!({ "message": message })),
             ApiError::AccessDenied { action } => (
                 StatusCode::FORBIDDEN,

@@ -159,6 +159,7 @@ async fn create_user(
         rands: password::random_string(10),
         is_admin: false,
         is_disabled: false,
+        is_service_account: false,
         theme: String::new(),
         org_id,
         role: app.config.users.auto_assign_org_role.clone(),

@@ -37,7 +37,8 @@ pub struct UserProfile {
     pub is_external: bool,
     pub is_externally_synced: bool,
     pub is_grafana_admin_externally_synced: bool,
-    pub auth_labels: Vec<String>,
+    /// `null` for a service account (Grafana leaves the slice nil).
+    pub auth_labels: Option<Vec<String>>,
     pub updated_at: String,
     pub created_at: String,
     pub avatar_url: String,
@@ -67,11 +68,44 @@ impl UserProfile {
             is_external: !auth_labels.is_empty(),
             is_externally_synced: false,
             is_grafana_admin_externally_synced: false,
-            auth_labels,
+            auth_labels: Some(auth_labels),
             updated_at: rfc3339(user.updated),
             created_at: rfc3339(user.created),
             avatar_url: avatar_url(&user.email),
             is_provisioned: user.is_provisioned,
+        }
+    }
+}
+
+impl UserProfile {
+    /// What Grafana 12 answers a service account asking `GET /api/user`: a profile built from
+    /// the identity rather than the database — id 0, uid `service-account:<id>`, zero times
+    /// (`GetSignedInUser` in `pkg/api/user.go`).
+    pub fn of_service_account(account: &UserRow, org_id: i64) -> Self {
+        const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+        let name = account
+            .name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| account.login.clone());
+        UserProfile {
+            id: 0,
+            uid: format!("service-account:{}", account.id),
+            email: account.email.clone(),
+            name,
+            login: account.login.clone(),
+            theme: String::new(),
+            org_id,
+            is_grafana_admin: false,
+            is_disabled: account.is_disabled,
+            is_external: false,
+            is_externally_synced: false,
+            is_grafana_admin_externally_synced: false,
+            auth_labels: None,
+            updated_at: ZERO_TIME.to_string(),
+            created_at: ZERO_TIME.to_string(),
+            avatar_url: String::new(),
+            is_provisioned: false,
         }
     }
 }

@@ -4,11 +4,13 @@
 
 mod admin;
 mod admin_users;
+mod api_keys;
 mod dto;
 mod health;
 pub mod openapi;
 mod orgs;
 mod roles;
+mod service_accounts;
 mod sessions;
 mod teams;
 mod user;
@@ -176,6 +178,8 @@ pub fn routes(state: AppState) -> Routes {
     orgs::routes(&mut r);
     teams::routes(&mut r);
     roles::routes(&mut r);
+    service_accounts::routes(&mut r);
+    api_keys::routes(&mut r);
     admin::routes(&mut r);
     openapi::routes(&mut r);
     r

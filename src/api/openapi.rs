@@ -105,6 +105,7 @@ fn access_doc(access: Access) -> Value {
     match access {
         Access::Public => json!({ "kind": "public" }),
         Access::SignedIn => json!({ "kind": "signedIn" }),
+        Access::UserOnly => json!({ "kind": "signedInUser" }),
         Access::Permission { action, scope, org } => {
             let org = match org {
                 InOrg::Current => "current".to_string(),

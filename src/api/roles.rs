@@ -13,7 +13,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::dto::{message, Message};
-use super::users::user_from_path;
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, Caller};
@@ -496,12 +495,16 @@ async fn delete_role(
     Ok(message("Role deleted"))
 }
 
+/// A user or a service account: service accounts take roles too, which is how one is given
+/// server-wide permissions (an opt-in beyond Grafana, whose admin routes refuse every token;
+/// grafana/grafana#71436).
 async fn user_id(app: &AppState, raw: &str) -> ApiResult<i64> {
-    Ok(
-        user_from_path(app, raw, "userId is invalid", "User not found")
-            .await?
-            .id,
-    )
+    let id = parse_id(raw, "userId is invalid")?;
+    app.store
+        .user_by_id(id)
+        .await?
+        .map(|u| u.id)
+        .ok_or_else(|| ApiError::not_found("User not found"))
 }
 
 async fn team_id(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<i64> {

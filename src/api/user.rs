@@ -24,7 +24,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/user",
             "user",
             "Update the signed-in user",
-            Access::SignedIn,
+            Access::UserOnly,
         )
         .body::<UpdateUserBody>()
         .returns::<Message>(),
@@ -35,7 +35,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/user/password",
             "user",
             "Change the signed-in user's password",
-            Access::SignedIn,
+            Access::UserOnly,
         )
         .body::<ChangePasswordBody>()
         .returns::<Message>(),
@@ -46,7 +46,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/user/orgs",
             "user",
             "Organizations of the signed-in user",
-            Access::SignedIn,
+            Access::UserOnly,
         )
         .returns::<Vec<UserOrg>>(),
         my_orgs,
@@ -56,7 +56,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/user/teams",
             "user",
             "Teams of the signed-in user",
-            Access::SignedIn,
+            Access::UserOnly,
         )
         .returns::<Vec<UserTeam>>(),
         my_teams,
@@ -66,7 +66,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/user/using/{orgId}",
             "user",
             "Switch the signed-in user's organization",
-            Access::SignedIn,
+            Access::UserOnly,
         )
         .returns::<Message>(),
         switch_my_org,
@@ -74,6 +74,9 @@ pub(super) fn routes(r: &mut Routes) {
 }
 
 async fn get_signed_in(caller: Caller) -> Json<UserProfile> {
+    if caller.is_service_account() {
+        return Json(UserProfile::of_service_account(&caller.user, caller.org_id));
+    }
     // The caller's row was read while authenticating; no further query.
     Json(UserProfile::new(
         &caller.user,

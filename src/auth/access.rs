@@ -51,6 +51,10 @@ pub enum Access {
     Public,
     /// Any signed-in caller.
     SignedIn,
+    /// A signed-in person: service accounts get Grafana's `304 Not Modified` ("Endpoint only
+    /// available for users", its body dropped as HTTP requires; `getUserID` in
+    /// `pkg/api/user.go`).
+    UserOnly,
     /// An RBAC permission. `scope` may name a path parameter in braces, e.g. `users:id:{id}`.
     Permission {
         action: &'static str,
@@ -176,6 +180,18 @@ const ORG_ADMIN: &[Grant] = &[
     ("teams:delete", "teams:*"),
     ("teams.permissions:read", "teams:*"),
     ("teams.permissions:write", "teams:*"),
+    // Grafana's fixed:serviceaccounts:reader, :creator and :writer, granted to Admin only
+    // (`pkg/services/serviceaccounts/manager/roles.go`).
+    ("serviceaccounts:read", "serviceaccounts:*"),
+    ("serviceaccounts:create", ""),
+    ("serviceaccounts:write", "serviceaccounts:*"),
+    ("serviceaccounts:delete", "serviceaccounts:*"),
+    ("serviceaccounts.permissions:read", "serviceaccounts:*"),
+    ("serviceaccounts.permissions:write", "serviceaccounts:*"),
+    // Grafana 11's fixed:apikeys roles, for the legacy /api/auth/keys routes.
+    ("apikeys:read", "apikeys:*"),
+    ("apikeys:create", ""),
+    ("apikeys:delete", "apikeys:*"),
 ];
 
 /// What a team member holds on their team (Grafana's managed team permissions,
@@ -230,6 +246,22 @@ impl Permissions {
 
     pub fn is_server_admin(&self) -> bool {
         self.server_admin
+    }
+
+    /// The ids `action` is granted on through scopes `<kind>:id:<n>`, or `None` when it is
+    /// granted on every one (`<kind>:*`). For listings that show only what the caller may see.
+    pub fn granted_ids(&self, action: &str, kind: &str) -> Option<Vec<i64>> {
+        if self.allows(action, Some(&format!("{kind}:id:*"))) {
+            return None;
+        }
+        let prefix = format!("{kind}:id:");
+        Some(
+            self.managed
+                .iter()
+                .filter(|(a, _)| a == action)
+                .filter_map(|(_, scope)| scope.strip_prefix(&prefix)?.parse().ok())
+                .collect(),
+        )
     }
 
     /// Every grant, static and managed, as (action, scope): what a role may delegate.

@@ -4,6 +4,7 @@
 //! failures surface as 500s, never as 401s.
 
 pub mod access;
+pub mod apikey;
 pub mod brute_force;
 pub mod cache;
 pub mod csrf;
@@ -16,9 +17,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, Extensions, HeaderMap};
+use axum::http::{header, Extensions, HeaderMap, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use subtle::ConstantTimeEq;
 
@@ -34,6 +35,8 @@ use session::{ClientInfo, Cookies, Lookup};
 pub enum AuthMethod {
     Basic,
     Session,
+    /// A service-account token or legacy API key (`Authorization: Bearer …`).
+    ApiKey,
 }
 
 /// The login session of a cookie-authenticated request.
@@ -57,6 +60,8 @@ pub struct Caller {
     pub method: AuthMethod,
     pub permissions: Permissions,
     pub session: Option<CallerSession>,
+    /// The token of a machine-authenticated request.
+    pub api_key: Option<apikey::CallerKey>,
 }
 
 impl Caller {
@@ -70,7 +75,13 @@ impl Caller {
             auth_module: row.auth_module,
             method,
             session: None,
+            api_key: None,
         }
+    }
+
+    /// A service account (authenticated by one of its tokens) rather than a person.
+    pub fn is_service_account(&self) -> bool {
+        self.user.is_service_account.unwrap_or(false)
     }
 
     /// The id of the session this request came with, if it came with one.
@@ -122,11 +133,18 @@ pub async fn authorize(
         return Ok(next.run(req).await);
     }
     let client = client_info(&app, req.headers(), req.extensions());
-    let mut caller = identify(req.headers(), &client, &app)
+    let requested_org = requested_org(&req);
+    let mut caller = identify(req.headers(), requested_org, &client, &app)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
-    select_org(&app, &mut caller, req.headers()).await?;
+    // A token acts in its own org; asking for another was refused while authenticating.
+    if caller.method != AuthMethod::ApiKey {
+        select_org(&app, &mut caller, requested_org).await?;
+    }
     csrf::check(&app, req.method(), req.headers(), caller.method)?;
+    if matches!(access, Access::UserOnly) && caller.is_service_account() {
+        return Ok(StatusCode::NOT_MODIFIED.into_response());
+    }
     if let Access::Permission { action, scope, org } = access {
         let (mut parts, body) = req.into_parts();
         let params = RawPathParams::from_request_parts(&mut parts, &app)
@@ -199,6 +217,9 @@ pub async fn authorize(
         None => None,
     };
     app.note_seen(&caller);
+    if let Some(key) = &caller.api_key {
+        app.note_key_used(key);
+    }
     req.extensions_mut().insert(caller);
     let mut res = next.run(req).await;
     if let Some(issued) = issued {
@@ -209,20 +230,36 @@ pub async fn authorize(
     Ok(res)
 }
 
+/// The org a request asks to act in: Grafana's `targetOrgId` query parameter, else the
+/// `X-Grafana-Org-Id` header; values that are not positive integers are ignored
+/// (`orgIDFromRequest` in `pkg/services/authn/authnimpl/service.go`).
+fn requested_org(req: &Request) -> Option<i64> {
+    let positive = |v: &str| v.trim().parse::<i64>().ok().filter(|id| *id > 0);
+    req.uri()
+        .query()
+        .and_then(|q| {
+            q.split('&')
+                .filter_map(|pair| pair.split_once('='))
+                .find(|(k, _)| *k == "targetOrgId")
+                .and_then(|(_, v)| positive(v))
+        })
+        .or_else(|| {
+            req.headers()
+                .get("x-grafana-org-id")
+                .and_then(|v| v.to_str().ok())
+                .and_then(positive)
+        })
+}
+
 /// Grafana's `X-Grafana-Org-Id`: the request acts in that org with the caller's role there. A
 /// caller who is not a member acts in no org (id -1, no role), so org-scoped routes deny them
 /// while their own profile still answers (`pkg/services/authn/authnimpl/service.go`).
 async fn select_org(
     app: &AppState,
     caller: &mut Caller,
-    headers: &HeaderMap,
+    requested: Option<i64>,
 ) -> Result<(), ApiError> {
-    let Some(org_id) = headers
-        .get("x-grafana-org-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|id| *id > 0)
-    else {
+    let Some(org_id) = requested else {
         return Ok(());
     };
     if org_id == caller.org_id {
@@ -309,6 +346,7 @@ fn fill_scope(template: &str, params: Option<&RawPathParams>) -> String {
 /// errors are 5xx.
 pub async fn identify(
     headers: &HeaderMap,
+    requested_org: Option<i64>,
     client: &ClientInfo,
     app: &AppState,
 ) -> Result<Option<Caller>, ApiError> {
@@ -319,11 +357,23 @@ pub async fn identify(
         };
     };
     let value = value.to_str().map_err(|_| ApiError::unauthorized())?;
+    if let Some(token) = strip_scheme(value, "Bearer") {
+        return apikey::authenticate(app, token, requested_org)
+            .await
+            .map(Some);
+    }
     if let Some(encoded) = strip_scheme(value, "Basic") {
+        let decoded = decode_basic(encoded);
+        // Grafana takes a token as the password of the user "api_key".
+        if let Some(("api_key", token)) = decoded.as_ref().map(|(l, p)| (l.as_str(), p.as_str())) {
+            return apikey::authenticate(app, token, requested_org)
+                .await
+                .map(Some);
+        }
         if !app.config.auth_basic.enabled {
             return Ok(None);
         }
-        let (login, password) = decode_basic(encoded).ok_or_else(ApiError::invalid_credentials)?;
+        let (login, password) = decoded.ok_or_else(ApiError::invalid_credentials)?;
         return basic(app, &login, &password, &client.ip).await.map(Some);
     }
     Ok(None)

@@ -37,6 +37,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0004_access_control.sql"),
         mysql: include_str!("../../migrations/mysql/0004_access_control.sql"),
     },
+    Migration {
+        id: "0005_api_key",
+        sqlite: include_str!("../../migrations/sqlite/0005_api_key.sql"),
+        postgres: include_str!("../../migrations/postgres/0005_api_key.sql"),
+        mysql: include_str!("../../migrations/mysql/0005_api_key.sql"),
+    },
 ];
 
 /// Splits a migration file into statements. Statements end with `;` at the end of a line;

@@ -24,6 +24,7 @@ pub mod login_attempts;
 mod migrate;
 pub mod orgs;
 pub mod roles;
+pub mod service_accounts;
 pub mod sessions;
 pub mod teams;
 pub mod users;
@@ -369,6 +370,7 @@ pub enum Arg {
     Text(String),
     OptText(Option<String>),
     Int(i64),
+    OptInt(Option<i64>),
     Bool(bool),
     Time(NaiveDateTime),
 }
@@ -388,6 +390,10 @@ impl Args {
     }
     pub fn int(mut self, v: i64) -> Self {
         self.0.push(Arg::Int(v));
+        self
+    }
+    pub fn opt_int(mut self, v: Option<i64>) -> Self {
+        self.0.push(Arg::OptInt(v));
         self
     }
     pub fn boolean(mut self, v: bool) -> Self {
@@ -410,6 +416,7 @@ macro_rules! bind_args {
                 $crate::store::Arg::Text(v) => q.bind(v),
                 $crate::store::Arg::OptText(v) => q.bind(v),
                 $crate::store::Arg::Int(v) => q.bind(v),
+                $crate::store::Arg::OptInt(v) => q.bind(v),
                 $crate::store::Arg::Bool(v) => q.bind(v),
                 $crate::store::Arg::Time(v) => q.bind(v),
             };

@@ -238,7 +238,19 @@ impl Store {
         let sql = self
             .sql("DELETE FROM permission WHERE role_id IN (SELECT id FROM role WHERE org_id = ?)");
         with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
+        // The org's service accounts go with it (Grafana's DeleteOrg), and so do any keys left.
+        let sql = self.sql(&format!(
+            "SELECT id FROM `user` WHERE org_id = ? AND is_service_account = {}",
+            self.dialect.bool_lit(true)
+        ));
+        let accounts: Vec<i64> = with_tx!(&mut tx, c => {
+            sqlx::query_scalar(&sql).bind(id).fetch_all(c).await?
+        });
+        for account in accounts {
+            self.delete_user_tx(&mut tx, account).await?;
+        }
         for table in [
+            "api_key",
             "team_member",
             "team",
             "star",

@@ -61,6 +61,8 @@ pub struct NewUser {
     pub rands: String,
     pub is_admin: bool,
     pub is_disabled: bool,
+    /// A service account (a machine identity of `org_id`, never listed among users).
+    pub is_service_account: bool,
     pub theme: String,
     /// The org to join, with the role to take there.
     pub org_id: i64,
@@ -249,7 +251,7 @@ impl Store {
     }
 
     /// True when another user (not `except`) already has this login or email.
-    async fn login_or_email_taken(
+    pub(super) async fn login_or_email_taken(
         tx: &mut Tx,
         dialect: Dialect,
         login: &str,
@@ -301,6 +303,20 @@ impl Store {
                 (new.org_id, new.role.as_str())
             }
         };
+        let id = self.insert_user_tx(&mut tx, new, org_id, now).await?;
+        self.add_org_user_tx(&mut tx, org_id, id, role, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Inserts the `user` row of `new` (no membership), its current org being `org_id`.
+    pub(super) async fn insert_user_tx(
+        &self,
+        tx: &mut Tx,
+        new: &NewUser,
+        org_id: i64,
+        now: DbTime,
+    ) -> StoreResult<i64> {
         // Grafana sets last_seen_at ten years back for a user never seen (`userimpl/user.go`).
         let never_seen = now.get() - chrono::Duration::days(3652);
         let insert =
@@ -308,31 +324,27 @@ impl Store {
              company, org_id, is_admin, email_verified, theme, created, updated, help_flags1, \
              last_seen_at, is_disabled, is_service_account, is_provisioned) \
              VALUES (?, 0, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)";
-        let id = self
-            .insert_returning_id(&mut tx, insert, |q| {
-                q.text(&new.uid)
-                    .text(&new.login)
-                    .text(&new.email)
-                    .text(&new.name)
-                    .opt_text(new.password_hash.as_deref())
-                    .text(&new.salt)
-                    .text(&new.rands)
-                    .int(org_id)
-                    .boolean(new.is_admin)
-                    .boolean(false)
-                    .text(&new.theme)
-                    .time(now.get())
-                    .time(now.get())
-                    .time(never_seen)
-                    .boolean(new.is_disabled)
-                    .boolean(false)
-                    .boolean(false)
-            })
-            .await
-            .map_err(map_user_conflict)?;
-        self.add_org_user_tx(&mut tx, org_id, id, role, now).await?;
-        tx.commit().await?;
-        Ok(id)
+        self.insert_returning_id(tx, insert, |q| {
+            q.text(&new.uid)
+                .text(&new.login)
+                .text(&new.email)
+                .text(&new.name)
+                .opt_text(new.password_hash.as_deref())
+                .text(&new.salt)
+                .text(&new.rands)
+                .int(org_id)
+                .boolean(new.is_admin)
+                .boolean(false)
+                .text(&new.theme)
+                .time(now.get())
+                .time(now.get())
+                .time(never_seen)
+                .boolean(new.is_disabled)
+                .boolean(new.is_service_account)
+                .boolean(false)
+        })
+        .await
+        .map_err(map_user_conflict)
     }
 
     pub async fn update_user(&self, id: i64, update: &UserUpdate, now: DbTime) -> StoreResult<()> {
@@ -460,6 +472,9 @@ impl Store {
             let sql = self.sql(&format!("DELETE FROM {table} WHERE user_id = ?"));
             with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
         }
+        // A service account's tokens.
+        let sql = self.sql("DELETE FROM api_key WHERE service_account_id = ?");
+        with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
         let sql = self.sql("DELETE FROM `user` WHERE id = ?");
         let n = with_tx!(&mut *tx, c => {
             sqlx::query(&sql).bind(id).execute(c).await?.rows_affected()

@@ -13,6 +13,7 @@ mod lockout;
 mod openapi;
 mod orgs;
 mod roles;
+mod service_accounts;
 mod sessions;
 mod teams;
 mod user;
@@ -138,6 +139,51 @@ impl TestDb {
             ],
             _dir: None,
             name: Some(name),
+        }
+    }
+
+    /// Runs one SQL statement directly on the database, as a Grafana instance sharing it (or a
+    /// copied Grafana database) would have written it. `{key}` in the SQL becomes the quoted
+    /// name of the `key` column.
+    pub async fn execute(&self, sql: &str) {
+        use sqlx::Connection;
+        match &self.backend {
+            Backend::Sqlite => {
+                let path = &self
+                    .overrides
+                    .iter()
+                    .find(|(_, k, _)| k == "path")
+                    .expect("sqlite path")
+                    .2;
+                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
+                    .await
+                    .unwrap();
+                sqlx::query(&sql.replace("{key}", "`key`"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+            Backend::Postgres(_) | Backend::MySql(_) => {
+                let url = &self
+                    .overrides
+                    .iter()
+                    .find(|(_, k, _)| k == "url")
+                    .expect("database url")
+                    .2;
+                if matches!(self.backend, Backend::Postgres(_)) {
+                    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                    sqlx::query(&sql.replace("{key}", "\"key\""))
+                        .execute(&mut conn)
+                        .await
+                        .unwrap();
+                } else {
+                    let mut conn = sqlx::MySqlConnection::connect(url).await.unwrap();
+                    sqlx::query(&sql.replace("{key}", "`key`"))
+                        .execute(&mut conn)
+                        .await
+                        .unwrap();
+                }
+            }
         }
     }
 
@@ -309,6 +355,13 @@ impl TestApp {
         Client {
             app: self,
             auth: Some(basic(login, password)),
+        }
+    }
+    /// Requests with `Authorization: Bearer <token>`.
+    pub fn bearer(&self, token: &str) -> Client<'_> {
+        Client {
+            app: self,
+            auth: Some(format!("Bearer {token}")),
         }
     }
     pub fn anonymous(&self) -> Client<'_> {

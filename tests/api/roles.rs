@@ -27,6 +27,10 @@ const SERVER: &[Who] = &[ServerAdmin];
 /// Admin role only: a Grafana Admin who is a Viewer of the org is no team manager there.
 const TEAM_MANAGERS: &[Who] = &[Admin];
 const EVERYONE: &[Who] = &[NoRole, Viewer, Editor, Admin, ServerAdmin];
+/// Service accounts and API keys: Grafana's fixed:serviceaccounts:* and fixed:apikeys roles go to
+/// the org Admin role only (`pkg/services/serviceaccounts/manager/roles.go`); being Grafana Admin
+/// adds nothing.
+const SA_MANAGERS: &[Who] = &[Admin];
 
 #[tokio::test]
 async fn each_basic_role_gets_exactly_its_routes() {
@@ -222,6 +226,67 @@ async fn each_basic_role_gets_exactly_its_routes() {
                 format!("/api/admin/users/{target}/lockout"),
                 None,
                 SERVER,
+            ),
+            (
+                Method::GET,
+                "/api/serviceaccounts/search".into(),
+                None,
+                SA_MANAGERS,
+            ),
+            (
+                Method::POST,
+                "/api/serviceaccounts".into(),
+                Some("{}"),
+                SA_MANAGERS,
+            ),
+            (
+                Method::GET,
+                "/api/serviceaccounts/99999".into(),
+                None,
+                SA_MANAGERS,
+            ),
+            (
+                Method::PATCH,
+                "/api/serviceaccounts/99999".into(),
+                Some("{}"),
+                SA_MANAGERS,
+            ),
+            (
+                Method::DELETE,
+                "/api/serviceaccounts/99999".into(),
+                None,
+                SA_MANAGERS,
+            ),
+            (
+                Method::GET,
+                "/api/serviceaccounts/99999/tokens".into(),
+                None,
+                SA_MANAGERS,
+            ),
+            (
+                Method::POST,
+                "/api/serviceaccounts/99999/tokens".into(),
+                Some("{}"),
+                SA_MANAGERS,
+            ),
+            (
+                Method::DELETE,
+                "/api/serviceaccounts/99999/tokens/1".into(),
+                None,
+                SA_MANAGERS,
+            ),
+            (Method::GET, "/api/auth/keys".into(), None, SA_MANAGERS),
+            (
+                Method::POST,
+                "/api/auth/keys".into(),
+                Some("{}"),
+                SA_MANAGERS,
+            ),
+            (
+                Method::DELETE,
+                "/api/auth/keys/99999".into(),
+                None,
+                SA_MANAGERS,
             ),
         ];
         let who = [

@@ -1,0 +1,113 @@
+//! Legacy API keys (`/api/auth/keys`) as Grafana 12 keeps them: no new keys (`410 Gone`), the
+//! list and delete routes for keys not yet linked to a service account. Existing keys keep
+//! authenticating: they are turned into service accounts at start-up
+//! ([`crate::store::Store::migrate_legacy_api_keys`]), as Grafana 12 does.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::dto::{message, Message};
+use super::{Op, Routes};
+use crate::app::AppState;
+use crate::auth::{Access, Caller};
+use crate::domain::{parse_id, rfc3339};
+use crate::error::{ApiError, ApiResult};
+
+pub(super) fn routes(r: &mut Routes) {
+    r.add(
+        Op::get(
+            "/api/auth/keys",
+            "api_keys",
+            "Legacy API keys of the current organization",
+            Access::perm("apikeys:read", "apikeys:*"),
+        )
+        .query(&["includeExpired"])
+        .returns::<Vec<ApiKeyDto>>(),
+        list,
+    )
+    .add(
+        Op::post(
+            "/api/auth/keys",
+            "api_keys",
+            "Gone: create a service account token instead (410)",
+            Access::action("apikeys:create"),
+        )
+        .returns::<Message>(),
+        create,
+    )
+    .add(
+        Op::delete(
+            "/api/auth/keys/{id}",
+            "api_keys",
+            "Delete a legacy API key",
+            Access::perm("apikeys:delete", "apikeys:id:{id}"),
+        )
+        .returns::<Message>(),
+        delete,
+    );
+}
+
+/// Grafana's `ApiKeyDTO` (`pkg/api/dtos/apikey.go`).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyDto {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+}
+
+async fn list(
+    caller: Caller,
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Vec<ApiKeyDto>>> {
+    let include_expired = q.get("includeExpired").is_some_and(|v| v == "true");
+    let rows = app
+        .store
+        .legacy_api_keys(caller.org_id, include_expired, app.clock.now().timestamp())
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to list api keys"))?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|k| ApiKeyDto {
+                id: k.id,
+                name: k.name,
+                role: k.role,
+                expiration: k
+                    .expires
+                    .and_then(|e| chrono::DateTime::from_timestamp(e, 0))
+                    .map(|e| rfc3339(e.naive_utc())),
+                last_used_at: k.last_used_at.map(rfc3339),
+            })
+            .collect(),
+    ))
+}
+
+/// Grafana 11.3+ (`pkg/api/apikey.go`).
+async fn create() -> ApiError {
+    ApiError::status(
+        StatusCode::GONE,
+        "this endpoint has been removed, please use POST /api/serviceaccounts and POST /api/serviceaccounts/{id}/tokens instead",
+    )
+}
+
+async fn delete(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Message>> {
+    let id = parse_id(&id, "id is invalid")?;
+    if !app.store.delete_legacy_api_key(caller.org_id, id).await? {
+        return Err(ApiError::not_found("Failed to delete API key"));
+    }
+    Ok(message("API key deleted"))
+}

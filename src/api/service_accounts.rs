@@ -1,0 +1,642 @@
+//! The Service Accounts API (Grafana's `pkg/services/serviceaccounts/api/api.go` and
+//! `token.go`): machine identities of the request's org, each with a basic role, and their
+//! tokens. Secrets are shown once, in the response that creates them; the database keeps only
+//! their hashes. Paths take a service account's id or its uid.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::dto::{message, Message};
+use super::{Op, Routes};
+use crate::app::AppState;
+use crate::auth::password::random_string;
+use crate::auth::tokens::ServiceAccountToken;
+use crate::auth::{Access, Caller, OrgRole};
+use crate::domain::{avatar_url, new_uid, rfc3339, Paging};
+use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::store::service_accounts::{
+    service_account_login, ApiKeyRow, NewApiKey, ServiceAccountRow, ServiceAccountSearch,
+    ServiceAccountUpdate,
+};
+use crate::store::{NewUser, StoreError};
+
+const ID: &str = "serviceaccounts:id:{serviceAccountId}";
+
+pub(super) fn routes(r: &mut Routes) {
+    r.add(
+        Op::get(
+            "/api/serviceaccounts/search",
+            "serviceaccounts",
+            "Search the service accounts of the current organization",
+            Access::action("serviceaccounts:read"),
+        )
+        .query(&["query", "perpage", "page", "expiredTokens", "disabled"])
+        .returns::<SearchResult>(),
+        search,
+    )
+    .add(
+        Op::post(
+            "/api/serviceaccounts",
+            "serviceaccounts",
+            "Create a service account (201)",
+            Access::action("serviceaccounts:create"),
+        )
+        .body::<CreateBody>()
+        .returns::<ServiceAccountDto>(),
+        create,
+    )
+    .add(
+        Op::get(
+            "/api/serviceaccounts/{serviceAccountId}",
+            "serviceaccounts",
+            "Get a service account by id or uid",
+            Access::perm("serviceaccounts:read", ID),
+        )
+        .returns::<Profile>(),
+        get,
+    )
+    .add(
+        Op::patch(
+            "/api/serviceaccounts/{serviceAccountId}",
+            "serviceaccounts",
+            "Change a service account's name, role or disabled flag",
+            Access::perm("serviceaccounts:write", ID),
+        )
+        .body::<UpdateBody>()
+        .returns::<Updated>(),
+        update,
+    )
+    .add(
+        Op::delete(
+            "/api/serviceaccounts/{serviceAccountId}",
+            "serviceaccounts",
+            "Delete a service account and its tokens",
+            Access::perm("serviceaccounts:delete", ID),
+        )
+        .returns::<Message>(),
+        delete,
+    )
+    .add(
+        Op::get(
+            "/api/serviceaccounts/{serviceAccountId}/tokens",
+            "serviceaccounts",
+            "Tokens of a service account (never their secrets)",
+            Access::perm("serviceaccounts:read", ID),
+        )
+        .returns::<Vec<TokenDto>>(),
+        tokens,
+    )
+    .add(
+        Op::post(
+            "/api/serviceaccounts/{serviceAccountId}/tokens",
+            "serviceaccounts",
+            "Create a token; its secret is in this response only",
+            Access::perm("serviceaccounts:write", ID),
+        )
+        .body::<AddTokenBody>()
+        .returns::<NewToken>(),
+        add_token,
+    )
+    .add(
+        Op::delete(
+            "/api/serviceaccounts/{serviceAccountId}/tokens/{tokenId}",
+            "serviceaccounts",
+            "Delete (revoke) a token",
+            Access::perm("serviceaccounts:write", ID),
+        )
+        .returns::<Message>(),
+        delete_token,
+    );
+}
+
+fn not_found() -> ApiError {
+    ApiError::coded(
+        StatusCode::NOT_FOUND,
+        "service account not found",
+        "serviceaccounts.ErrNotFound",
+    )
+}
+
+/// Grafana's `ServiceAccountDTO` (create and search results).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAccountDto {
+    pub id: i64,
+    pub uid: String,
+    pub name: String,
+    pub login: String,
+    pub org_id: i64,
+    pub is_disabled: bool,
+    pub role: String,
+    pub tokens: i64,
+    pub avatar_url: String,
+}
+
+/// Grafana's `ServiceAccountProfileDTO` (get and update).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    pub id: i64,
+    pub uid: String,
+    pub name: String,
+    pub login: String,
+    pub org_id: i64,
+    pub is_disabled: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub avatar_url: String,
+    pub role: String,
+    /// Always `null`: Grafana never fills it.
+    pub teams: Option<Vec<String>>,
+    /// Left out when 0, as Grafana's `omitempty`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub tokens: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+/// Grafana's service-account avatar: the gravatar of `<name without punctuation>@localhost`
+/// (`GetGravatarUrlWithDefault` in `pkg/api/dtos/models.go`).
+fn avatar(name: &str) -> String {
+    let plain: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+    avatar_url(&format!("{plain}@localhost"))
+}
+
+impl ServiceAccountDto {
+    fn new(row: &ServiceAccountRow) -> Self {
+        let name = row.name.clone().unwrap_or_default();
+        ServiceAccountDto {
+            id: row.id,
+            uid: row.uid.clone().unwrap_or_default(),
+            avatar_url: avatar(&name),
+            name,
+            login: row.login.clone(),
+            org_id: row.org_id,
+            is_disabled: row.is_disabled,
+            role: row.role.clone(),
+            tokens: row.tokens,
+        }
+    }
+}
+
+impl Profile {
+    fn new(row: &ServiceAccountRow) -> Self {
+        let name = row.name.clone().unwrap_or_default();
+        Profile {
+            id: row.id,
+            uid: row.uid.clone().unwrap_or_default(),
+            avatar_url: avatar(&name),
+            name,
+            login: row.login.clone(),
+            org_id: row.org_id,
+            is_disabled: row.is_disabled,
+            created_at: rfc3339(row.created),
+            updated_at: rfc3339(row.updated),
+            role: row.role.clone(),
+            teams: None,
+            tokens: row.tokens,
+        }
+    }
+}
+
+/// Grafana's `RoleType` decoding: the first letter upper-cased (`strings.Title`), `""` is
+/// Viewer; anything else that is not a basic role is a binding error, 400 "bad request data"
+/// (`pkg/apimachinery/identity/role.go`).
+fn parse_role(raw: Option<&str>) -> ApiResult<Option<OrgRole>> {
+    let Some(raw) = raw else { return Ok(None) };
+    if raw.is_empty() {
+        return Ok(Some(OrgRole::Viewer));
+    }
+    let mut chars = raw.chars();
+    let titled: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    OrgRole::parse(&titled)
+        .map(Some)
+        .ok_or_else(|| ApiError::bad_request("bad request data"))
+}
+
+/// A caller may hand out no more than their own role (Grafana's `validateRole`).
+fn check_role(caller: &Caller, role: OrgRole) -> ApiResult<()> {
+    if caller.org_role.is_some_and(|own| own >= role) {
+        Ok(())
+    } else {
+        Err(ApiError::coded(
+            StatusCode::FORBIDDEN,
+            "can not assign a role higher than user's role",
+            "serviceaccounts.ErrRoleForbidden",
+        ))
+    }
+}
+
+/// The service account a path names, by id or uid, in the caller's org. An unknown uid is
+/// Grafana's resolver's plain 404; an unknown id its coded one.
+async fn path_account(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<ServiceAccountRow> {
+    let id = match raw.parse::<i64>() {
+        Ok(id) => id,
+        Err(_) => app
+            .store
+            .service_account_id_by_uid(caller.org_id, raw)
+            .await?
+            .ok_or_else(|| ApiError::not_found("Not found"))?,
+    };
+    app.store
+        .service_account(caller.org_id, id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// `{totalCount, serviceAccounts, page, perPage}`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchResult {
+    pub total_count: i64,
+    pub service_accounts: Vec<ServiceAccountDto>,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// Go's `strconv.ParseBool`, anything else being false (Grafana ignores the error).
+fn go_bool(v: Option<&String>) -> bool {
+    matches!(
+        v.map(String::as_str),
+        Some("1" | "t" | "T" | "true" | "TRUE" | "True")
+    )
+}
+
+async fn search(
+    caller: Caller,
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> ApiResult<Json<SearchResult>> {
+    // Grafana's default page size here is 1000.
+    let paging = Paging::parse(
+        q.get("page").map(String::as_str),
+        q.get("perpage").map(String::as_str),
+        1000,
+    )?;
+    let search = ServiceAccountSearch {
+        org_id: caller.org_id,
+        query: q.get("query").cloned().unwrap_or_default(),
+        expired_tokens: go_bool(q.get("expiredTokens")),
+        disabled: go_bool(q.get("disabled")),
+        only: caller
+            .permissions
+            .granted_ids("serviceaccounts:read", "serviceaccounts"),
+        page: paging.page,
+        per_page: paging.per_page,
+        now: app.clock.now().timestamp(),
+    };
+    let (total, rows) = app.store.search_service_accounts(&search).await?;
+    Ok(Json(SearchResult {
+        total_count: total,
+        service_accounts: rows.iter().map(ServiceAccountDto::new).collect(),
+        page: paging.page,
+        per_page: paging.per_page,
+    }))
+}
+
+/// Grafana's `CreateServiceAccountForm`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateBody {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub is_disabled: Option<bool>,
+}
+
+async fn create(
+    caller: Caller,
+    State(app): State<AppState>,
+    GrafanaJson(body): GrafanaJson<CreateBody>,
+) -> ApiResult<Response> {
+    // `binding:"Required"` on name.
+    if body.name.is_empty() {
+        return Err(ApiError::bad_request("bad request data"));
+    }
+    let role = parse_role(body.role.as_deref())?.unwrap_or(OrgRole::Viewer);
+    check_role(&caller, role)?;
+    let login = service_account_login("sa", caller.org_id, &body.name);
+    let new = NewUser {
+        uid: new_uid(),
+        email: login.clone(),
+        login,
+        name: body.name.clone(),
+        password_hash: None,
+        salt: random_string(10),
+        rands: random_string(10),
+        is_admin: false,
+        is_disabled: body.is_disabled.unwrap_or(false),
+        is_service_account: true,
+        theme: String::new(),
+        org_id: caller.org_id,
+        role: role.as_str().to_string(),
+        own_org: None,
+    };
+    let id = match app.store.create_service_account(&new, app.now()).await {
+        Ok(id) => id,
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::coded(
+                StatusCode::BAD_REQUEST,
+                "service account already exists",
+                "serviceaccounts.ErrAlreadyExists",
+            ))
+        }
+        Err(e) => return Err(ApiError::from(e).context("Failed to create service account")),
+    };
+    let dto = ServiceAccountDto {
+        id,
+        uid: new.uid,
+        name: new.name,
+        login: new.login,
+        org_id: caller.org_id,
+        is_disabled: new.is_disabled,
+        role: new.role,
+        tokens: 0,
+        // Grafana's create handler leaves it empty.
+        avatar_url: String::new(),
+    };
+    Ok((StatusCode::CREATED, Json(dto)).into_response())
+}
+
+async fn get(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Profile>> {
+    let row = path_account(&app, &caller, &id).await?;
+    Ok(Json(Profile::new(&row)))
+}
+
+/// Grafana's `UpdateServiceAccountForm` (`serviceAccountId` in the body is ignored).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateBody {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub is_disabled: Option<bool>,
+}
+
+/// `{id, message, name, serviceaccount}`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Updated {
+    pub id: i64,
+    pub message: String,
+    pub name: String,
+    pub serviceaccount: Profile,
+}
+
+async fn update(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    GrafanaJson(body): GrafanaJson<UpdateBody>,
+) -> ApiResult<Json<Updated>> {
+    let row = path_account(&app, &caller, &id).await?;
+    let role = parse_role(body.role.as_deref())?;
+    if let Some(role) = role {
+        check_role(&caller, role)?;
+    }
+    let update = ServiceAccountUpdate {
+        name: body.name,
+        role: role.map(|r| r.as_str().to_string()),
+        is_disabled: body.is_disabled,
+    };
+    if !app
+        .store
+        .update_service_account(caller.org_id, row.id, &update, app.now())
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed update service account"))?
+    {
+        return Err(not_found());
+    }
+    let row = app
+        .store
+        .service_account(caller.org_id, row.id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Json(Updated {
+        id: row.id,
+        message: "Service account updated".into(),
+        name: row.name.clone().unwrap_or_default(),
+        serviceaccount: Profile::new(&row),
+    }))
+}
+
+async fn delete(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Message>> {
+    let row = path_account(&app, &caller, &id).await?;
+    if !app
+        .store
+        .delete_service_account(caller.org_id, row.id)
+        .await
+        .map_err(|e| ApiError::from(e).context("Service account deletion error"))?
+    {
+        return Err(not_found());
+    }
+    Ok(message("Service account deleted"))
+}
+
+/// Grafana's token DTO (`pkg/services/serviceaccounts/api/token.go`).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenDto {
+    pub id: i64,
+    pub name: String,
+    pub created: String,
+    pub last_used_at: Option<String>,
+    pub expiration: Option<String>,
+    /// Seconds left, only while the token expires within a week; else 0.
+    pub seconds_until_expiration: f64,
+    pub has_expired: bool,
+    pub is_revoked: Option<bool>,
+}
+
+impl TokenDto {
+    fn new(row: &ApiKeyRow, now: chrono::DateTime<chrono::Utc>) -> Self {
+        let expiration = row
+            .expires
+            .and_then(|e| chrono::DateTime::from_timestamp(e, 0));
+        let has_expired = expiration.is_some_and(|e| e < now);
+        let seconds_until_expiration = match expiration {
+            Some(e) if !has_expired && e - now <= chrono::Duration::days(7) => {
+                (e - now).num_milliseconds() as f64 / 1000.0
+            }
+            _ => 0.0,
+        };
+        TokenDto {
+            id: row.id,
+            name: row.name.clone(),
+            created: rfc3339(row.created),
+            last_used_at: row.last_used_at.map(rfc3339),
+            expiration: expiration.map(|e| rfc3339(e.naive_utc())),
+            seconds_until_expiration,
+            has_expired,
+            is_revoked: row.is_revoked,
+        }
+    }
+}
+
+async fn tokens(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<TokenDto>>> {
+    // Grafana lists without checking that the account exists: an unknown one has no tokens.
+    let id = match id.parse::<i64>() {
+        Ok(id) => id,
+        Err(_) => path_account(&app, &caller, &id).await?.id,
+    };
+    let rows = app.store.service_account_tokens(caller.org_id, id).await?;
+    let now = app.clock.now();
+    Ok(Json(rows.iter().map(|r| TokenDto::new(r, now)).collect()))
+}
+
+/// Grafana's `AddServiceAccountTokenCommand`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AddTokenBody {
+    #[serde(default)]
+    pub name: String,
+    /// Lifetime in seconds; 0 or absent: no expiry (unless `[auth] api_key_max_seconds_to_live`
+    /// sets a limit).
+    #[serde(default)]
+    pub seconds_to_live: i64,
+}
+
+/// `{id, name, key}`: the only time the secret is shown.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct NewToken {
+    pub id: i64,
+    pub name: String,
+    pub key: String,
+}
+
+async fn add_token(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    GrafanaJson(body): GrafanaJson<AddTokenBody>,
+) -> ApiResult<Response> {
+    let account = path_account(&app, &caller, &id).await?;
+    if body.name.is_empty() {
+        return Err(ApiError::bad_request("bad request data"));
+    }
+    let ttl = body.seconds_to_live;
+    if let Some(max) = app.config.auth.api_key_max_seconds_to_live {
+        if ttl == 0 {
+            return Err(ApiError::bad_request(
+                "Number of seconds before expiration should be set",
+            ));
+        }
+        if ttl > max {
+            return Err(ApiError::bad_request(
+                "Number of seconds before expiration is greater than the global limit",
+            ));
+        }
+    }
+    let now = app.clock.now();
+    if let Some(days) = app.config.auth.token_expiration_day_limit {
+        // Grafana compares whole days ahead, and answers in plain text.
+        let limit = now.timestamp() / 86_400 + days;
+        let wanted = now.timestamp().saturating_add(ttl) / 86_400;
+        if ttl > 0 && wanted > limit {
+            return Ok((
+                StatusCode::BAD_REQUEST,
+                "The expiration date input exceeds the limit for service account access tokens expiration date",
+            )
+                .into_response());
+        }
+    }
+    let invalid_ttl = || {
+        ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            "invalid SecondsToLive value",
+            "serviceaccounts.ErrInvalidInput",
+        )
+    };
+    let expires = match ttl {
+        0 => None,
+        t if t < 0 => return Err(invalid_ttl()),
+        t => Some(now.timestamp().checked_add(t).ok_or_else(invalid_ttl)?),
+    };
+    let token = ServiceAccountToken::generate();
+    let secret = token.client_secret();
+    let hashed = tokio::task::spawn_blocking(move || token.hashed())
+        .await
+        .map_err(|e| ApiError::internal("Generating service account token failed", e))?;
+    let new = NewApiKey {
+        org_id: caller.org_id,
+        name: &body.name,
+        key: &hashed,
+        role: "Viewer",
+        expires,
+        service_account_id: account.id,
+    };
+    let id = match app.store.add_api_key(&new, app.now()).await {
+        Ok(id) => id,
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::coded(
+                StatusCode::BAD_REQUEST,
+                "service account token with given name already exists in the organization",
+                "serviceaccounts.ErrTokenAlreadyExists",
+            ))
+        }
+        Err(e) => return Err(ApiError::from(e).context("failed to add service account token")),
+    };
+    Ok(Json(NewToken {
+        id,
+        name: body.name,
+        key: secret,
+    })
+    .into_response())
+}
+
+async fn delete_token(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path((id, token_id)): Path<(String, String)>,
+) -> ApiResult<Json<Message>> {
+    let account = path_account(&app, &caller, &id).await?;
+    let token_id: i64 = token_id
+        .parse()
+        .map_err(|_| ApiError::bad_request("Token ID is invalid"))?;
+    if token_id == 0 {
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            "invalid service account token id specified",
+            "serviceaccounts.ErrInvalidTokenId",
+        ));
+    }
+    if !app
+        .store
+        .delete_service_account_token(caller.org_id, account.id, token_id)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to delete service account token"))?
+    {
+        return Err(ApiError::coded(
+            StatusCode::NOT_FOUND,
+            "service account token not found",
+            "serviceaccounts.ErrTokenNotFound",
+        ));
+    }
+    Ok(message("Service account token deleted"))
+}

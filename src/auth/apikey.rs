@@ -1,0 +1,246 @@
+//! Bearer authentication for machines: service-account tokens (`glsa_…`) and legacy API keys
+//! (`eyJrIjoi…`), Grafana's `pkg/services/authn/clients/api_key.go`.
+//!
+//! A token is checked in Grafana's order — malformed (or a wrong checksum, before any database
+//! work), unknown, expired, revoked, another org than the one asked for, disabled account — and
+//! each refusal is Grafana's 401 body. The request then acts as the service account, in the
+//! token's org, with the account's role there.
+//!
+//! Verifying a token means a PBKDF2 hash (about 2 ms). [`TokenCache`] remembers, for tokens
+//! that verified, the hash (keyed by an HMAC of the token under a key that lives only in this
+//! process) and the row that was read. The hash never goes stale: it is a pure function of the
+//! token. The row is trusted without reading it again only while the store's generation is
+//! unchanged (any revocation, disable or delete through this process bumps it) and for at most
+//! `[auth] api_key_cache_revalidate_interval` — off by default on PostgreSQL and MySQL, so
+//! another instance's revocation is refused on the very next request; 1 s on SQLite. Expiry is
+//! checked against the clock on every request, cached or not. Failures are never cached.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::tokens::{LegacyApiKey, ServiceAccountToken};
+use super::{AuthMethod, Caller, OrgRole, Permissions};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::store::service_accounts::TokenAuthRow;
+
+const MAX_ENTRIES: usize = 10_000;
+
+/// Why a token was refused, each with Grafana's 401 body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Invalid,
+    Expired,
+    Revoked,
+    OrgMismatch,
+    Disabled,
+}
+
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        let (message, id) = match r {
+            Refusal::Invalid => ("Invalid API key", "api-key.invalid"),
+            Refusal::Expired => ("Expired API key", "api-key.expired"),
+            Refusal::Revoked => ("Revoked API key", "api-key.revoked"),
+            Refusal::OrgMismatch => (
+                "API key does not belong to the requested organization",
+                "api-key.organization-mismatch",
+            ),
+            Refusal::Disabled => ("Unauthorized", "identity.disabled"),
+        };
+        ApiError::coded(StatusCode::UNAUTHORIZED, message, id)
+    }
+}
+
+/// Grafana's checks on a found token, in Grafana's order. `requested_org`: the org the request
+/// asks for (`X-Grafana-Org-Id` or `targetOrgId`), if any.
+pub fn check(row: &TokenAuthRow, now_unix: i64, requested_org: Option<i64>) -> Result<(), Refusal> {
+    if row.key_expires.is_some_and(|e| e <= now_unix) {
+        return Err(Refusal::Expired);
+    }
+    if row.key_is_revoked.unwrap_or(false) {
+        return Err(Refusal::Revoked);
+    }
+    if requested_org.is_some_and(|org| org != row.key_org_id) {
+        return Err(Refusal::OrgMismatch);
+    }
+    if !row.account.user.is_service_account.unwrap_or(false) {
+        return Err(Refusal::Invalid);
+    }
+    if row.account.user.is_disabled {
+        return Err(Refusal::Disabled);
+    }
+    Ok(())
+}
+
+/// A decoded token: what to look up and, for legacy keys, what the row must say.
+struct Decoded {
+    hashed: String,
+    /// Legacy keys carry their org and name; the row found must match both.
+    legacy: Option<(i64, String)>,
+}
+
+fn decode(token: &str) -> Result<Decoded, Refusal> {
+    // Grafana: tokens starting with "gl" are service-account tokens, anything else a legacy key.
+    if token.starts_with("gl") {
+        let t = ServiceAccountToken::parse(token).ok_or(Refusal::Invalid)?;
+        Ok(Decoded {
+            hashed: t.hashed(),
+            legacy: None,
+        })
+    } else {
+        let k = LegacyApiKey::parse(token).ok_or(Refusal::Invalid)?;
+        Ok(Decoded {
+            hashed: k.hashed(),
+            legacy: Some((k.org_id, k.name)),
+        })
+    }
+}
+
+#[derive(Clone)]
+struct Entry {
+    hashed: String,
+    legacy: Option<(i64, String)>,
+    row: TokenAuthRow,
+    generation: u64,
+    checked_at: DateTime<Utc>,
+}
+
+/// Verified tokens (see the module documentation).
+pub struct TokenCache {
+    key: [u8; 32],
+    entries: Mutex<HashMap<[u8; 32], Entry>>,
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        Self {
+            key: rand::random(),
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl TokenCache {
+    fn key_for(&self, token: &str) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(token.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    fn get(&self, key: &[u8; 32]) -> Option<Entry> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.get(key).cloned()
+    }
+
+    fn insert(&self, key: [u8; 32], entry: Entry) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
+            entries.clear();
+        }
+        entries.insert(key, entry);
+    }
+
+    fn remove(&self, key: &[u8; 32]) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.remove(key);
+    }
+}
+
+/// Authenticates a bearer token (see the module documentation).
+pub async fn authenticate(
+    app: &AppState,
+    token: &str,
+    requested_org: Option<i64>,
+) -> Result<Caller, ApiError> {
+    let key = app.tokens.key_for(token);
+    let now = app.clock.now();
+    // Read before any row: a write that lands after this read makes the entry stale again.
+    let generation = app.store.generation();
+    let revalidate = app
+        .config
+        .auth
+        .api_key_cache_revalidate_interval
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .filter(|d| !d.is_zero());
+    let cached = app.tokens.get(&key);
+    let (hashed, legacy, fresh) = match cached {
+        Some(e) => {
+            let fresh = revalidate
+                .is_some_and(|r| e.generation == generation && now - e.checked_at < r)
+                .then_some(e.row);
+            (e.hashed, e.legacy, fresh)
+        }
+        None => {
+            let token = token.to_string();
+            let decoded = tokio::task::spawn_blocking(move || decode(&token))
+                .await
+                .map_err(|e| ApiError::internal("Internal server error", e))??;
+            (decoded.hashed, decoded.legacy, None)
+        }
+    };
+    let from_cache = fresh.is_some();
+    let row = match fresh {
+        Some(row) => row,
+        None => match app.store.token_for_auth(&hashed).await? {
+            Some(row) => row,
+            None => {
+                app.tokens.remove(&key);
+                return Err(Refusal::Invalid.into());
+            }
+        },
+    };
+    let verdict = match &legacy {
+        Some((org, name)) if *org != row.key_org_id || *name != row.key_name => {
+            Err(Refusal::Invalid)
+        }
+        _ => check(&row, now.timestamp(), requested_org),
+    };
+    if let Err(refusal) = verdict {
+        app.tokens.remove(&key);
+        return Err(refusal.into());
+    }
+    if !from_cache {
+        app.tokens.insert(
+            key,
+            Entry {
+                hashed,
+                legacy,
+                row: row.clone(),
+                generation,
+                checked_at: now,
+            },
+        );
+    }
+    Ok(caller(row))
+}
+
+fn caller(row: TokenAuthRow) -> Caller {
+    let org_role = row.account.role.as_deref().and_then(OrgRole::parse);
+    Caller {
+        org_id: row.key_org_id,
+        org_role,
+        // A service account is never a server admin.
+        permissions: Permissions::new(false, org_role),
+        user: row.account.user,
+        auth_module: None,
+        method: AuthMethod::ApiKey,
+        session: None,
+        api_key: Some(CallerKey {
+            id: row.key_id,
+            last_used_at: row.key_last_used_at,
+        }),
+    }
+}
+
+/// The token a machine-authenticated request came with.
+#[derive(Debug, Clone)]
+pub struct CallerKey {
+    pub id: i64,
+    pub last_used_at: Option<chrono::NaiveDateTime>,
+}
