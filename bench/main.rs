@@ -6,6 +6,7 @@
 //! usher-bench --url http://127.0.0.1:3999 --path /api/user --basic admin:admin \
 //!             --concurrency 32 --warmup 2s --duration 10s --json
 //! usher-bench --url http://127.0.0.1:3999 --path /api/user --cookie grafana_session=…
+//! usher-bench --url http://127.0.0.1:3999 --path /api/user --bearer glsa_…
 //! usher-bench --url http://127.0.0.1:3999 --path /login --method POST \
 //!             --body '{"user":"admin","password":"admin"}'
 //! ```
@@ -64,6 +65,9 @@ struct Args {
     /// A `Cookie` header to send (e.g. a session cookie).
     #[arg(long)]
     cookie: Option<String>,
+    /// A bearer token (service-account token) for `Authorization: Bearer …`.
+    #[arg(long, conflicts_with = "basic")]
+    bearer: Option<String>,
     /// HTTP method.
     #[arg(long, default_value = "GET")]
     method: String,
@@ -260,12 +264,16 @@ async fn load(args: &Args, url: &str) -> Result<()> {
         .authority()
         .context("--url has no authority")?
         .to_string();
-    let auth = args.basic.as_ref().map(|b| {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(b)
-        )
-    });
+    let auth = args
+        .basic
+        .as_ref()
+        .map(|b| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(b)
+            )
+        })
+        .or_else(|| args.bearer.as_ref().map(|t| format!("Bearer {t}")));
 
     let start = Instant::now();
     let measure_from = start + args.warmup;

@@ -9,9 +9,13 @@
 #   6. GET /api/org/users/search?query=user0123&perpage=10 (basic auth, the org of all seeded users)
 #   7. GET /api/teams/search?query=team0123&perpage=10    (basic auth, over $TEAMS teams)
 #   8. GET /api/teams/1/members?perpage=100               (basic auth, a team of 1,000 members)
+#   9. GET /api/user                                  (service-account token, Bearer)
+#  10. GET /api/user                                  (the same token with the token row read on
+#      every request, [auth] api_key_cache_revalidate_interval = 0: what PostgreSQL/MySQL do)
 # each for $DURATION at $CONCURRENCY after a $WARMUP warm-up, and prints a table plus the
-# basic-auth/baseline and session/baseline throughput ratios. Targets: basic ratio >= 0.4,
-# session ratio >= 0.5, every search and listing p99 <= 50 ms; POST /login is reported only.
+# basic-auth/baseline, session/baseline and token/baseline throughput ratios. Targets: basic
+# ratio >= 0.4, session ratio >= 0.5, token ratio >= 0.4, every search and listing p99 <= 50 ms;
+# POST /login and the uncached token row are reported only.
 # STRICT=1 makes a missed target exit non-zero. The server is killed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +49,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 start_server() {
-    GF_PATHS_DATA="$DATA" GF_SERVER_HTTP_ADDR=127.0.0.1 GF_SERVER_HTTP_PORT="$PORT" \
+    env "$@" GF_PATHS_DATA="$DATA" GF_SERVER_HTTP_ADDR=127.0.0.1 GF_SERVER_HTTP_PORT="$PORT" \
         GF_LOG_LEVEL=warn "$BIN/usher" >>"$DATA/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 1 100); do
@@ -105,6 +109,20 @@ login=$(run /login --method POST --body "$LOGIN_BODY")
 org_search=$(run "/api/org/users/search?query=user0123&perpage=10" --basic admin:admin)
 team_search=$(run "/api/teams/search?query=team0123&perpage=10" --basic admin:admin)
 team_members=$(run "/api/teams/1/members?perpage=100" --basic admin:admin)
+sa_id=$(curl -fsS -u admin:admin -H 'Content-Type: application/json' \
+    -d '{"name":"bench","role":"Viewer"}' "$BASE/api/serviceaccounts" |
+    sed -n 's/^{"id":\([0-9]*\),.*/\1/p')
+sa_token=$(curl -fsS -u admin:admin -H 'Content-Type: application/json' \
+    -d '{"name":"bench"}' "$BASE/api/serviceaccounts/$sa_id/tokens" |
+    sed -n 's/.*"key":"\(glsa_[A-Za-z0-9_]*\)".*/\1/p')
+if [[ -z "$sa_token" ]]; then
+    echo "could not create a service-account token" >&2
+    exit 1
+fi
+bearer=$(run /api/user --bearer "$sa_token")
+stop_server
+start_server GF_AUTH_API_KEY_CACHE_REVALIDATE_INTERVAL=0
+bearer_uncached=$(run /api/user --bearer "$sa_token")
 
 echo
 printf '%-48s %10s %9s %9s %9s %7s %7s\n' endpoint req/s mean_ms p50_ms p99_ms non2xx errors
@@ -112,7 +130,9 @@ for pair in "GET /healthz|$baseline" "GET /api/user (basic auth)|$basic" \
     "GET /api/users/search (basic auth)|$search" "GET /api/user (session cookie)|$session" \
     "POST /login|$login" "GET /api/org/users/search (basic auth)|$org_search" \
     "GET /api/teams/search (basic auth)|$team_search" \
-    "GET /api/teams/1/members?perpage=100 (1,000)|$team_members"; do
+    "GET /api/teams/1/members?perpage=100 (1,000)|$team_members" \
+    "GET /api/user (service-account token)|$bearer" \
+    "GET /api/user (token, row read each request)|$bearer_uncached"; do
     name=${pair%%|*}
     json=${pair#*|}
     printf '%-48s %10s %9s %9s %9s %7s %7s\n' "$name" "$(field "$json" rps)" \
@@ -124,6 +144,11 @@ ratio=$(awk -v a="$(field "$basic" rps)" -v b="$(field "$baseline" rps)" \
     'BEGIN { if (b > 0) printf "%.3f", a / b; else print "0" }')
 session_ratio=$(awk -v a="$(field "$session" rps)" -v b="$(field "$baseline" rps)" \
     'BEGIN { if (b > 0) printf "%.3f", a / b; else print "0" }')
+bearer_ratio=$(awk -v a="$(field "$bearer" rps)" -v b="$(field "$baseline" rps)" \
+    'BEGIN { if (b > 0) printf "%.3f", a / b; else print "0" }')
+bearer_uncached_ratio=$(awk -v a="$(field "$bearer_uncached" rps)" -v b="$(field "$baseline" rps)" \
+    'BEGIN { if (b > 0) printf "%.3f", a / b; else print "0" }')
+bearer_ok=$(awk -v r="$bearer_ratio" 'BEGIN { print (r >= 0.4) ? "ok" : "MISSED" }')
 search_p99=$(field "$search" p99_ms)
 ratio_ok=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.4) ? "ok" : "MISSED" }')
 session_ok=$(awk -v r="$session_ratio" 'BEGIN { print (r >= 0.5) ? "ok" : "MISSED" }')
@@ -139,11 +164,13 @@ echo "session-cookie rps / baseline rps = $session_ratio (target >= 0.5: $sessio
 echo "p99: user search ${search_p99} ms, org user search $(field "$org_search" p99_ms) ms," \
     "team search $(field "$team_search" p99_ms) ms, team members $(field "$team_members" p99_ms) ms" \
     "(target <= 50 ms each: $p99_ok)"
+echo "service-account token rps / baseline rps = $bearer_ratio (target >= 0.4: $bearer_ok);" \
+    "with the token row read on every request: $bearer_uncached_ratio"
 echo "POST /login: $(field "$login" rps) logins/s (each one password hash)"
 
 bad=0
 for json in "$baseline" "$basic" "$search" "$session" "$login" "$org_search" "$team_search" \
-    "$team_members"; do
+    "$team_members" "$bearer" "$bearer_uncached"; do
     if [[ "$(field "$json" non_2xx)" != 0 || "$(field "$json" errors)" != 0 ]]; then
         bad=1
     fi
@@ -152,6 +179,7 @@ if [[ $bad -ne 0 ]]; then
     echo "some requests failed (non-2xx or transport errors)" >&2
     exit 1
 fi
-if [[ "${STRICT:-0}" == 1 && ("$ratio_ok" != ok || "$session_ok" != ok || "$p99_ok" != ok) ]]; then
+if [[ "${STRICT:-0}" == 1 && ("$ratio_ok" != ok || "$session_ok" != ok || "$bearer_ok" != ok ||
+    "$p99_ok" != ok) ]]; then
     exit 1
 fi

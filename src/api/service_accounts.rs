@@ -3,7 +3,7 @@
 //! tokens. Secrets are shown once, in the response that creates them; the database keeps only
 //! their hashes. Paths take a service account's id or its uid.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -36,7 +36,14 @@ pub(super) fn routes(r: &mut Routes) {
             "Search the service accounts of the current organization",
             Access::action("serviceaccounts:read"),
         )
-        .query(&["query", "perpage", "page", "expiredTokens", "disabled"])
+        .query(&[
+            "query",
+            "perpage",
+            "page",
+            "expiredTokens",
+            "disabled",
+            "accesscontrol",
+        ])
         .returns::<SearchResult>(),
         search,
     )
@@ -52,12 +59,25 @@ pub(super) fn routes(r: &mut Routes) {
         create,
     )
     .add(
+        // grafana-client posts here; Grafana routes both spellings.
+        Op::post(
+            "/api/serviceaccounts/",
+            "serviceaccounts",
+            "Create a service account (201; the trailing-slash spelling)",
+            Access::action("serviceaccounts:create"),
+        )
+        .body::<CreateBody>()
+        .returns::<ServiceAccountDto>(),
+        create,
+    )
+    .add(
         Op::get(
             "/api/serviceaccounts/{serviceAccountId}",
             "serviceaccounts",
             "Get a service account by id or uid",
             Access::perm("serviceaccounts:read", ID),
         )
+        .query(&["accesscontrol"])
         .returns::<Profile>(),
         get,
     )
@@ -136,6 +156,9 @@ pub struct ServiceAccountDto {
     pub role: String,
     pub tokens: i64,
     pub avatar_url: String,
+    /// With `?accesscontrol=true`: what the caller may do with this account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_control: Option<BTreeMap<&'static str, bool>>,
 }
 
 /// Grafana's `ServiceAccountProfileDTO` (get and update).
@@ -157,6 +180,38 @@ pub struct Profile {
     /// Left out when 0, as Grafana's `omitempty`.
     #[serde(skip_serializing_if = "is_zero")]
     pub tokens: i64,
+    /// With `?accesscontrol=true`: what the caller may do with this account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_control: Option<BTreeMap<&'static str, bool>>,
+}
+
+/// The actions Grafana's `accesscontrol=true` metadata reports on a service account.
+const ACTIONS: &[&str] = &[
+    "serviceaccounts:read",
+    "serviceaccounts:write",
+    "serviceaccounts:delete",
+    "serviceaccounts.permissions:read",
+    "serviceaccounts.permissions:write",
+];
+
+/// Grafana's access-control metadata: `{action: true}` for each action the caller holds on
+/// the account, when the query asks for it (`accesscontrol=true`).
+fn metadata(
+    caller: &Caller,
+    id: i64,
+    q: &HashMap<String, String>,
+) -> Option<BTreeMap<&'static str, bool>> {
+    if q.get("accesscontrol").map(String::as_str) != Some("true") {
+        return None;
+    }
+    let scope = format!("serviceaccounts:id:{id}");
+    Some(
+        ACTIONS
+            .iter()
+            .filter(|a| caller.permissions.allows(a, Some(&scope)))
+            .map(|a| (*a, true))
+            .collect(),
+    )
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -183,6 +238,7 @@ impl ServiceAccountDto {
             is_disabled: row.is_disabled,
             role: row.role.clone(),
             tokens: row.tokens,
+            access_control: None,
         }
     }
 }
@@ -203,6 +259,7 @@ impl Profile {
             role: row.role.clone(),
             teams: None,
             tokens: row.tokens,
+            access_control: None,
         }
     }
 }
@@ -299,7 +356,13 @@ async fn search(
     let (total, rows) = app.store.search_service_accounts(&search).await?;
     Ok(Json(SearchResult {
         total_count: total,
-        service_accounts: rows.iter().map(ServiceAccountDto::new).collect(),
+        service_accounts: rows
+            .iter()
+            .map(|row| ServiceAccountDto {
+                access_control: metadata(&caller, row.id, &q),
+                ..ServiceAccountDto::new(row)
+            })
+            .collect(),
         page: paging.page,
         per_page: paging.per_page,
     }))
@@ -367,6 +430,7 @@ async fn create(
         tokens: 0,
         // Grafana's create handler leaves it empty.
         avatar_url: String::new(),
+        access_control: None,
     };
     Ok((StatusCode::CREATED, Json(dto)).into_response())
 }
@@ -375,9 +439,13 @@ async fn get(
     caller: Caller,
     State(app): State<AppState>,
     Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Profile>> {
     let row = path_account(&app, &caller, &id).await?;
-    Ok(Json(Profile::new(&row)))
+    Ok(Json(Profile {
+        access_control: metadata(&caller, row.id, &q),
+        ..Profile::new(&row)
+    }))
 }
 
 /// Grafana's `UpdateServiceAccountForm` (`serviceAccountId` in the body is ignored).

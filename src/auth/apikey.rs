@@ -244,3 +244,85 @@ pub struct CallerKey {
     pub id: i64,
     pub last_used_at: Option<chrono::NaiveDateTime>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{SignedInRow, UserRow};
+
+    fn row() -> TokenAuthRow {
+        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0)
+            .unwrap()
+            .naive_utc();
+        TokenAuthRow {
+            key_id: 1,
+            key_org_id: 1,
+            key_name: "k".into(),
+            key_expires: Some(1_000),
+            key_is_revoked: Some(false),
+            key_last_used_at: None,
+            account: SignedInRow {
+                user: UserRow {
+                    id: 2,
+                    uid: None,
+                    login: "sa-1-k".into(),
+                    email: "sa-1-k".into(),
+                    name: None,
+                    password: None,
+                    salt: None,
+                    org_id: 1,
+                    is_admin: false,
+                    theme: None,
+                    created: t,
+                    updated: t,
+                    last_seen_at: None,
+                    is_disabled: false,
+                    is_service_account: Some(true),
+                    is_provisioned: false,
+                },
+                role: Some("Viewer".into()),
+                auth_module: None,
+            },
+        }
+    }
+
+    /// Grafana's order (`validateApiKey`, then the disabled check): expired, revoked, org,
+    /// not a service account, disabled. Revocation is only ever set by Grafana itself (secret
+    /// scanning); a copied database may hold revoked rows.
+    #[test]
+    fn refusals_come_in_grafanas_order() {
+        let mut r = row();
+        assert_eq!(check(&r, 999, None), Ok(()));
+        assert_eq!(check(&r, 999, Some(1)), Ok(()));
+        r.account.user.is_disabled = true;
+        assert_eq!(check(&r, 999, None), Err(Refusal::Disabled));
+        r.account.user.is_service_account = Some(false);
+        assert_eq!(check(&r, 999, None), Err(Refusal::Invalid));
+        assert_eq!(check(&r, 999, Some(2)), Err(Refusal::OrgMismatch));
+        r.key_is_revoked = Some(true);
+        assert_eq!(check(&r, 999, Some(2)), Err(Refusal::Revoked));
+        assert_eq!(
+            check(&r, 1_000, Some(2)),
+            Err(Refusal::Expired),
+            "at the second itself"
+        );
+        r.key_expires = None;
+        assert_eq!(check(&r, i64::MAX, Some(2)), Err(Refusal::Revoked));
+    }
+
+    #[test]
+    fn malformed_tokens_are_refused_before_any_lookup() {
+        for token in [
+            "",
+            "gl",
+            "glsa_abc",
+            "glsa_abc_def_ghi",
+            "glsa_0123456789abcdefghijABCDEFGHIJkl_181dc045",
+            "eyJrIjoi",
+            "bm90IGpzb24=",
+        ] {
+            assert!(matches!(decode(token), Err(Refusal::Invalid)), "{token}");
+        }
+        assert!(decode("glsa_0123456789abcdefghijABCDEFGHIJkl_181dc044").is_ok());
+    }
+}

@@ -89,6 +89,22 @@ async fn service_accounts_are_created_read_updated_and_deleted() {
             assert_eq!(p["createdAt"], "2026-01-15T10:00:00Z");
             assert!(p["avatarUrl"].as_str().unwrap().starts_with("/avatar/"));
         }
+        // Grafana's access-control metadata on request.
+        let res = admin
+            .get(&format!("/api/serviceaccounts/{id}?accesscontrol=true"))
+            .await;
+        assert_eq!(
+            res.json["accessControl"],
+            json!({"serviceaccounts:read": true, "serviceaccounts:write": true,
+                   "serviceaccounts:delete": true, "serviceaccounts.permissions:read": true,
+                   "serviceaccounts.permissions:write": true})
+        );
+        // grafana-client posts to the trailing-slash spelling, which Grafana also routes.
+        let res = admin
+            .post("/api/serviceaccounts/", r#"{"name": "slash"}"#)
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{res:?}");
+        assert_eq!(res.json["role"], "Viewer", "the default role");
         assert_message(
             &admin.get("/api/serviceaccounts/nosuchuid").await,
             StatusCode::NOT_FOUND,

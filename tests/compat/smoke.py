@@ -351,6 +351,38 @@ def test_browser_session_and_devices():
 
 
 @step
+def test_service_accounts_and_tokens():
+    # grafana-client's service_account element (it posts to /serviceaccounts/ with a slash), then
+    # the token as grafana-client sends credentials given as a string (Authorization: Bearer).
+    sa = ADMIN.serviceaccount.create({"name": f"smoke-sa-{SUFFIX}", "role": "Viewer"})
+    has_fields(sa, {"id", "uid", "name", "login", "orgId", "isDisabled", "role", "tokens",
+                    "avatarUrl"}, "service account")
+    assert sa["login"] == f"sa-1-smoke-sa-{SUFFIX}", sa
+    found = ADMIN.serviceaccount.search_one(service_account_name=f"smoke-sa-{SUFFIX}")
+    assert found["id"] == sa["id"], found
+    profile = ADMIN.serviceaccount.get(sa["id"])
+    assert profile["accessControl"]["serviceaccounts:write"] is True, profile
+    r = ADMIN.serviceaccount.update(sa["id"], {"role": "Editor"})
+    assert r["message"] == "Service account updated" and r["serviceaccount"]["role"] == "Editor", r
+    token = ADMIN.serviceaccount.create_token(sa["id"], {"name": "smoke", "secondsToLive": 3600})
+    assert token["key"].startswith("glsa_"), token
+    u = urlparse(URL)
+    bot = GrafanaApi.from_url(f"{u.scheme}://{u.hostname}:{u.port}{u.path}", credential=token["key"])
+    assert bot.organization.get_current_organization()["id"] == 1
+    me = bot.user.get_actual_user()
+    assert me["uid"] == f"service-account:{sa['id']}", me
+    # An Editor token: no team management (Admin only).
+    expect_status(403, bot.teams.add_team, {"name": f"bot-team-{SUFFIX}"})
+    tokens = ADMIN.serviceaccount.get_tokens(sa["id"])
+    assert [t["name"] for t in tokens] == ["smoke"] and "key" not in tokens[0], tokens
+    r = ADMIN.serviceaccount.delete_token(sa["id"], token["id"])
+    assert r == {"message": "Service account token deleted"}, r
+    expect_status(401, bot.organization.get_current_organization)
+    r = ADMIN.serviceaccount.delete(sa["id"])
+    assert r == {"message": "Service account deleted"}, r
+
+
+@step
 def test_admin_delete_user():
     r = ADMIN.admin.delete_user(state["id"])
     assert r == {"message": "User deleted"}, r
