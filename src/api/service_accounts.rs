@@ -46,31 +46,22 @@ pub(super) fn routes(r: &mut Routes) {
         ])
         .returns::<SearchResult>(),
         search,
-    )
-    .add(
-        Op::post(
-            "/api/serviceaccounts",
-            "serviceaccounts",
-            "Create a service account (201)",
-            Access::action("serviceaccounts:create"),
-        )
-        .body::<CreateBody>()
-        .returns::<ServiceAccountDto>(),
-        create,
-    )
-    .add(
-        // grafana-client posts here; Grafana routes both spellings.
-        Op::post(
-            "/api/serviceaccounts/",
-            "serviceaccounts",
-            "Create a service account (201; the trailing-slash spelling)",
-            Access::action("serviceaccounts:create"),
-        )
-        .body::<CreateBody>()
-        .returns::<ServiceAccountDto>(),
-        create,
-    )
-    .add(
+    );
+    // grafana-client posts to the trailing-slash spelling; Grafana routes both.
+    for path in ["/api/serviceaccounts", "/api/serviceaccounts/"] {
+        r.add(
+            Op::post(
+                path,
+                "serviceaccounts",
+                "Create a service account (201)",
+                Access::action("serviceaccounts:create"),
+            )
+            .body::<CreateBody>()
+            .returns::<ServiceAccountDto>(),
+            create,
+        );
+    }
+    r.add(
         Op::get(
             "/api/serviceaccounts/{serviceAccountId}",
             "serviceaccounts",

@@ -561,6 +561,30 @@ async fn token_requests_are_validated() {
     .await;
 }
 
+/// `[service_accounts] token_expiration_day_limit`: Grafana's plain-text 400 beyond it.
+#[tokio::test]
+async fn the_expiration_day_limit_is_enforced() {
+    each_backend_with(&[("service_accounts", "token_expiration_day_limit", "1")], |app| async move {
+        let sa_id = create_sa(&app, "ci", "Viewer").await["id"].as_i64().unwrap();
+        let path = format!("/api/serviceaccounts/{sa_id}/tokens");
+        let res = app
+            .admin()
+            .post(&path, r#"{"name": "far", "secondsToLive": 259200}"#)
+            .await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        assert_eq!(
+            res.text,
+            "The expiration date input exceeds the limit for service account access tokens expiration date"
+        );
+        let res = app
+            .admin()
+            .post(&path, r#"{"name": "near", "secondsToLive": 3600}"#)
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+    })
+    .await;
+}
+
 /// A token acts with its account's role: a Viewer reads but does not write; an Admin manages
 /// its org but, never being a Grafana Admin, is refused the server-wide routes.
 #[tokio::test]
@@ -831,6 +855,37 @@ async fn legacy_key_endpoints_behave_as_grafana_12() {
             StatusCode::BAD_REQUEST,
             "id is invalid",
         );
+    })
+    .await;
+}
+
+/// A legacy key written while the server runs (by a Grafana instance sharing the database) is
+/// listed and can be deleted; it is migrated at the next start.
+#[tokio::test]
+async fn legacy_keys_written_meanwhile_are_listed_and_deleted() {
+    each_db(|db| async move {
+        let app = TestApp::start(&db, &[]).await;
+        db.execute(
+            "INSERT INTO api_key (org_id, name, {key}, role, created, updated, expires) \
+             VALUES (1, 'old', 'not-a-real-hash', 'Viewer', '2025-01-01 00:00:00', \
+             '2025-01-01 00:00:00', 4102444800)",
+        )
+        .await;
+        let res = app.admin().get("/api/auth/keys").await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        let id = res.json[0]["id"].as_i64().unwrap();
+        assert_eq!(
+            res.json,
+            json!([{"id": id, "name": "old", "role": "Viewer",
+                    "expiration": "2100-01-01T00:00:00Z"}])
+        );
+        assert_message(
+            &app.admin().delete(&format!("/api/auth/keys/{id}")).await,
+            StatusCode::OK,
+            "API key deleted",
+        );
+        assert_eq!(app.admin().get("/api/auth/keys").await.json, json!([]));
+        db
     })
     .await;
 }
