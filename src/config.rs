@@ -95,6 +95,15 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     // Usher's own: how long a cached basic-auth credential is trusted before the user's row is
     // read again (0 = on every request). Changes made through this instance apply at once.
     ("auth.basic", "cache_revalidate_interval", "1s"),
+    ("quota", "enabled", "false"),
+    ("quota", "org_user", "10"),
+    ("quota", "org_dashboard", "100"),
+    ("quota", "org_api_key", "10"),
+    ("quota", "user_org", "10"),
+    ("quota", "global_user", "-1"),
+    ("quota", "global_org", "-1"),
+    ("quota", "global_dashboard", "-1"),
+    ("quota", "global_api_key", "-1"),
     ("log", "level", "info"),
     ("log", "mode", "console"),
 ];
@@ -142,7 +151,22 @@ pub struct Config {
     pub users: UsersSection,
     pub auth: AuthSection,
     pub auth_basic: AuthBasicSection,
+    pub quota: QuotaSection,
     pub log_level: String,
+}
+
+/// `[quota]`: limits, -1 meaning none (Grafana's `pkg/setting/setting_quota.go`).
+#[derive(Debug, Clone)]
+pub struct QuotaSection {
+    pub enabled: bool,
+    pub org_user: i64,
+    pub org_dashboard: i64,
+    pub org_api_key: i64,
+    pub user_org: i64,
+    pub global_user: i64,
+    pub global_org: i64,
+    pub global_dashboard: i64,
+    pub global_api_key: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -533,6 +557,25 @@ impl Config {
                     "cache_revalidate_interval",
                 ))
                 .map_err(|m| invalid("auth.basic", "cache_revalidate_interval", m))?,
+            },
+            quota: {
+                let limit = |key: &str| -> Result<i64, ConfigError> {
+                    get("quota", key)
+                        .trim()
+                        .parse()
+                        .map_err(|_| invalid("quota", key, "must be an integer"))
+                };
+                QuotaSection {
+                    enabled: flag("quota", "enabled")?,
+                    org_user: limit("org_user")?,
+                    org_dashboard: limit("org_dashboard")?,
+                    org_api_key: limit("org_api_key")?,
+                    user_org: limit("user_org")?,
+                    global_user: limit("global_user")?,
+                    global_org: limit("global_org")?,
+                    global_dashboard: limit("global_dashboard")?,
+                    global_api_key: limit("global_api_key")?,
+                }
             },
             log_level: if level == "critical" {
                 "error".into()

@@ -127,6 +127,8 @@ async fn create_user(
     if !email.is_empty() && !is_email(&email) {
         return Err(ApiError::bad_request("invalid email address"));
     }
+    // Beyond Grafana, whose admin route skips the user quota: `[quota] global_user` holds here too.
+    super::quotas::check_users(&app).await?;
     let pw = body.password.unwrap_or_default();
     password::validate_new_password(&pw, app.config.auth_basic.password_policy)
         .map_err(|_| ApiError::bad_request("Password is missing or too short"))?;

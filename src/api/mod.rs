@@ -5,13 +5,16 @@
 mod admin;
 mod admin_users;
 mod api_keys;
+mod dashboards;
 mod dto;
 mod health;
 pub mod openapi;
 mod orgs;
+mod quotas;
 mod roles;
 mod service_accounts;
 mod sessions;
+mod stars;
 mod teams;
 mod user;
 mod users;
@@ -180,6 +183,9 @@ pub fn routes(state: AppState) -> Routes {
     roles::routes(&mut r);
     service_accounts::routes(&mut r);
     api_keys::routes(&mut r);
+    dashboards::routes(&mut r);
+    stars::routes(&mut r);
+    quotas::routes(&mut r);
     admin::routes(&mut r);
     openapi::routes(&mut r);
     r

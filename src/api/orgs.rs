@@ -600,6 +600,7 @@ async fn add_member(
         .await?
         .filter(|u| !u.is_service_account.unwrap_or(false))
         .ok_or_else(|| ApiError::not_found("User not found"))?;
+    super::quotas::check_membership(app, org_id, user.id).await?;
     match app
         .store
         .add_org_member(org_id, user.id, role.as_str(), app.now())
@@ -810,6 +811,7 @@ async fn create_org(
         });
     }
     let name = body.name()?;
+    super::quotas::check_orgs(&app, caller.id()).await?;
     match app
         .store
         .create_org_with_admin(name, caller.id(), app.now())

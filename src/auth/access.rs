@@ -161,7 +161,22 @@ const SERVER_ADMIN: &[Grant] = &[
 
 /// What every member of an org holds there (Grafana's `fixed:organization:reader`, granted to
 /// Viewer and so to Editor and Admin).
-const ORG_VIEWER: &[Grant] = &[("orgs:read", ""), ("orgs.quotas:read", "")];
+/// Dashboards in the General folder: Grafana writes managed View permissions for Viewers (and
+/// the folder read grant `fixed:folders.general:reader`) when a dashboard is created there.
+const ORG_VIEWER: &[Grant] = &[
+    ("orgs:read", ""),
+    ("orgs.quotas:read", ""),
+    ("dashboards:read", "dashboards:*"),
+    ("folders:read", "folders:uid:general"),
+];
+
+/// What an Editor holds beyond a Viewer: managed Edit on General's dashboards and
+/// `fixed:dashboards:creator` (`dashboards:create` in General).
+const ORG_EDITOR: &[Grant] = &[
+    ("dashboards:write", "dashboards:*"),
+    ("dashboards:delete", "dashboards:*"),
+    ("dashboards:create", "folders:uid:general"),
+];
 
 /// What an org Admin holds in their org beyond a Viewer (Grafana's `fixed:organization:writer`,
 /// `fixed:org.users:writer`, `fixed:teams:writer`, `fixed:teams:creator`).
@@ -180,6 +195,10 @@ const ORG_ADMIN: &[Grant] = &[
     ("teams:delete", "teams:*"),
     ("teams.permissions:read", "teams:*"),
     ("teams.permissions:write", "teams:*"),
+    // Grafana's fixed:dashboards:writer.
+    ("dashboards:create", "folders:*"),
+    ("dashboards.permissions:read", "dashboards:*"),
+    ("dashboards.permissions:write", "dashboards:*"),
     // Grafana's fixed:serviceaccounts:reader, :creator and :writer, granted to Admin only
     // (`pkg/services/serviceaccounts/manager/roles.go`).
     ("serviceaccounts:read", "serviceaccounts:*"),
@@ -275,12 +294,13 @@ impl Permissions {
 
     fn grants(&self) -> impl Iterator<Item = &Grant> {
         let admin: &[Grant] = if self.server_admin { SERVER_ADMIN } else { &[] };
-        let (member, org_admin): (&[Grant], &[Grant]) = match self.org_role {
-            Some(OrgRole::Viewer | OrgRole::Editor) => (ORG_VIEWER, &[]),
-            Some(OrgRole::Admin) => (ORG_VIEWER, ORG_ADMIN),
-            Some(OrgRole::None) | None => (&[], &[]),
+        let (member, editor, org_admin): (&[Grant], &[Grant], &[Grant]) = match self.org_role {
+            Some(OrgRole::Viewer) => (ORG_VIEWER, &[], &[]),
+            Some(OrgRole::Editor) => (ORG_VIEWER, ORG_EDITOR, &[]),
+            Some(OrgRole::Admin) => (ORG_VIEWER, ORG_EDITOR, ORG_ADMIN),
+            Some(OrgRole::None) | None => (&[], &[], &[]),
         };
-        admin.iter().chain(member).chain(org_admin)
+        admin.iter().chain(member).chain(editor).chain(org_admin)
     }
 
     /// Grafana's evaluator: the action must be granted on a scope covering `scope` (any scope

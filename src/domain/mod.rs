@@ -192,3 +192,68 @@ mod tests {
         assert_eq!((p.page, p.per_page), (1, 1000));
     }
 }
+
+/// Grafana's dashboard slug (`pkg/infra/slugify/slugify.go`): lower case, spaces as dashes, a
+/// few symbols spelled out, common accented Latin letters folded, `,"'?.()` and line breaks
+/// dropped, anything else as the hex of its UTF-8 bytes; empty or longer than 50 characters, a
+/// UUIDv5 (OID namespace) of the title instead.
+pub fn slugify(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.trim().to_lowercase().chars() {
+        match c {
+            'a'..='z' | '0'..='9' | '_' | '-' => out.push(c),
+            ' ' => out.push('-'),
+            '&' => out.push_str("and"),
+            '@' => out.push_str("at"),
+            '©' => out.push('c'),
+            '®' => out.push('r'),
+            '™' => out.push_str("tm"),
+            ',' | '"' | '\'' | '\n' | '\r' | '\0' | '?' | '.' | '(' | ')' => {}
+            'à' | 'á' | 'â' | 'ã' | 'å' | 'ā' => out.push('a'),
+            'ä' | 'æ' => out.push_str("ae"),
+            'ç' | 'č' | 'ć' => out.push('c'),
+            'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => out.push('e'),
+            'ì' | 'í' | 'î' | 'ï' | 'ī' => out.push('i'),
+            'ñ' | 'ń' | 'ň' => out.push('n'),
+            'ò' | 'ó' | 'ô' | 'õ' | 'ø' | 'ō' => out.push('o'),
+            'ö' | 'œ' => out.push_str("oe"),
+            'ù' | 'ú' | 'û' | 'ū' | 'ů' => out.push('u'),
+            'ü' => out.push_str("ue"),
+            'ý' | 'ÿ' => out.push('y'),
+            'ß' => out.push_str("ss"),
+            'ł' => out.push('l'),
+            'š' | 'ś' => out.push('s'),
+            'ž' | 'ź' | 'ż' => out.push('z'),
+            'ř' => out.push('r'),
+            'đ' | 'ď' => out.push('d'),
+            'ť' => out.push('t'),
+            other => {
+                let mut buf = [0u8; 4];
+                out.push_str(&hex::encode(other.encode_utf8(&mut buf).as_bytes()));
+            }
+        }
+    }
+    if out.is_empty() || out.chars().count() > 50 {
+        return uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, title.as_bytes()).to_string();
+    }
+    out
+}
+
+#[cfg(test)]
+mod slug_tests {
+    use super::slugify;
+
+    /// Examples from Grafana's `pkg/infra/slugify/slugify_test.go` behaviour.
+    #[test]
+    fn slugs_are_grafanas() {
+        assert_eq!(slugify("Production Overview"), "production-overview");
+        assert_eq!(slugify("Hello World!"), "hello-world21");
+        assert_eq!(slugify("  A & B @ C  "), "a-and-b-at-c");
+        assert_eq!(slugify("Grüße (v2.0)"), "gruesse-v20");
+        assert_eq!(slugify("a/b:c"), "a2fb3ac");
+        let long = "x".repeat(51);
+        assert_eq!(slugify(&long).len(), 36, "a UUID");
+        assert_eq!(slugify(&long), slugify(&long), "deterministic");
+        assert_eq!(slugify("???").len(), 36);
+    }
+}

@@ -43,6 +43,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0005_api_key.sql"),
         mysql: include_str!("../../migrations/mysql/0005_api_key.sql"),
     },
+    Migration {
+        id: "0006_dashboard",
+        sqlite: include_str!("../../migrations/sqlite/0006_dashboard.sql"),
+        postgres: include_str!("../../migrations/postgres/0006_dashboard.sql"),
+        mysql: include_str!("../../migrations/mysql/0006_dashboard.sql"),
+    },
 ];
 
 /// Splits a migration file into statements. Statements end with `;` at the end of a line;

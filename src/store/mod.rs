@@ -20,9 +20,11 @@ use sqlx::ConnectOptions;
 
 use crate::config::{DatabaseSection, DbType};
 
+pub mod dashboards;
 pub mod login_attempts;
 mod migrate;
 pub mod orgs;
+pub mod quotas;
 pub mod roles;
 pub mod service_accounts;
 pub mod sessions;

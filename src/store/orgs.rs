@@ -249,8 +249,15 @@ impl Store {
         for account in accounts {
             self.delete_user_tx(&mut tx, account).await?;
         }
+        let sql = self.sql(
+            "DELETE FROM dashboard_provisioning \
+             WHERE dashboard_id IN (SELECT id FROM dashboard WHERE org_id = ?)",
+        );
+        with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
         for table in [
             "api_key",
+            "dashboard_tag",
+            "dashboard",
             "team_member",
             "team",
             "star",

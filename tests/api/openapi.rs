@@ -109,6 +109,20 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/auth/keys"),
     ("post", "/api/auth/keys"),
     ("delete", "/api/auth/keys/{id}"),
+    ("post", "/api/dashboards/db"),
+    ("get", "/api/dashboards/uid/{uid}"),
+    ("delete", "/api/dashboards/uid/{uid}"),
+    ("get", "/api/search"),
+    ("get", "/api/user/stars"),
+    ("post", "/api/user/stars/dashboard/{dashboardId}"),
+    ("delete", "/api/user/stars/dashboard/{dashboardId}"),
+    ("post", "/api/user/stars/dashboard/uid/{uid}"),
+    ("delete", "/api/user/stars/dashboard/uid/{uid}"),
+    ("get", "/api/org/quotas"),
+    ("get", "/api/orgs/{orgId}/quotas"),
+    ("put", "/api/orgs/{orgId}/quotas/{target}"),
+    ("get", "/api/admin/users/{id}/quotas"),
+    ("put", "/api/admin/users/{id}/quotas/{target}"),
 ];
 
 #[tokio::test]

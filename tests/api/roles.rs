@@ -7,7 +7,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::{basic, each_backend};
+use crate::{basic, each_backend_with};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
@@ -34,7 +34,8 @@ const SA_MANAGERS: &[Who] = &[Admin];
 
 #[tokio::test]
 async fn each_basic_role_gets_exactly_its_routes() {
-    each_backend(|app| async move {
+    // Quotas on, so that their routes answer rather than report them disabled (also a 403).
+    each_backend_with(&[("quota", "enabled", "true")], |app| async move {
         // One user per role in Main Org.; the server admin is an org Viewer there, so that what
         // they may do comes from Grafana Admin alone.
         let mut ids = Vec::new();
@@ -274,6 +275,40 @@ async fn each_basic_role_gets_exactly_its_routes() {
                 "/api/serviceaccounts/99999/tokens/1".into(),
                 None,
                 SA_MANAGERS,
+            ),
+            (Method::GET, "/api/search".into(), None, EVERYONE),
+            (Method::GET, "/api/user/stars".into(), None, EVERYONE),
+            (
+                Method::POST,
+                "/api/dashboards/db".into(),
+                Some("{}"),
+                &[Editor, Admin],
+            ),
+            (
+                Method::GET,
+                "/api/dashboards/uid/nope".into(),
+                None,
+                MEMBERS,
+            ),
+            (
+                Method::DELETE,
+                "/api/dashboards/uid/nope".into(),
+                None,
+                &[Editor, Admin],
+            ),
+            (Method::GET, "/api/org/quotas".into(), None, MEMBERS),
+            (Method::GET, "/api/orgs/1/quotas".into(), None, MEMBERS),
+            (
+                Method::PUT,
+                "/api/orgs/1/quotas/nope".into(),
+                Some("{}"),
+                SERVER,
+            ),
+            (
+                Method::GET,
+                format!("/api/admin/users/{target}/quotas"),
+                None,
+                SERVER,
             ),
             (Method::GET, "/api/auth/keys".into(), None, SA_MANAGERS),
             (

@@ -1,0 +1,502 @@
+//! A minimal dashboard API (Grafana's `pkg/api/dashboard.go`, `pkg/api/search.go`): save, read
+//! and delete dashboards of the request's org by uid, and search them. Dashboards live in the
+//! General folder (this server holds no folders); Viewers read, Editors write.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::{Op, Routes};
+use crate::app::AppState;
+use crate::auth::{Access, Caller, OrgRole};
+use crate::domain::{new_uid, rfc3339, slugify};
+use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::store::dashboards::{DashboardRow, DashboardSearch, SaveDashboard, SaveRefusal, Saved};
+
+pub(super) fn routes(r: &mut Routes) {
+    r.add(
+        Op::post(
+            "/api/dashboards/db",
+            "dashboards",
+            "Create or update a dashboard",
+            Access::action("dashboards:create"),
+        )
+        .body::<SaveBody>()
+        .returns::<SavedDto>(),
+        save,
+    )
+    .add(
+        Op::get(
+            "/api/dashboards/uid/{uid}",
+            "dashboards",
+            "A dashboard and its meta data",
+            Access::perm("dashboards:read", "dashboards:uid:{uid}"),
+        ),
+        get,
+    )
+    .add(
+        Op::delete(
+            "/api/dashboards/uid/{uid}",
+            "dashboards",
+            "Delete a dashboard (its tags and stars go with it)",
+            Access::perm("dashboards:delete", "dashboards:uid:{uid}"),
+        ),
+        delete,
+    )
+    .add(
+        Op::get(
+            "/api/search",
+            "dashboards",
+            "Search dashboards",
+            Access::SignedIn,
+        )
+        .query(&[
+            "query",
+            "tag",
+            "type",
+            "dashboardUIDs",
+            "dashboardIds",
+            "folderUIDs",
+            "starred",
+            "limit",
+            "page",
+            "sort",
+        ])
+        .returns::<Vec<Hit>>(),
+        search,
+    );
+}
+
+/// Grafana's dashboard errors with a `status` (`pkg/api/apierrors/dashboard.go`): `{message,
+/// status}` bodies.
+fn dashboard_error(status: StatusCode, message: &str, code: &str) -> Response {
+    (status, Json(json!({"message": message, "status": code}))).into_response()
+}
+
+pub(super) fn dashboard_not_found() -> ApiError {
+    ApiError::not_found("Dashboard not found")
+}
+
+/// Grafana's `SaveDashboardCommand`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SaveBody {
+    pub dashboard: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub overwrite: bool,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub folder_id: i64,
+    #[serde(default)]
+    pub folder_uid: String,
+    #[serde(default)]
+    pub is_folder: bool,
+}
+
+/// `{folderUid, id, slug, status, uid, url, version}`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedDto {
+    pub folder_uid: String,
+    pub id: i64,
+    pub slug: String,
+    pub status: String,
+    pub uid: String,
+    pub url: String,
+    pub version: i64,
+}
+
+fn url(uid: &str, slug: &str) -> String {
+    format!("/d/{uid}/{slug}")
+}
+
+/// Column limits of Grafana's schema, refused with a 400 rather than left to the database.
+const MAX_TITLE: usize = 189;
+const MAX_TAG: usize = 50;
+
+async fn save(
+    caller: Caller,
+    State(app): State<AppState>,
+    GrafanaJson(body): GrafanaJson<SaveBody>,
+) -> ApiResult<Response> {
+    let Some(mut data) = body.dashboard else {
+        return Err(ApiError::bad_request("bad request data"));
+    };
+    if body.is_folder {
+        return Err(ApiError::bad_request(
+            "Use folders endpoint for saving folders.",
+        ));
+    }
+    let id = data
+        .get("id")
+        .and_then(Value::as_f64)
+        .map(|f| f as i64)
+        .filter(|id| *id > 0);
+    // Grafana checks the dashboard quota whenever the body names no id.
+    if id.is_none() && super::quotas::dashboards_reached(&app, caller.org_id).await? {
+        // Grafana 12's answer (`dashboards.ErrQuotaReached`).
+        return Ok(dashboard_error(
+            StatusCode::FORBIDDEN,
+            "Dashboard quota reached",
+            "quota-reached",
+        ));
+    }
+    let title = data
+        .get("title")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    if title.is_empty() {
+        return Ok(dashboard_error(
+            StatusCode::BAD_REQUEST,
+            "Dashboard title cannot be empty",
+            "empty-name",
+        ));
+    }
+    if title.chars().count() > MAX_TITLE {
+        // Grafana's limit is 5,000 bytes, but its own `title` column holds 189 characters.
+        return Ok(dashboard_error(
+            StatusCode::BAD_REQUEST,
+            "Dashboard title cannot contain more than 189 characters",
+            "title-too-long",
+        ));
+    }
+    if body.message.len() > 500 {
+        return Err(ApiError::bad_request(
+            "message too long, max 500 characters",
+        ));
+    }
+    let uid = data
+        .get("uid")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    if !uid
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ApiError::bad_request("uid contains illegal characters"));
+    }
+    if uid.len() > 40 {
+        return Err(ApiError::bad_request("uid too long, max 40 characters"));
+    }
+    // This server holds no folders: every dashboard lives in General.
+    if !body.folder_uid.is_empty() || body.folder_id != 0 {
+        return Err(ApiError::bad_request("folder not found"));
+    }
+    // Grafana's MustStringArray: a tag that is not a string means no tags at all.
+    let tags: Vec<String> = match data.get("tags").and_then(Value::as_array) {
+        Some(items) if items.iter().all(Value::is_string) => items
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if tags.iter().any(|t| t.chars().count() > MAX_TAG) {
+        return Err(ApiError::bad_request("tag too long, max 50 characters"));
+    }
+    let version = if id.is_some() || !uid.is_empty() {
+        data.get("version").and_then(Value::as_i64).unwrap_or(0)
+    } else {
+        0
+    };
+    data.insert("title".into(), Value::String(title.clone()));
+    if !uid.is_empty() {
+        data.insert("uid".into(), Value::String(uid.clone()));
+    }
+    let slug = slugify(&title);
+    let cmd = SaveDashboard {
+        org_id: caller.org_id,
+        id,
+        uid,
+        new_uid: new_uid(),
+        title,
+        slug: slug.clone(),
+        version,
+        overwrite: body.overwrite,
+        data: Value::Object(data),
+        tags,
+        user_id: caller.id(),
+        // Provisioned dashboards are saved only through their files (see provisioning).
+        allow_provisioned: false,
+    };
+    // Updating an existing dashboard needs write on it.
+    if let Some(id) = id {
+        if let Some(existing) = app.store.dashboard_by_id(caller.org_id, id).await? {
+            require_write(&caller, &existing)?;
+        }
+    } else if !cmd.uid.is_empty() {
+        if let Some(existing) = app.store.dashboard_by_uid(caller.org_id, &cmd.uid).await? {
+            require_write(&caller, &existing)?;
+        }
+    }
+    match app.store.save_dashboard(&cmd, app.now()).await {
+        Ok(Saved {
+            id, uid, version, ..
+        }) => Ok(Json(SavedDto {
+            folder_uid: String::new(),
+            id,
+            url: url(&uid, &slug),
+            uid,
+            slug,
+            status: "success".into(),
+            version,
+        })
+        .into_response()),
+        Err(SaveRefusal::NotFound) => Ok(dashboard_error(
+            StatusCode::NOT_FOUND,
+            "Dashboard not found",
+            "not-found",
+        )),
+        Err(SaveRefusal::SameUidExists) => Err(ApiError::bad_request(
+            "A dashboard with the same uid already exists",
+        )),
+        Err(SaveRefusal::VersionMismatch) => Ok(dashboard_error(
+            StatusCode::PRECONDITION_FAILED,
+            "The dashboard has been changed by someone else",
+            "version-mismatch",
+        )),
+        Err(SaveRefusal::Provisioned) => {
+            Err(ApiError::bad_request("Cannot save provisioned dashboard"))
+        }
+        Err(SaveRefusal::Store(e)) => Err(ApiError::from(e).context("Failed to save dashboard")),
+    }
+}
+
+fn require_write(caller: &Caller, existing: &DashboardRow) -> ApiResult<()> {
+    let scope = format!("dashboards:uid:{}", existing.uid);
+    if caller.permissions.allows("dashboards:write", Some(&scope)) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "Access denied to save dashboard".into(),
+        ))
+    }
+}
+
+/// Creator and updater names: the login, or "Anonymous" (Grafana's `getUserLogin`).
+async fn login_or_anonymous(app: &AppState, id: Option<i64>) -> ApiResult<String> {
+    Ok(match id.filter(|id| *id > 0) {
+        Some(id) => app
+            .store
+            .login_of(id)
+            .await?
+            .unwrap_or_else(|| "Anonymous".into()),
+        None => "Anonymous".into(),
+    })
+}
+
+async fn get(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let row = app
+        .store
+        .dashboard_by_uid(caller.org_id, &uid)
+        .await?
+        .ok_or_else(dashboard_not_found)?;
+    let starred = app
+        .store
+        .starred_uids(caller.id(), caller.org_id)
+        .await?
+        .contains(&row.uid);
+    let mut dashboard: Value = serde_json::from_str(&row.data).unwrap_or_else(|_| json!({}));
+    if let Some(d) = dashboard.as_object_mut() {
+        d.insert("id".into(), json!(row.id));
+        d.insert("uid".into(), json!(row.uid));
+        d.insert("version".into(), json!(row.version));
+    }
+    let scope = format!("dashboards:uid:{}", row.uid);
+    let p = &caller.permissions;
+    let can_save = p.allows("dashboards:write", Some(&scope));
+    let editor = caller.org_role.is_some_and(|r| r >= OrgRole::Editor);
+    let mut meta = json!({
+        "type": "db",
+        "canSave": can_save,
+        "canEdit": can_save,
+        "canAdmin": p.allows("dashboards.permissions:write", Some(&scope)),
+        "canStar": true,
+        "canDelete": p.allows("dashboards:delete", Some(&scope)),
+        "slug": row.slug,
+        "url": url(&row.uid, &row.slug),
+        "expires": "0001-01-01T00:00:00Z",
+        "created": rfc3339(row.created),
+        "updated": rfc3339(row.updated),
+        "updatedBy": login_or_anonymous(&app, row.updated_by).await?,
+        "createdBy": login_or_anonymous(&app, row.created_by).await?,
+        "version": row.version,
+        "hasAcl": false,
+        "isFolder": false,
+        "folderId": 0,
+        "folderUid": "",
+        "folderTitle": "General",
+        "folderUrl": "",
+        "provisioned": row.provisioned.is_some(),
+        "provisionedExternalId": "",
+        "annotationsPermissions": {
+            "dashboard": {"canAdd": true, "canEdit": true, "canDelete": true},
+            "organization": {"canAdd": editor, "canEdit": editor, "canDelete": editor},
+        },
+    });
+    if starred {
+        meta["isStarred"] = json!(true);
+    }
+    Ok(Json(json!({"dashboard": dashboard, "meta": meta})))
+}
+
+async fn delete(
+    caller: Caller,
+    State(app): State<AppState>,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    match app.store.delete_dashboard(caller.org_id, &uid, false).await {
+        Ok(Some(row)) => Ok(Json(json!({
+            "title": row.title,
+            "message": format!("Dashboard {} deleted", row.title),
+            "uid": row.uid,
+        }))),
+        Ok(None) => Err(dashboard_not_found()),
+        Err(SaveRefusal::Provisioned) => Err(ApiError::bad_request(
+            "provisioned dashboard cannot be deleted",
+        )),
+        Err(SaveRefusal::Store(e)) => Err(ApiError::from(e).context("Failed to delete dashboard")),
+        Err(_) => Err(dashboard_not_found()),
+    }
+}
+
+/// Grafana's search hit (`pkg/services/search/model/model.go`) for a General dashboard.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Hit {
+    pub id: i64,
+    pub uid: String,
+    pub org_id: i64,
+    pub title: String,
+    pub uri: String,
+    pub url: String,
+    /// Always "" (Grafana never fills it here).
+    pub slug: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub tags: Vec<String>,
+    pub is_starred: bool,
+    pub sort_meta: i64,
+    pub is_deleted: bool,
+}
+
+async fn search(
+    caller: Caller,
+    State(app): State<AppState>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> ApiResult<Response> {
+    let all = |name: &str| -> Vec<String> {
+        pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let one = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let mut uids = all("dashboardUIDs");
+    if uids.is_empty() {
+        uids = all("dashboardUID");
+    }
+    let ids: Vec<i64> = all("dashboardIds")
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    if !uids.is_empty() && !ids.is_empty() {
+        return Err(ApiError::bad_request(
+            "search supports UIDs or IDs, not both",
+        ));
+    }
+    let limit = one("limit")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0);
+    if limit > 5000 {
+        return Err(ApiError::status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Limit is above maximum allowed (5000), use page parameter to access hits beyond limit",
+        ));
+    }
+    let limit = if limit < 1 { 1000 } else { limit };
+    let page = one("page")
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    if page.checked_mul(limit).is_none() {
+        return Err(ApiError::bad_request("page is out of range"));
+    }
+    // Only General exists; folders themselves are never hits.
+    let folders = all("folderUIDs");
+    let no_hits = one("type") == Some("dash-folder")
+        || (!folders.is_empty() && !folders.iter().any(|f| f == "general"));
+    // Without read on every dashboard (a custom role on some), hits are those it covers.
+    let read_all = caller
+        .permissions
+        .allows("dashboards:read", Some("dashboards:uid:*"));
+    if no_hits || (!read_all && !caller.permissions.allows("dashboards:read", None)) {
+        return Ok(Json(Vec::<Hit>::new()).into_response());
+    }
+    let search = DashboardSearch {
+        org_id: caller.org_id,
+        user_id: caller.id(),
+        query: one("query").unwrap_or("").to_string(),
+        tags: all("tag"),
+        uids,
+        ids,
+        starred: one("starred") == Some("true"),
+        limit,
+        page,
+        descending: one("sort") == Some("alpha-desc"),
+    };
+    let rows = app.store.search_dashboards(&search).await?;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| {
+            read_all
+                || caller.permissions.allows(
+                    "dashboards:read",
+                    Some(&format!("dashboards:uid:{}", r.uid)),
+                )
+        })
+        .collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    for (id, term) in app.store.dashboard_tags(&ids).await? {
+        tags.entry(id).or_default().push(term);
+    }
+    let hits: Vec<Hit> = rows
+        .into_iter()
+        .map(|r| Hit {
+            id: r.id,
+            org_id: caller.org_id,
+            uri: format!("db/{}", r.slug),
+            url: url(&r.uid, &r.slug),
+            uid: r.uid,
+            title: r.title,
+            slug: String::new(),
+            kind: "dash-db".into(),
+            tags: tags.remove(&r.id).unwrap_or_default(),
+            is_starred: r.starred > 0,
+            sort_meta: 0,
+            is_deleted: false,
+        })
+        .collect();
+    Ok(Json(hits).into_response())
+}
