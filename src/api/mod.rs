@@ -10,6 +10,7 @@ mod dto;
 mod health;
 pub mod openapi;
 mod orgs;
+mod preferences;
 mod quotas;
 mod roles;
 mod service_accounts;
@@ -186,6 +187,7 @@ pub fn routes(state: AppState) -> Routes {
     dashboards::routes(&mut r);
     stars::routes(&mut r);
     quotas::routes(&mut r);
+    preferences::routes(&mut r);
     admin::routes(&mut r);
     openapi::routes(&mut r);
     r

@@ -24,6 +24,7 @@ pub mod dashboards;
 pub mod login_attempts;
 mod migrate;
 pub mod orgs;
+pub mod preferences;
 pub mod quotas;
 pub mod roles;
 pub mod service_accounts;

@@ -13,6 +13,7 @@ mod errors;
 mod lockout;
 mod openapi;
 mod orgs;
+mod preferences;
 mod quotas;
 mod roles;
 mod service_accounts;

@@ -123,6 +123,15 @@ const EXPECTED: &[(&str, &str)] = &[
     ("put", "/api/orgs/{orgId}/quotas/{target}"),
     ("get", "/api/admin/users/{id}/quotas"),
     ("put", "/api/admin/users/{id}/quotas/{target}"),
+    ("get", "/api/user/preferences"),
+    ("put", "/api/user/preferences"),
+    ("patch", "/api/user/preferences"),
+    ("get", "/api/org/preferences"),
+    ("put", "/api/org/preferences"),
+    ("patch", "/api/org/preferences"),
+    ("get", "/api/teams/{teamId}/preferences"),
+    ("put", "/api/teams/{teamId}/preferences"),
+    ("patch", "/api/teams/{teamId}/preferences"),
 ];
 
 #[tokio::test]

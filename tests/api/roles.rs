@@ -296,6 +296,26 @@ async fn each_basic_role_gets_exactly_its_routes() {
                 None,
                 &[Editor, Admin],
             ),
+            (Method::GET, "/api/user/preferences".into(), None, EVERYONE),
+            (Method::GET, "/api/org/preferences".into(), None, &[Admin]),
+            (
+                Method::PATCH,
+                "/api/org/preferences".into(),
+                Some(r#"{"theme": "nope"}"#),
+                &[Admin],
+            ),
+            (
+                Method::GET,
+                format!("/api/teams/{team}/preferences"),
+                None,
+                TEAM_MANAGERS,
+            ),
+            (
+                Method::PUT,
+                format!("/api/teams/{team}/preferences"),
+                Some(r#"{"theme": "nope"}"#),
+                TEAM_MANAGERS,
+            ),
             (Method::GET, "/api/org/quotas".into(), None, MEMBERS),
             (Method::GET, "/api/orgs/1/quotas".into(), None, MEMBERS),
             (

@@ -1,0 +1,442 @@
+//! Preferences of the signed-in user, the request's org and a team (Grafana's
+//! `pkg/api/preferences.go`, `pkg/services/preference/prefapi/api.go`). GET shows what is stored
+//! (`{}` for nothing); PUT replaces it all; PATCH changes only the fields given.
+//!
+//! Grafana checks only the theme and the home dashboard; here the timezone (IANA name, `utc`,
+//! `browser` or empty, as Grafana's newer preferences API checks it) and the week start are
+//! checked too, so that nothing unusable — or longer than Grafana's columns — is stored.
+
+use std::str::FromStr;
+
+use axum::extract::{Path, State};
+use axum::Json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::dashboards::dashboard_not_found;
+use super::dto::{message, Message};
+use super::{Op, Routes};
+use crate::app::AppState;
+use crate::auth::{Access, Caller};
+use crate::domain::parse_id;
+use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::store::preferences::{PrefsOwner, PrefsRow};
+
+pub(super) fn routes(r: &mut Routes) {
+    type Area = (&'static str, [&'static str; 3], Access, Access);
+    let areas: [Area; 3] = [
+        (
+            "/api/user/preferences",
+            [
+                "Preferences of the signed-in user",
+                "Replace the preferences of the signed-in user",
+                "Change some preferences of the signed-in user",
+            ],
+            Access::SignedIn,
+            Access::SignedIn,
+        ),
+        (
+            "/api/org/preferences",
+            [
+                "Preferences of the current organization",
+                "Replace the preferences of the current organization",
+                "Change some preferences of the current organization",
+            ],
+            Access::action("orgs.preferences:read"),
+            Access::action("orgs.preferences:write"),
+        ),
+        (
+            // Grafana has no PATCH for teams; it is served here as for users and orgs.
+            "/api/teams/{teamId}/preferences",
+            [
+                "Preferences of a team",
+                "Replace the preferences of a team",
+                "Change some preferences of a team",
+            ],
+            Access::perm("teams:read", "teams:id:{teamId}"),
+            Access::perm("teams:write", "teams:id:{teamId}"),
+        ),
+    ];
+    for (path, [read_doc, put_doc, patch_doc], read, write) in areas {
+        r.add(
+            Op::get(path, "preferences", read_doc, read).returns::<Prefs>(),
+            get,
+        )
+        .add(
+            Op::put(path, "preferences", put_doc, write)
+                .body::<PutBody>()
+                .returns::<Message>(),
+            put,
+        )
+        .add(
+            Op::patch(path, "preferences", patch_doc, write)
+                .body::<PatchBody>()
+                .returns::<Message>(),
+            patch,
+        );
+    }
+}
+
+/// Grafana's theme ids (`pkg/services/preference/themes_generated.go`).
+const THEMES: &[&str] = &[
+    "light",
+    "dark",
+    "system",
+    "aubergine",
+    "debug",
+    "desertbloom",
+    "gildedgrove",
+    "gloom",
+    "mars",
+    "matrix",
+    "sapphiredusk",
+    "synthwave",
+    "tron",
+    "victorian",
+    "zen",
+];
+
+const WEEK_STARTS: &[&str] = &["", "browser", "saturday", "sunday", "monday"];
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryHistory {
+    #[serde(default)]
+    pub home_tab: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Navbar {
+    #[serde(default)]
+    pub bookmark_urls: Vec<String>,
+}
+
+/// What GET shows: only the fields that are set (Grafana's `omitempty` spec).
+#[derive(Debug, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Prefs {
+    #[serde(rename = "homeDashboardUID", skip_serializing_if = "Option::is_none")]
+    pub home_dashboard_uid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub week_start: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_history: Option<QueryHistory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub navbar: Option<Navbar>,
+}
+
+/// Preferences as the handlers work with them.
+#[derive(Debug, Clone, Default)]
+struct Values {
+    theme: String,
+    timezone: String,
+    week_start: String,
+    home_dashboard_id: i64,
+    home_dashboard_uid: String,
+    language: String,
+    query_history: Option<QueryHistory>,
+    navbar: Option<Navbar>,
+}
+
+impl Values {
+    fn from_row(row: PrefsRow) -> Self {
+        let json: Value = row
+            .json_data
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or(Value::Null);
+        Values {
+            theme: row.theme,
+            timezone: row.timezone,
+            week_start: row.week_start.unwrap_or_default(),
+            home_dashboard_id: row.home_dashboard_id,
+            home_dashboard_uid: row.home_dashboard_uid.unwrap_or_default(),
+            language: json["language"].as_str().unwrap_or("").to_string(),
+            query_history: serde_json::from_value(json["queryHistory"].clone()).ok(),
+            navbar: serde_json::from_value(json["navbar"].clone()).ok(),
+        }
+    }
+
+    fn to_row(&self) -> PrefsRow {
+        let mut json = serde_json::Map::new();
+        if !self.language.is_empty() {
+            json.insert("language".into(), json!(self.language));
+        }
+        if let Some(q) = &self.query_history {
+            json.insert("queryHistory".into(), json!(q));
+        }
+        if let Some(n) = &self.navbar {
+            json.insert("navbar".into(), json!(n));
+        }
+        PrefsRow {
+            theme: self.theme.clone(),
+            timezone: self.timezone.clone(),
+            week_start: Some(self.week_start.clone()),
+            home_dashboard_id: self.home_dashboard_id,
+            home_dashboard_uid: Some(self.home_dashboard_uid.clone()),
+            json_data: Some(Value::Object(json).to_string()),
+        }
+    }
+
+    fn shown(self) -> Prefs {
+        let some = |s: String| (!s.is_empty()).then_some(s);
+        Prefs {
+            home_dashboard_uid: some(self.home_dashboard_uid),
+            timezone: some(self.timezone),
+            week_start: some(self.week_start),
+            theme: some(self.theme),
+            language: some(self.language),
+            query_history: self.query_history.filter(|q| !q.home_tab.is_empty()),
+            navbar: self.navbar,
+        }
+    }
+}
+
+/// Whose preferences a request addresses.
+async fn owner(
+    app: &AppState,
+    caller: &Caller,
+    path: &axum::http::Uri,
+    team: Option<Path<String>>,
+) -> ApiResult<PrefsOwner> {
+    if let Some(Path(raw)) = team {
+        let team_id = parse_id(&raw, "teamId is invalid")?;
+        // Grafana stores preferences for any team id; only teams of the org have them here.
+        app.store
+            .team(caller.org_id, team_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("Team not found"))?;
+        return Ok(PrefsOwner::Team {
+            org_id: caller.org_id,
+            team_id,
+        });
+    }
+    Ok(if path.path().starts_with("/api/org/") {
+        PrefsOwner::Org {
+            org_id: caller.org_id,
+        }
+    } else {
+        PrefsOwner::User {
+            org_id: caller.org_id,
+            user_id: caller.id(),
+        }
+    })
+}
+
+async fn stored(app: &AppState, owner: PrefsOwner) -> ApiResult<Values> {
+    Ok(app
+        .store
+        .preferences(owner)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to get preferences"))?
+        .map(Values::from_row)
+        .unwrap_or_default())
+}
+
+async fn get(
+    caller: Caller,
+    State(app): State<AppState>,
+    uri: axum::http::Uri,
+    team: Option<Path<String>>,
+) -> ApiResult<Json<Prefs>> {
+    let owner = owner(&app, &caller, &uri, team).await?;
+    Ok(Json(stored(&app, owner).await?.shown()))
+}
+
+fn check_theme(theme: &str) -> ApiResult<()> {
+    if THEMES.contains(&theme) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request("Invalid theme"))
+    }
+}
+
+fn check_timezone(tz: &str) -> ApiResult<()> {
+    if tz.is_empty() || tz == "utc" || tz == "browser" || chrono_tz::Tz::from_str(tz).is_ok() {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid timezone: must be a valid IANA timezone (e.g., America/New_York), 'utc', 'browser', or empty string",
+        ))
+    }
+}
+
+fn check_week_start(week_start: &str) -> ApiResult<()> {
+    if WEEK_STARTS.contains(&week_start) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            "invalid week start: must be 'saturday', 'sunday', 'monday', 'browser' or empty string",
+        ))
+    }
+}
+
+/// The home dashboard a body names, by uid (preferred) or id, as (id, uid); `""` clears it.
+async fn home_dashboard(
+    app: &AppState,
+    caller: &Caller,
+    uid: Option<&str>,
+    id: Option<i64>,
+) -> ApiResult<Option<(i64, String)>> {
+    match (uid, id) {
+        (Some(""), _) => Ok(Some((0, String::new()))),
+        (Some(uid), _) => {
+            let d = app
+                .store
+                .dashboard_by_uid(caller.org_id, uid)
+                .await?
+                .ok_or_else(dashboard_not_found)?;
+            Ok(Some((d.id, d.uid)))
+        }
+        (None, Some(id)) if id != 0 => {
+            let d = app
+                .store
+                .dashboard_by_id(caller.org_id, id)
+                .await?
+                .ok_or_else(dashboard_not_found)?;
+            Ok(Some((d.id, d.uid)))
+        }
+        (None, Some(_)) => Ok(Some((0, String::new()))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Grafana's `UpdatePrefsCmd`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PutBody {
+    #[serde(default)]
+    pub theme: String,
+    #[serde(default)]
+    pub home_dashboard_id: i64,
+    #[serde(default, rename = "homeDashboardUID")]
+    pub home_dashboard_uid: Option<String>,
+    #[serde(default)]
+    pub timezone: String,
+    #[serde(default)]
+    pub week_start: String,
+    #[serde(default)]
+    pub query_history: Option<QueryHistory>,
+    #[serde(default)]
+    pub language: String,
+    #[serde(default)]
+    pub navbar: Option<Navbar>,
+}
+
+async fn save(app: &AppState, owner: PrefsOwner, values: &Values) -> ApiResult<Json<Message>> {
+    app.store
+        .save_preferences(owner, &values.to_row(), app.now())
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to save preferences"))?;
+    Ok(message("Preferences updated"))
+}
+
+async fn put(
+    caller: Caller,
+    State(app): State<AppState>,
+    uri: axum::http::Uri,
+    team: Option<Path<String>>,
+    GrafanaJson(body): GrafanaJson<PutBody>,
+) -> ApiResult<Json<Message>> {
+    let owner = owner(&app, &caller, &uri, team).await?;
+    if !body.theme.is_empty() {
+        check_theme(&body.theme)?;
+    }
+    check_timezone(&body.timezone)?;
+    check_week_start(&body.week_start)?;
+    let (home_id, home_uid) = home_dashboard(
+        &app,
+        &caller,
+        body.home_dashboard_uid.as_deref(),
+        Some(body.home_dashboard_id),
+    )
+    .await?
+    .unwrap_or_default();
+    let values = Values {
+        theme: body.theme,
+        timezone: body.timezone,
+        week_start: body.week_start,
+        home_dashboard_id: home_id,
+        home_dashboard_uid: home_uid,
+        language: body.language,
+        query_history: body.query_history,
+        navbar: body.navbar,
+    };
+    save(&app, owner, &values).await
+}
+
+/// Grafana's `PatchPrefsCmd`: only what is given changes.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchBody {
+    #[serde(default)]
+    pub theme: Option<String>,
+    #[serde(default)]
+    pub home_dashboard_id: Option<i64>,
+    #[serde(default, rename = "homeDashboardUID")]
+    pub home_dashboard_uid: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub week_start: Option<String>,
+    #[serde(default)]
+    pub query_history: Option<QueryHistory>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub navbar: Option<Navbar>,
+}
+
+async fn patch(
+    caller: Caller,
+    State(app): State<AppState>,
+    uri: axum::http::Uri,
+    team: Option<Path<String>>,
+    GrafanaJson(body): GrafanaJson<PatchBody>,
+) -> ApiResult<Json<Message>> {
+    let owner = owner(&app, &caller, &uri, team).await?;
+    let mut values = stored(&app, owner).await?;
+    if let Some(theme) = body.theme {
+        // Grafana 12 refuses an empty theme in a PATCH.
+        check_theme(&theme)?;
+        values.theme = theme;
+    }
+    if let Some(tz) = body.timezone {
+        check_timezone(&tz)?;
+        values.timezone = tz;
+    }
+    if let Some(week_start) = body.week_start {
+        check_week_start(&week_start)?;
+        values.week_start = week_start;
+    }
+    if let Some((id, uid)) = home_dashboard(
+        &app,
+        &caller,
+        body.home_dashboard_uid.as_deref(),
+        body.home_dashboard_id,
+    )
+    .await?
+    {
+        values.home_dashboard_id = id;
+        values.home_dashboard_uid = uid;
+    }
+    if let Some(language) = body.language {
+        values.language = language;
+    }
+    // Grafana: a query history tab is only set, never cleared, by a PATCH.
+    if let Some(q) = body.query_history.filter(|q| !q.home_tab.is_empty()) {
+        values.query_history = Some(q);
+    }
+    if let Some(navbar) = body.navbar {
+        values.navbar = Some(navbar);
+    }
+    save(&app, owner, &values).await
+}

@@ -1,0 +1,95 @@
+//! Preferences of a user, a team or an org (Grafana's `preferences` table: one row per
+//! (org_id, user_id, team_id), the unused ids being 0; `pkg/services/preference/prefimpl`).
+
+use super::{DbTime, Store, StoreResult};
+use crate::{with_conn, with_tx};
+
+/// Whose preferences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrefsOwner {
+    User { org_id: i64, user_id: i64 },
+    Team { org_id: i64, team_id: i64 },
+    Org { org_id: i64 },
+}
+
+impl PrefsOwner {
+    /// (org_id, user_id, team_id) as stored.
+    fn key(self) -> (i64, i64, i64) {
+        match self {
+            PrefsOwner::User { org_id, user_id } => (org_id, user_id, 0),
+            PrefsOwner::Team { org_id, team_id } => (org_id, 0, team_id),
+            PrefsOwner::Org { org_id } => (org_id, 0, 0),
+        }
+    }
+}
+
+/// The stored fields of a preferences row.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct PrefsRow {
+    pub theme: String,
+    pub timezone: String,
+    pub week_start: Option<String>,
+    pub home_dashboard_id: i64,
+    pub home_dashboard_uid: Option<String>,
+    /// JSON: `language`, `queryHistory.homeTab`, `navbar.bookmarkUrls`.
+    pub json_data: Option<String>,
+}
+
+impl Store {
+    /// The stored preferences of `owner`, if any.
+    pub async fn preferences(&self, owner: PrefsOwner) -> StoreResult<Option<PrefsRow>> {
+        let (org_id, user_id, team_id) = owner.key();
+        let sql = self.sql(&format!(
+            "SELECT theme, timezone, week_start, {} AS home_dashboard_id, home_dashboard_uid, \
+             json_data FROM preferences \
+             WHERE org_id = ? AND user_id = ? AND COALESCE(team_id, 0) = ? ORDER BY id LIMIT 1",
+            self.dialect.bigint("home_dashboard_id")
+        ));
+        let row = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, PrefsRow>(&sql)
+                .bind(org_id).bind(user_id).bind(team_id).fetch_optional(c).await?
+        });
+        Ok(row)
+    }
+
+    /// Stores `owner`'s preferences (update, or insert the first time), one transaction.
+    pub async fn save_preferences(
+        &self,
+        owner: PrefsOwner,
+        prefs: &PrefsRow,
+        now: DbTime,
+    ) -> StoreResult<()> {
+        let (org_id, user_id, team_id) = owner.key();
+        let mut tx = self.begin().await?;
+        let sql = self.sql(
+            "UPDATE preferences SET theme = ?, timezone = ?, week_start = ?, home_dashboard_id = ?, \
+             home_dashboard_uid = ?, json_data = ?, version = version + 1, updated = ? \
+             WHERE org_id = ? AND user_id = ? AND COALESCE(team_id, 0) = ?",
+        );
+        let n = with_tx!(&mut tx, c => {
+            sqlx::query(&sql)
+                .bind(&prefs.theme).bind(&prefs.timezone).bind(&prefs.week_start)
+                .bind(prefs.home_dashboard_id).bind(&prefs.home_dashboard_uid)
+                .bind(&prefs.json_data).bind(now.get())
+                .bind(org_id).bind(user_id).bind(team_id)
+                .execute(c).await?.rows_affected()
+        });
+        if n == 0 {
+            let sql = self.sql(
+                "INSERT INTO preferences (org_id, user_id, team_id, version, home_dashboard_id, \
+                 home_dashboard_uid, timezone, theme, week_start, json_data, created, updated) \
+                 VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+            );
+            with_tx!(&mut tx, c => {
+                sqlx::query(&sql)
+                    .bind(org_id).bind(user_id).bind(team_id)
+                    .bind(prefs.home_dashboard_id).bind(&prefs.home_dashboard_uid)
+                    .bind(&prefs.timezone).bind(&prefs.theme).bind(&prefs.week_start)
+                    .bind(&prefs.json_data).bind(now.get()).bind(now.get())
+                    .execute(c).await?;
+            });
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
