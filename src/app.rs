@@ -71,6 +71,7 @@ pub struct AppState {
     pub credentials: Arc<CredentialCache>,
     pub sessions: Arc<SessionCache>,
     pub tokens: Arc<TokenCache>,
+    pub provisioner: Arc<crate::provisioning::Provisioner>,
     /// Users whose `last_seen_at` this instance wrote, and when.
     last_seen: Arc<Throttle>,
     /// Tokens whose `last_used_at` this instance wrote, and when.
@@ -191,10 +192,18 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         credentials: Arc::new(CredentialCache::default()),
         sessions: Arc::new(SessionCache::default()),
         tokens: Arc::new(TokenCache::default()),
+        provisioner: Arc::default(),
         last_seen: Arc::new(Throttle::default()),
         key_used: Arc::new(Throttle::default()),
     };
     bootstrap(&state).await?;
+    // Grafana provisions dashboards at start-up and refuses to start on a bad provider file.
+    let outcome = crate::provisioning::reload_dashboards(&state)
+        .await
+        .map_err(|p| anyhow::anyhow!("dashboard provisioning: {p}"))?;
+    for p in &outcome.problems {
+        tracing::warn!(problem = %p, "dashboard provisioning");
+    }
     Ok(state)
 }
 

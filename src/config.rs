@@ -180,6 +180,8 @@ pub struct ServerSection {
 #[derive(Debug, Clone)]
 pub struct PathsSection {
     pub data: PathBuf,
+    /// Provisioning files (`dashboards/*.yaml`, `access/*.yaml`).
+    pub provisioning: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -468,7 +470,10 @@ impl Config {
                 root_url: get("server", "root_url"),
                 client_ip_header: (!client_ip_header.is_empty()).then_some(client_ip_header),
             },
-            paths: PathsSection { data },
+            paths: PathsSection {
+                data,
+                provisioning: PathBuf::from(get("paths", "provisioning")),
+            },
             database: DatabaseSection {
                 db_type,
                 host: get("database", "host"),

@@ -6,4 +6,5 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod provisioning;
 pub mod store;

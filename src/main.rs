@@ -86,6 +86,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let state = build_state(config, Clock::system()).await?;
     let store = state.store.clone();
     state.spawn_clean_up();
+    usher::provisioning::spawn_dashboard_polling(&state);
     let app = build_router(state);
     let listener = TcpListener::bind(&addr).await?;
     tracing::info!(%addr, "usher listening");

@@ -15,7 +15,8 @@ use serde_json::{json, Map, Value};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, Caller, OrgRole};
-use crate::domain::{new_uid, rfc3339, slugify};
+use crate::domain::dashboard::{prepare, Invalid};
+use crate::domain::{new_uid, rfc3339};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::dashboards::{DashboardRow, DashboardSearch, SaveDashboard, SaveRefusal, Saved};
 
@@ -117,16 +118,12 @@ fn url(uid: &str, slug: &str) -> String {
     format!("/d/{uid}/{slug}")
 }
 
-/// Column limits of Grafana's schema, refused with a 400 rather than left to the database.
-const MAX_TITLE: usize = 189;
-const MAX_TAG: usize = 50;
-
 async fn save(
     caller: Caller,
     State(app): State<AppState>,
     GrafanaJson(body): GrafanaJson<SaveBody>,
 ) -> ApiResult<Response> {
-    let Some(mut data) = body.dashboard else {
+    let Some(data) = body.dashboard else {
         return Err(ApiError::bad_request("bad request data"));
     };
     if body.is_folder {
@@ -134,13 +131,12 @@ async fn save(
             "Use folders endpoint for saving folders.",
         ));
     }
-    let id = data
+    let has_id = data
         .get("id")
         .and_then(Value::as_f64)
-        .map(|f| f as i64)
-        .filter(|id| *id > 0);
+        .is_some_and(|id| id as i64 > 0);
     // Grafana checks the dashboard quota whenever the body names no id.
-    if id.is_none() && super::quotas::dashboards_reached(&app, caller.org_id).await? {
+    if !has_id && super::quotas::dashboards_reached(&app, caller.org_id).await? {
         // Grafana 12's answer (`dashboards.ErrQuotaReached`).
         return Ok(dashboard_error(
             StatusCode::FORBIDDEN,
@@ -148,96 +144,57 @@ async fn save(
             "quota-reached",
         ));
     }
-    let title = data
-        .get("title")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim()
-        .to_string();
-    if title.is_empty() {
-        return Ok(dashboard_error(
-            StatusCode::BAD_REQUEST,
-            "Dashboard title cannot be empty",
-            "empty-name",
-        ));
-    }
-    if title.chars().count() > MAX_TITLE {
-        // Grafana's limit is 5,000 bytes, but its own `title` column holds 189 characters.
-        return Ok(dashboard_error(
-            StatusCode::BAD_REQUEST,
-            "Dashboard title cannot contain more than 189 characters",
-            "title-too-long",
-        ));
-    }
+    let prepared = match prepare(data) {
+        Ok(p) => p,
+        Err(Invalid {
+            status,
+            message,
+            code: Some(code),
+        }) => return Ok(dashboard_error(status, message, code)),
+        Err(e) => return Err(ApiError::status(e.status, e.message)),
+    };
     if body.message.len() > 500 {
         return Err(ApiError::bad_request(
             "message too long, max 500 characters",
         ));
     }
-    let uid = data
-        .get("uid")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .trim()
-        .to_string();
-    if !uid
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(ApiError::bad_request("uid contains illegal characters"));
-    }
-    if uid.len() > 40 {
-        return Err(ApiError::bad_request("uid too long, max 40 characters"));
-    }
     // This server holds no folders: every dashboard lives in General.
     if !body.folder_uid.is_empty() || body.folder_id != 0 {
         return Err(ApiError::bad_request("folder not found"));
     }
-    // Grafana's MustStringArray: a tag that is not a string means no tags at all.
-    let tags: Vec<String> = match data.get("tags").and_then(Value::as_array) {
-        Some(items) if items.iter().all(Value::is_string) => items
-            .iter()
-            .filter_map(|t| t.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    };
-    if tags.iter().any(|t| t.chars().count() > MAX_TAG) {
-        return Err(ApiError::bad_request("tag too long, max 50 characters"));
-    }
-    let version = if id.is_some() || !uid.is_empty() {
-        data.get("version").and_then(Value::as_i64).unwrap_or(0)
-    } else {
-        0
-    };
-    data.insert("title".into(), Value::String(title.clone()));
-    if !uid.is_empty() {
-        data.insert("uid".into(), Value::String(uid.clone()));
-    }
-    let slug = slugify(&title);
+    let slug = prepared.slug.clone();
+    let id = prepared.id;
     let cmd = SaveDashboard {
         org_id: caller.org_id,
         id,
-        uid,
+        uid: prepared.uid,
         new_uid: new_uid(),
-        title,
+        title: prepared.title,
         slug: slug.clone(),
-        version,
+        version: prepared.version,
         overwrite: body.overwrite,
-        data: Value::Object(data),
-        tags,
+        data: prepared.data,
+        tags: prepared.tags,
         user_id: caller.id(),
-        // Provisioned dashboards are saved only through their files (see provisioning).
+        // Provisioned dashboards change through their files unless their provider allows UI
+        // updates.
         allow_provisioned: false,
+        provisioning: None,
     };
-    // Updating an existing dashboard needs write on it.
-    if let Some(id) = id {
-        if let Some(existing) = app.store.dashboard_by_id(caller.org_id, id).await? {
-            require_write(&caller, &existing)?;
-        }
-    } else if !cmd.uid.is_empty() {
-        if let Some(existing) = app.store.dashboard_by_uid(caller.org_id, &cmd.uid).await? {
-            require_write(&caller, &existing)?;
-        }
+    // Updating an existing dashboard needs write on it; a provisioned one, a provider that
+    // allows UI updates.
+    let existing = match id {
+        Some(id) => app.store.dashboard_by_id(caller.org_id, id).await?,
+        None if !cmd.uid.is_empty() => app.store.dashboard_by_uid(caller.org_id, &cmd.uid).await?,
+        None => None,
+    };
+    let mut cmd = cmd;
+    if let Some(existing) = &existing {
+        require_write(&caller, existing)?;
+        cmd.allow_provisioned = existing
+            .provisioned
+            .as_deref()
+            .is_some_and(|name| app.provisioner.allows_ui_updates(name));
     }
     match app.store.save_dashboard(&cmd, app.now()).await {
         Ok(Saved {
@@ -341,7 +298,11 @@ async fn get(
         "folderUid": "",
         "folderTitle": "General",
         "folderUrl": "",
-        "provisioned": row.provisioned.is_some(),
+        // Grafana: provisioned, unless its provider allows UI updates.
+        "provisioned": row
+            .provisioned
+            .as_deref()
+            .is_some_and(|name| !app.provisioner.allows_ui_updates(name)),
         "provisionedExternalId": "",
         "annotationsPermissions": {
             "dashboard": {"canAdd": true, "canEdit": true, "canDelete": true},

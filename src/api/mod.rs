@@ -11,6 +11,7 @@ mod health;
 pub mod openapi;
 mod orgs;
 mod preferences;
+mod provisioning;
 mod quotas;
 mod roles;
 mod service_accounts;
@@ -188,6 +189,7 @@ pub fn routes(state: AppState) -> Routes {
     stars::routes(&mut r);
     quotas::routes(&mut r);
     preferences::routes(&mut r);
+    provisioning::routes(&mut r);
     admin::routes(&mut r);
     openapi::routes(&mut r);
     r

@@ -1,5 +1,7 @@
 //! Values parsed once from requests and valid afterwards.
 
+pub mod dashboard;
+
 use rand::Rng;
 use serde::Serialize;
 

@@ -65,6 +65,9 @@ pub struct SaveDashboard {
     pub user_id: i64,
     /// Saving over a provisioned dashboard is allowed (its provider has `allowUiUpdates`).
     pub allow_provisioned: bool,
+    /// Set by provisioning: the file this dashboard comes from, recorded in the same
+    /// transaction.
+    pub provisioning: Option<super::provisioning::ProvisioningRecord>,
 }
 
 /// Why a save was refused.
@@ -212,18 +215,23 @@ impl Store {
         let saved = match existing {
             Some(e) => {
                 let version = e.version + 1;
+                let uid = if cmd.uid.is_empty() {
+                    e.uid
+                } else {
+                    cmd.uid.clone()
+                };
                 let sql = self.sql(
                     "UPDATE dashboard SET version = ?, slug = ?, title = ?, data = ?, updated = ?, \
-                     updated_by = ?, folder_id = 0, folder_uid = NULL WHERE id = ?",
+                     updated_by = ?, uid = ?, folder_id = 0, folder_uid = NULL WHERE id = ?",
                 );
                 with_tx!(&mut tx, c => {
                     sqlx::query(&sql).bind(version).bind(&cmd.slug).bind(&cmd.title)
-                        .bind(&data).bind(now.get()).bind(cmd.user_id).bind(e.id)
+                        .bind(&data).bind(now.get()).bind(cmd.user_id).bind(&uid).bind(e.id)
                         .execute(c).await?;
                 });
                 Saved {
                     id: e.id,
-                    uid: e.uid,
+                    uid,
                     version,
                     created: false,
                 }
@@ -280,6 +288,18 @@ impl Store {
             with_tx!(&mut tx, c => {
                 sqlx::query(&sql).bind(saved.id).bind(tag).bind(&saved.uid).bind(cmd.org_id)
                     .execute(c).await?;
+            });
+        }
+        if let Some(p) = &cmd.provisioning {
+            let sql = self.sql("DELETE FROM dashboard_provisioning WHERE dashboard_id = ?");
+            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(saved.id).execute(c).await?; });
+            let sql = self.sql(
+                "INSERT INTO dashboard_provisioning (dashboard_id, name, external_id, updated, \
+                 check_sum) VALUES (?, ?, ?, ?, ?)",
+            );
+            with_tx!(&mut tx, c => {
+                sqlx::query(&sql).bind(saved.id).bind(&p.name).bind(&p.external_id)
+                    .bind(p.updated).bind(&p.check_sum).execute(c).await?;
             });
         }
         tx.commit().await?;

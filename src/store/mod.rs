@@ -25,6 +25,7 @@ pub mod login_attempts;
 mod migrate;
 pub mod orgs;
 pub mod preferences;
+pub mod provisioning;
 pub mod quotas;
 pub mod roles;
 pub mod service_accounts;

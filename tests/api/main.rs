@@ -14,6 +14,7 @@ mod lockout;
 mod openapi;
 mod orgs;
 mod preferences;
+mod provisioning;
 mod quotas;
 mod roles;
 mod service_accounts;

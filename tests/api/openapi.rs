@@ -132,6 +132,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ("get", "/api/teams/{teamId}/preferences"),
     ("put", "/api/teams/{teamId}/preferences"),
     ("patch", "/api/teams/{teamId}/preferences"),
+    ("post", "/api/admin/provisioning/dashboards/reload"),
+    ("post", "/api/admin/provisioning/datasources/reload"),
+    ("post", "/api/admin/provisioning/plugins/reload"),
+    ("post", "/api/admin/provisioning/alerting/reload"),
+    ("post", "/api/admin/provisioning/notifications/reload"),
 ];
 
 #[tokio::test]

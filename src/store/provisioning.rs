@@ -1,0 +1,80 @@
+//! Which dashboards came from which provisioning file (Grafana's `dashboard_provisioning`
+//! table: provider name, absolute file path as `external_id`, file time and MD5 checksum).
+
+use super::{Store, StoreResult};
+use crate::{with_conn, with_tx};
+
+/// A row of `dashboard_provisioning`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProvisionedRow {
+    pub dashboard_id: i64,
+    pub external_id: String,
+    pub check_sum: Option<String>,
+}
+
+/// What to record about a provisioned dashboard when it is saved.
+#[derive(Debug, Clone)]
+pub struct ProvisioningRecord {
+    pub name: String,
+    pub external_id: String,
+    pub updated: i64,
+    pub check_sum: String,
+}
+
+impl Store {
+    /// The dashboards a provider created, with their files.
+    pub async fn provisioned_by(&self, name: &str) -> StoreResult<Vec<ProvisionedRow>> {
+        let sql = self.sql(&format!(
+            "SELECT {} AS dashboard_id, external_id, check_sum FROM dashboard_provisioning \
+             WHERE name = ? AND dashboard_id IS NOT NULL ORDER BY id",
+            self.dialect.bigint("dashboard_id")
+        ));
+        let rows = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, ProvisionedRow>(&sql).bind(name).fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
+    /// Names of every provider that created dashboards.
+    pub async fn provisioner_names(&self) -> StoreResult<Vec<String>> {
+        let sql = "SELECT DISTINCT name FROM dashboard_provisioning ORDER BY name";
+        let rows = with_conn!(&self.pool, c => {
+            sqlx::query_scalar::<_, String>(sql).fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
+    /// The provider a dashboard came from, if any.
+    pub async fn provisioner_of(&self, dashboard_id: i64) -> StoreResult<Option<String>> {
+        let sql = self.sql("SELECT MIN(name) FROM dashboard_provisioning WHERE dashboard_id = ?");
+        let name = with_conn!(&self.pool, c => {
+            sqlx::query_scalar::<_, Option<String>>(&sql).bind(dashboard_id).fetch_one(c).await?
+        });
+        Ok(name)
+    }
+
+    /// Forgets that a dashboard was provisioned; it stays as an ordinary one.
+    pub async fn unprovision_dashboard(&self, dashboard_id: i64) -> StoreResult<()> {
+        let sql = self.sql("DELETE FROM dashboard_provisioning WHERE dashboard_id = ?");
+        with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(dashboard_id).execute(c).await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes a provisioned dashboard (its file is gone) with its tags, stars and record.
+    pub async fn delete_provisioned_dashboard(&self, dashboard_id: i64) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        for sql in [
+            "DELETE FROM dashboard_tag WHERE dashboard_id = ?",
+            "DELETE FROM star WHERE dashboard_id = ?",
+            "DELETE FROM dashboard_provisioning WHERE dashboard_id = ?",
+            "DELETE FROM dashboard WHERE id = ?",
+        ] {
+            let sql = self.sql(sql);
+            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(dashboard_id).execute(c).await?; });
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,284 @@
+//! Dashboard provisioning from files and the reload endpoints (Grafana's
+//! `pkg/services/provisioning/dashboards`, `pkg/api/admin_provisioning.go`). Each test writes
+//! files into a temporary folder, reloads, and checks the database through the API.
+
+use std::path::Path;
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::{assert_message, each_db, TestApp, TestDb};
+
+const RELOAD: &str = "/api/admin/provisioning/dashboards/reload";
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn provider(root: &Path, name: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: 1\nproviders:\n  - name: {name}\n    orgId: 1\n{extra}    options:\n      path: {}\n",
+        root.join(name).display()
+    )
+}
+
+fn dashboard(uid: &str, title: &str) -> String {
+    json!({"uid": uid, "title": title, "tags": ["prov"], "panels": []}).to_string()
+}
+
+async fn start(db: &TestDb, root: &Path) -> TestApp {
+    let dir = root.display().to_string();
+    TestApp::start(db, &[("paths", "provisioning", &dir)]).await
+}
+
+#[tokio::test]
+async fn dashboards_follow_their_files() {
+    each_db(|db| async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(
+            &root.join("dashboards/main.yaml"),
+            &provider(root, "main", ""),
+        );
+        write(&root.join("main/a.json"), &dashboard("prov-a", "A"));
+        write(&root.join("main/sub/b.json"), &dashboard("prov-b", "B"));
+        write(&root.join("main/.hidden/c.json"), &dashboard("prov-c", "C"));
+
+        // Provisioned at start-up, recursively, hidden folders skipped.
+        let app = start(&db, root).await;
+        let admin = app.admin();
+        let res = admin.get("/api/dashboards/uid/prov-a").await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        assert_eq!(res.json["meta"]["provisioned"], true);
+        assert_eq!(res.json["dashboard"]["version"], 1);
+        assert_eq!(
+            admin.get("/api/dashboards/uid/prov-b").await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            admin.get("/api/dashboards/uid/prov-c").await.status,
+            StatusCode::NOT_FOUND
+        );
+
+        // Through the API they are read-only (no allowUiUpdates).
+        let res = admin
+            .post(
+                "/api/dashboards/db",
+                r#"{"dashboard": {"uid": "prov-a", "title": "X"}, "overwrite": true}"#,
+            )
+            .await;
+        assert_message(
+            &res,
+            StatusCode::BAD_REQUEST,
+            "Cannot save provisioned dashboard",
+        );
+        assert_message(
+            &admin.delete("/api/dashboards/uid/prov-a").await,
+            StatusCode::BAD_REQUEST,
+            "provisioned dashboard cannot be deleted",
+        );
+
+        // An unchanged file is not saved again; a changed one is.
+        assert_message(
+            &admin.post(RELOAD, "").await,
+            StatusCode::OK,
+            "Dashboards config reloaded",
+        );
+        assert_eq!(
+            admin.get("/api/dashboards/uid/prov-a").await.json["dashboard"]["version"],
+            1
+        );
+        write(&root.join("main/a.json"), &dashboard("prov-a", "A renamed"));
+        assert_message(
+            &admin.post(RELOAD, "").await,
+            StatusCode::OK,
+            "Dashboards config reloaded",
+        );
+        let res = admin.get("/api/dashboards/uid/prov-a").await;
+        assert_eq!(res.json["dashboard"]["title"], "A renamed");
+        assert_eq!(res.json["dashboard"]["version"], 2);
+
+        // A removed file removes its dashboard (and its stars).
+        std::fs::remove_file(root.join("main/sub/b.json")).unwrap();
+        admin.post(RELOAD, "").await;
+        assert_eq!(
+            admin.get("/api/dashboards/uid/prov-b").await.status,
+            StatusCode::NOT_FOUND
+        );
+
+        // A new file appears.
+        write(&root.join("main/d.json"), &dashboard("prov-d", "D"));
+        admin.post(RELOAD, "").await;
+        let hits = admin.get("/api/search?tag=prov").await.json;
+        let titles: Vec<&str> = hits
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles, ["A renamed", "D"]);
+
+        // A provider no longer configured takes its dashboards with it.
+        std::fs::remove_file(root.join("dashboards/main.yaml")).unwrap();
+        admin.post(RELOAD, "").await;
+        assert_eq!(admin.get("/api/search?tag=prov").await.json, json!([]));
+        db
+    })
+    .await;
+}
+
+/// A bad file never deletes what a good one created, and errors name the file and line.
+#[tokio::test]
+async fn bad_files_are_reported_and_change_nothing() {
+    each_db(|db| async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(
+            &root.join("dashboards/main.yaml"),
+            &provider(root, "main", ""),
+        );
+        write(&root.join("main/a.json"), &dashboard("prov-a", "A"));
+        write(&root.join("main/b.json"), &dashboard("prov-b", "B"));
+        let app = start(&db, root).await;
+        let admin = app.admin();
+
+        // A dashboard file that no longer parses: reported with its line; its dashboard stays;
+        // the other file still applies.
+        write(
+            &root.join("main/a.json"),
+            "{\n  \"uid\": \"prov-a\",\n  \"title\": \n}",
+        );
+        write(&root.join("main/b.json"), &dashboard("prov-b", "B2"));
+        let res = admin.post(RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        let message = res.json["message"].as_str().unwrap();
+        let a_path = root.join("main/a.json").display().to_string();
+        assert!(message.contains(&format!("{a_path}:4:")), "{message}");
+        assert_eq!(
+            admin.get("/api/dashboards/uid/prov-a").await.json["dashboard"]["title"],
+            "A"
+        );
+        assert_eq!(
+            admin.get("/api/dashboards/uid/prov-b").await.json["dashboard"]["title"],
+            "B2"
+        );
+
+        // A provider file that does not parse: nothing changes, not even for other files.
+        write(&root.join("main/a.json"), &dashboard("prov-a", "A2"));
+        let yaml = root.join("dashboards/broken.yaml");
+        write(&yaml, "apiVersion: 1\nproviders:\n  - name: [unclosed\n");
+        let res = admin.post(RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        let message = res.json["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("Dashboards config not reloaded: "),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("{}:", yaml.display())),
+            "{message}"
+        );
+        assert_eq!(
+            admin.get("/api/dashboards/uid/prov-a").await.json["dashboard"]["title"],
+            "A"
+        );
+        // Semantic errors too: a folder (none here), a duplicate name.
+        write(&yaml, &provider(root, "main", "    folder: Ops\n"));
+        let res = admin.post(RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        assert!(res.json["message"]
+            .as_str()
+            .unwrap()
+            .contains("folder is not supported"));
+        assert_eq!(
+            admin.get("/api/dashboards/uid/prov-b").await.status,
+            StatusCode::OK
+        );
+
+        // Fixed: applies.
+        std::fs::remove_file(&yaml).unwrap();
+        assert_message(
+            &admin.post(RELOAD, "").await,
+            StatusCode::OK,
+            "Dashboards config reloaded",
+        );
+        assert_eq!(
+            admin.get("/api/dashboards/uid/prov-a").await.json["dashboard"]["title"],
+            "A2"
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn provider_options_apply() {
+    each_db(|db| async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        // The path through $__env{…}, as Grafana interpolates provider values.
+        let var = format!("USHER_PROV_TEST_{}", std::process::id());
+        std::env::set_var(&var, root.join("keep").display().to_string());
+        write(
+            &root.join("dashboards/keep.yaml"),
+            &format!(
+                "apiVersion: 1\nproviders:\n  - name: keep\n    disableDeletion: true\n    allowUiUpdates: true\n    options:\n      path: $__env{{{var}}}\n"
+            ),
+        );
+        write(&root.join("keep/k.json"), &dashboard("prov-k", "K"));
+        let app = start(&db, root).await;
+        let admin = app.admin();
+        // allowUiUpdates: saved through the API, and not shown as provisioned.
+        let res = admin.get("/api/dashboards/uid/prov-k").await;
+        assert_eq!(res.json["meta"]["provisioned"], false, "{res:?}");
+        let res = admin
+            .post(
+                "/api/dashboards/db",
+                r#"{"dashboard": {"uid": "prov-k", "title": "K via API"}, "overwrite": true}"#,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        // disableDeletion: the file goes, the dashboard stays as an ordinary one.
+        std::fs::remove_file(root.join("keep/k.json")).unwrap();
+        assert_message(&admin.post(RELOAD, "").await, StatusCode::OK, "Dashboards config reloaded");
+        assert_eq!(admin.get("/api/dashboards/uid/prov-k").await.status, StatusCode::OK);
+        assert_message(
+            &admin.delete("/api/dashboards/uid/prov-k").await,
+            StatusCode::OK,
+            "Dashboard K via API deleted",
+        );
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reloads_need_a_server_admin_and_unheld_kinds_say_so() {
+    each_db(|db| async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let app = start(&db, tmp.path()).await;
+        // No provider files at all: nothing to do, still a success.
+        assert_message(
+            &app.admin().post(RELOAD, "").await,
+            StatusCode::OK,
+            "Dashboards config reloaded",
+        );
+        for kind in ["datasources", "plugins", "alerting", "notifications"] {
+            let res = app
+                .admin()
+                .post(&format!("/api/admin/provisioning/{kind}/reload"), "")
+                .await;
+            assert_message(
+                &res,
+                StatusCode::NOT_FOUND,
+                &format!("This server does not provision {kind}: it holds no {kind}"),
+            );
+        }
+        app.create_user("ann", "password1").await;
+        let res = app.as_user("ann", "password1").post(RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::FORBIDDEN, "{res:?}");
+        db
+    })
+    .await;
+}
