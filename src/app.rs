@@ -197,6 +197,10 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         key_used: Arc::new(Throttle::default()),
     };
     bootstrap(&state).await?;
+    // Users, orgs and teams first (dashboards may name an org they create).
+    crate::provisioning::reload_users(&state)
+        .await
+        .map_err(|p| anyhow::anyhow!("user provisioning: {p}"))?;
     // Grafana provisions dashboards at start-up and refuses to start on a bad provider file.
     let outcome = crate::provisioning::reload_dashboards(&state)
         .await

@@ -26,6 +26,16 @@ pub(super) fn routes(r: &mut Routes) {
         .returns::<Message>(),
         dashboards,
     );
+    r.add(
+        Op::post(
+            "/api/admin/provisioning/users/reload",
+            "admin",
+            "Re-read the user, org and team files (Usher's own); answers once applied",
+            Access::perm("provisioning:reload", "provisioners:users").global(),
+        )
+        .returns::<Message>(),
+        users,
+    );
     for (path, scope, summary) in [
         (
             "/api/admin/provisioning/datasources/reload",
@@ -91,6 +101,21 @@ async fn dashboards(State(app): State<AppState>) -> ApiResult<Response> {
         })),
     )
         .into_response())
+}
+
+async fn users(State(app): State<AppState>) -> ApiResult<Response> {
+    match provisioning::reload_users(&app).await {
+        Ok(_) => Ok(Json(json!({"message": "Users config reloaded"})).into_response()),
+        Err(p) if p.file.is_none() => Err(ApiError::internal(
+            "Failed to reload users config",
+            anyhow::anyhow!(p.message),
+        )),
+        Err(p) => Ok((
+            StatusCode::BAD_REQUEST,
+            Json(json!({"message": format!("Users config not reloaded: {p}")})),
+        )
+            .into_response()),
+    }
 }
 
 async fn not_held(uri: axum::http::Uri) -> ApiError {

@@ -2,6 +2,7 @@
 //! endpoints (which return once the database holds the result) and, for dashboards, every
 //! provider's `updateIntervalSeconds`.
 
+pub mod access;
 pub mod dashboards;
 pub mod values;
 
@@ -86,6 +87,14 @@ pub async fn reload_dashboards(app: &AppState) -> Result<dashboards::Outcome, Pr
     let outcome = dashboards::provision(app, &providers).await?;
     provisioner.set(providers);
     Ok(outcome)
+}
+
+/// Re-reads the user, org and team files and applies them. A file that does not parse or names
+/// what does not exist changes nothing.
+pub async fn reload_users(app: &AppState) -> Result<access::Applied, Problem> {
+    let _one_at_a_time = app.provisioner.running.lock().await;
+    let declared = access::read(&app.config.paths.provisioning)?;
+    access::apply(app, &declared).await
 }
 
 /// Polls the dashboard files of the providers in force, at the shortest of their intervals.

@@ -133,6 +133,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("put", "/api/teams/{teamId}/preferences"),
     ("patch", "/api/teams/{teamId}/preferences"),
     ("post", "/api/admin/provisioning/dashboards/reload"),
+    ("post", "/api/admin/provisioning/users/reload"),
     ("post", "/api/admin/provisioning/datasources/reload"),
     ("post", "/api/admin/provisioning/plugins/reload"),
     ("post", "/api/admin/provisioning/alerting/reload"),

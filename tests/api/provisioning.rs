@@ -282,3 +282,103 @@ async fn reloads_need_a_server_admin_and_unheld_kinds_say_so() {
     })
     .await;
 }
+
+const USERS_RELOAD: &str = "/api/admin/provisioning/users/reload";
+
+/// Users, orgs, teams and memberships from YAML (beyond Grafana): present and absent states,
+/// passwords as `$__env{…}` or argon2 hashes, nothing applied from a bad file.
+#[tokio::test]
+async fn users_orgs_and_teams_follow_their_files() {
+    each_db(|db| async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let var = format!("USHER_PROV_PW_{}", std::process::id());
+        std::env::set_var(&var, "alice-password");
+        let file = root.join("users/team.yaml");
+        write(
+            &file,
+            &format!(
+                "apiVersion: 1\norgs:\n  - name: Engineering\nusers:\n  - login: alice\n    email: alice@example.com\n    name: Alice\n    password: $__env{{{var}}}\n    orgs:\n      - name: Engineering\n        role: Editor\n  - login: bob\n    email: bob@example.com\n    isAdmin: true\n  - login: admin\n    orgs:\n      - name: Engineering\n        role: Admin\nteams:\n  - name: Backend\n    org: Engineering\n    members: [alice]\n    admins: [bob]\n"
+            ),
+        );
+        let app = start(&db, root).await;
+        let admin = app.admin();
+        let alice = app.as_user("alice", "alice-password");
+        let me = alice.get("/api/user").await;
+        assert_eq!(me.status, StatusCode::OK, "{me:?}");
+        assert_eq!(me.json["email"], "alice@example.com");
+        let orgs = alice.get("/api/user/orgs").await.json;
+        let eng = orgs.as_array().unwrap().iter().find(|o| o["name"] == "Engineering").unwrap().clone();
+        assert_eq!(eng["role"], "Editor");
+        let eng_id = eng["orgId"].as_i64().unwrap();
+        // Fields not given are left alone: the admin keeps their email.
+        let me = admin.get("/api/user").await.json;
+        assert_eq!(me["email"], "admin@localhost");
+        let bob = admin.get("/api/users/lookup?loginOrEmail=bob").await.json;
+        assert_eq!(bob["isGrafanaAdmin"], true);
+        // The team in its org, with its member and admin.
+        let team = app
+            .request_with(
+                axum::http::Method::GET,
+                "/api/teams/search?name=Backend",
+                &[("authorization", &crate::basic("admin", "admin")), ("x-grafana-org-id", &eng_id.to_string())],
+                None,
+            )
+            .await;
+        assert_eq!(team.json["totalCount"], 1, "{team:?}");
+        assert_eq!(team.json["teams"][0]["memberCount"], 2);
+
+        // A reload with nothing changed changes nothing, and keeps alice's sessions.
+        let browser = app.login("alice", "alice-password", "test").await;
+        assert_message(&admin.post(USERS_RELOAD, "").await, StatusCode::OK, "Users config reloaded");
+        assert_eq!(browser.get("/api/user").await.status, StatusCode::OK);
+
+        // A bad file: its line is named and nothing of it is applied.
+        write(
+            &file,
+            "apiVersion: 1\nusers:\n  - login: carol\n    email: carol@example.com\n  - login: dave\n    orgs:\n      - name: Nowhere\n        role: Viewer\n",
+        );
+        let res = admin.post(USERS_RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        let message = res.json["message"].as_str().unwrap();
+        assert!(message.contains(&format!("{}:5:", file.display())), "{message}");
+        assert!(message.contains("Nowhere"), "{message}");
+        assert_eq!(
+            admin.get("/api/users/lookup?loginOrEmail=carol").await.status,
+            StatusCode::NOT_FOUND
+        );
+        write(&file, "users:\n  - login: [broken\n");
+        let res = admin.post(USERS_RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        assert!(res.json["message"].as_str().unwrap().contains(&format!("{}:", file.display())));
+        write(
+            &file,
+            "users:\n  - login: erin\n    passwordHash: not-a-hash\n",
+        );
+        let res = admin.post(USERS_RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        assert!(res.json["message"].as_str().unwrap().contains("passwordHash"), "{res:?}");
+
+        // Absent: users, teams and orgs go.
+        write(
+            &file,
+            "users:\n  - login: alice\n    state: absent\nteams:\n  - name: Backend\n    org: Engineering\n    state: absent\norgs:\n  - name: Engineering\n    state: absent\n",
+        );
+        assert_message(&admin.post(USERS_RELOAD, "").await, StatusCode::OK, "Users config reloaded");
+        assert_eq!(
+            admin.get("/api/users/lookup?loginOrEmail=alice").await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            admin.get(&format!("/api/orgs/{eng_id}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+        // The last server admin is never removed by a file.
+        write(&file, "users:\n  - login: admin\n    state: absent\n  - login: bob\n    state: absent\n");
+        let res = admin.post(USERS_RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        assert!(res.json["message"].as_str().unwrap().contains("last server admin"), "{res:?}");
+        db
+    })
+    .await;
+}
