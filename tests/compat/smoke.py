@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaUnauthorizedError
+from grafana_client.model import PersonalPreferences
 
 URL = os.environ.get("USHER_URL", "http://admin:admin@127.0.0.1:3998")
 ADMIN = GrafanaApi.from_url(URL)
@@ -380,6 +381,33 @@ def test_service_accounts_and_tokens():
     expect_status(401, bot.organization.get_current_organization)
     r = ADMIN.serviceaccount.delete(sa["id"])
     assert r == {"message": "Service account deleted"}, r
+
+
+@step
+def test_dashboards_stars_and_preferences():
+    # Round trip as grafana-client users write it: save, read (dashboard + meta), change the read
+    # object and save it back (update_dashboard copies meta.folderUid), search, star, delete.
+    saved = ADMIN.dashboard.update_dashboard({"dashboard": {"title": f"Smoke {SUFFIX}", "tags": ["smoke"]}})
+    assert saved["status"] == "success" and saved["version"] == 1, saved
+    got = ADMIN.dashboard.get_dashboard(saved["uid"])
+    has_fields(got["meta"], {"slug", "url", "canSave", "folderUid", "version", "created"}, "meta")
+    got["dashboard"]["title"] = f"Smoke {SUFFIX} v2"
+    again = ADMIN.dashboard.update_dashboard({"dashboard": got["dashboard"], "meta": got["meta"]})
+    assert again["version"] == 2 and again["uid"] == saved["uid"], again
+    hits = ADMIN.search.search_dashboards(query=f"smoke {SUFFIX}", tag="smoke")
+    assert [h["uid"] for h in hits] == [saved["uid"]], hits
+    assert ADMIN.user.star_dashboard(saved["uid"]) == {"message": "Dashboard starred!"}
+    assert ADMIN.search.search_dashboards(starred=True)[0]["isStarred"] is True
+    assert ADMIN.user.unstar_dashboard(saved["id"]) == {"message": "Dashboard unstarred"}
+    prefs = {"theme": "light", "homeDashboardUID": saved["uid"], "timezone": "utc"}
+    assert ADMIN.user.update_preferences(prefs) == {"message": "Preferences updated"}
+    assert ADMIN.user.get_preferences() == prefs
+    assert ADMIN.user.patch_preferences({"theme": "dark"}) == {"message": "Preferences updated"}
+    assert ADMIN.user.get_preferences()["theme"] == "dark"
+    expect_status(400, ADMIN.organization.patch_preferences, PersonalPreferences(theme="purple"))
+    r = ADMIN.dashboard.delete_dashboard(saved["uid"])
+    assert r["message"] == f"Dashboard Smoke {SUFFIX} v2 deleted", r
+    expect_status(404, ADMIN.dashboard.get_dashboard, saved["uid"])
 
 
 @step
