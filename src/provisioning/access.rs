@@ -169,18 +169,8 @@ fn line_of(text: &str, needle: &str) -> Option<usize> {
 
 /// Reads and checks every file; any error means nothing is declared.
 pub fn read(dir: &Path) -> Result<Declared, Problem> {
-    let dir = dir.join("users");
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.is_file()
-                    && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-            })
-            .collect(),
-        Err(_) => return Ok(Declared::default()),
-    };
-    files.sort();
+    // No folder: nothing declared (Grafana: no providers).
+    let files = super::yaml_files(&dir.join("users"));
     let mut declared = Declared::default();
     for file in files {
         let text = std::fs::read_to_string(&file)

@@ -103,19 +103,8 @@ pub struct Provider {
 
 /// Reads every provider file. Any error (with its file and line) means no providers at all.
 pub fn read_providers(dir: &Path) -> Result<Vec<Provider>, Problem> {
-    let dir = dir.join("dashboards");
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.is_file()
-                    && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-            })
-            .collect(),
-        // Grafana: no folder, no providers.
-        Err(_) => return Ok(Vec::new()),
-    };
-    files.sort();
+    // No folder: nothing declared (Grafana: no providers).
+    let files = super::yaml_files(&dir.join("dashboards"));
     let mut providers: Vec<Provider> = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file)

@@ -11,6 +11,22 @@ use std::sync::Arc;
 
 use crate::app::AppState;
 
+/// The `*.yaml`/`*.yml` files directly in `dir`, sorted; none when it does not exist.
+fn yaml_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    files
+}
+
 /// A provisioning error, naming the file and, when known, the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {

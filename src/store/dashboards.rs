@@ -324,6 +324,13 @@ impl Store {
         if row.provisioned.is_some() && !allow_provisioned {
             return Err(SaveRefusal::Provisioned);
         }
+        self.delete_dashboard_tx(&mut tx, row.id).await?;
+        tx.commit().await?;
+        Ok(Some(row))
+    }
+
+    /// Deletes a dashboard with its tags, stars and provisioning record, inside `tx`.
+    pub(super) async fn delete_dashboard_tx(&self, tx: &mut Tx, id: i64) -> StoreResult<()> {
         for sql in [
             "DELETE FROM dashboard_tag WHERE dashboard_id = ?",
             "DELETE FROM star WHERE dashboard_id = ?",
@@ -331,10 +338,9 @@ impl Store {
             "DELETE FROM dashboard WHERE id = ?",
         ] {
             let sql = self.sql(sql);
-            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(row.id).execute(c).await?; });
+            with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
         }
-        tx.commit().await?;
-        Ok(Some(row))
+        Ok(())
     }
 
     /// Tags of dashboards, as (dashboard id, term).

@@ -2,7 +2,7 @@
 //! table: provider name, absolute file path as `external_id`, file time and MD5 checksum).
 
 use super::{Store, StoreResult};
-use crate::{with_conn, with_tx};
+use crate::with_conn;
 
 /// A row of `dashboard_provisioning`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -65,15 +65,7 @@ impl Store {
     /// Deletes a provisioned dashboard (its file is gone) with its tags, stars and record.
     pub async fn delete_provisioned_dashboard(&self, dashboard_id: i64) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        for sql in [
-            "DELETE FROM dashboard_tag WHERE dashboard_id = ?",
-            "DELETE FROM star WHERE dashboard_id = ?",
-            "DELETE FROM dashboard_provisioning WHERE dashboard_id = ?",
-            "DELETE FROM dashboard WHERE id = ?",
-        ] {
-            let sql = self.sql(sql);
-            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(dashboard_id).execute(c).await?; });
-        }
+        self.delete_dashboard_tx(&mut tx, dashboard_id).await?;
         tx.commit().await?;
         Ok(())
     }

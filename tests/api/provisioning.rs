@@ -382,3 +382,53 @@ async fn users_orgs_and_teams_follow_their_files() {
     })
     .await;
 }
+
+/// Files are polled every `updateIntervalSeconds` without any reload call.
+#[tokio::test]
+async fn dashboard_files_are_polled() {
+    each_db(|db| async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(
+            &root.join("dashboards/main.yaml"),
+            &provider(root, "main", "    updateIntervalSeconds: 1\n"),
+        );
+        write(&root.join("main/a.json"), &dashboard("prov-a", "A"));
+        let app = start(&db, root).await;
+        usher::provisioning::spawn_dashboard_polling(&app.state);
+        write(&root.join("main/p.json"), &dashboard("prov-p", "Polled"));
+        // Up to 10 s for the poll (every second) to save it.
+        let mut status = StatusCode::NOT_FOUND;
+        for _ in 0..100 {
+            status = app.admin().get("/api/dashboards/uid/prov-p").await.status;
+            if status == StatusCode::OK {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(status, StatusCode::OK, "the poll saved the new file");
+        db
+    })
+    .await;
+}
+
+/// As Grafana, the server does not start on a provider file that does not parse, and says which.
+#[tokio::test]
+async fn a_bad_provider_file_stops_start_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let yaml = root.join("dashboards/bad.yaml");
+    write(&yaml, "providers:\n  - name: [unclosed\n");
+    let data = tempfile::tempdir().unwrap();
+    let db_path = data.path().join("grafana.db").display().to_string();
+    let config = usher::config::Config::with_overrides(&[
+        ("database", "path", db_path.as_str()),
+        ("paths", "provisioning", &root.display().to_string()),
+    ])
+    .unwrap();
+    let err = match usher::app::build_state(config, usher::app::Clock::system()).await {
+        Ok(_) => panic!("started despite a bad provider file"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains(&yaml.display().to_string()), "{err}");
+}
