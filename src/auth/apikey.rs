@@ -13,7 +13,11 @@
 //! unchanged (any revocation, disable or delete through this process bumps it) and for at most
 //! `[auth] api_key_cache_revalidate_interval` — off by default on PostgreSQL and MySQL, so
 //! another instance's revocation is refused on the very next request; 1 s on SQLite. Expiry is
-//! checked against the clock on every request, cached or not. Failures are never cached.
+//! checked against the clock on every request, cached or not. Failures are never cached; instead
+//! unknown well-formed tokens count as failed logins of the caller's address, and an address past
+//! `[security] ip_address_login_protection_max_attempts` in the brute-force window gets no more
+//! hashing for tokens it has not verified before (answered `api-key.invalid` as any unknown
+//! token). Malformed tokens cost nothing and are not counted.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -85,21 +89,70 @@ struct Decoded {
     legacy: Option<(i64, String)>,
 }
 
-fn decode(token: &str) -> Result<Decoded, Refusal> {
-    // Grafana: tokens starting with "gl" are service-account tokens, anything else a legacy key.
+/// A well-formed token, not yet hashed.
+enum Parsed {
+    ServiceAccount(ServiceAccountToken),
+    Legacy(LegacyApiKey),
+}
+
+/// Grafana: tokens starting with "gl" are service-account tokens, anything else a legacy key.
+/// Cheap: checksums and base64 only.
+fn parse(token: &str) -> Result<Parsed, Refusal> {
     if token.starts_with("gl") {
-        let t = ServiceAccountToken::parse(token).ok_or(Refusal::Invalid)?;
-        Ok(Decoded {
+        ServiceAccountToken::parse(token)
+            .map(Parsed::ServiceAccount)
+            .ok_or(Refusal::Invalid)
+    } else {
+        LegacyApiKey::parse(token)
+            .map(Parsed::Legacy)
+            .ok_or(Refusal::Invalid)
+    }
+}
+
+/// The stored hash of a parsed token. CPU-heavy (PBKDF2).
+fn hash(parsed: Parsed) -> Decoded {
+    match parsed {
+        Parsed::ServiceAccount(t) => Decoded {
             hashed: t.hashed(),
             legacy: None,
-        })
-    } else {
-        let k = LegacyApiKey::parse(token).ok_or(Refusal::Invalid)?;
-        Ok(Decoded {
+        },
+        Parsed::Legacy(k) => Decoded {
             hashed: k.hashed(),
             legacy: Some((k.org_id, k.name)),
-        })
+        },
     }
+}
+
+#[cfg(test)]
+fn decode(token: &str) -> Result<Decoded, Refusal> {
+    parse(token).map(hash)
+}
+
+/// The name failed token verifications are recorded under in `login_attempt` (Grafana's basic
+/// auth user for tokens). Only the per-address limit applies to it: a limit over all addresses
+/// would let anyone lock every new token out.
+const FAILURE_KEY: &str = "api_key";
+
+/// Whether `ip` has used up `[security] ip_address_login_protection_max_attempts` with unknown
+/// tokens (and failed logins) inside the brute-force window.
+async fn address_blocked(app: &AppState, ip: &str) -> Result<bool, ApiError> {
+    let Some(limit) = app.config.security.brute_force.per_ip else {
+        return Ok(false);
+    };
+    let since = app.clock.now().timestamp() - super::brute_force::WINDOW_SECS;
+    let counts = app
+        .store
+        .login_attempt_counts(FAILURE_KEY, ip, since)
+        .await?;
+    Ok(counts.from_ip >= limit)
+}
+
+async fn record_failure(app: &AppState, ip: &str) -> Result<(), ApiError> {
+    if app.config.security.brute_force.per_ip.is_some() {
+        let now = app.clock.now().timestamp();
+        app.store.add_login_attempt(FAILURE_KEY, ip, now).await?;
+    }
+    Ok(())
 }
 
 #[derive(Clone)]
@@ -157,6 +210,7 @@ pub async fn authenticate(
     app: &AppState,
     token: &str,
     requested_org: Option<i64>,
+    ip: &str,
 ) -> Result<Caller, ApiError> {
     let key = app.tokens.key_for(token);
     let now = app.clock.now();
@@ -177,10 +231,16 @@ pub async fn authenticate(
             (e.hashed, e.legacy, fresh)
         }
         None => {
-            let token = token.to_string();
-            let decoded = tokio::task::spawn_blocking(move || decode(&token))
+            let parsed = parse(token)?;
+            // A token never verified here costs a hash: an address guessing tokens is refused,
+            // with the same answer, once it has used up its failures.
+            if address_blocked(app, ip).await? {
+                tracing::warn!(ip, "token refused: too many failed attempts");
+                return Err(Refusal::Invalid.into());
+            }
+            let decoded = tokio::task::spawn_blocking(move || hash(parsed))
                 .await
-                .map_err(|e| ApiError::internal("Internal server error", e))??;
+                .map_err(|e| ApiError::internal("Internal server error", e))?;
             (decoded.hashed, decoded.legacy, None)
         }
     };
@@ -191,12 +251,14 @@ pub async fn authenticate(
             Some(row) => row,
             None => {
                 app.tokens.remove(&key);
+                record_failure(app, ip).await?;
                 return Err(Refusal::Invalid.into());
             }
         },
     };
     let verdict = match &legacy {
         Some((org, name)) if *org != row.key_org_id || *name != row.key_name => {
+            record_failure(app, ip).await?;
             Err(Refusal::Invalid)
         }
         _ => check(&row, now.timestamp(), requested_org),

@@ -358,7 +358,7 @@ pub async fn identify(
     };
     let value = value.to_str().map_err(|_| ApiError::unauthorized())?;
     if let Some(token) = strip_scheme(value, "Bearer") {
-        return apikey::authenticate(app, token, requested_org)
+        return apikey::authenticate(app, token, requested_org, &client.ip)
             .await
             .map(Some);
     }
@@ -366,7 +366,7 @@ pub async fn identify(
         let decoded = decode_basic(encoded);
         // Grafana takes a token as the password of the user "api_key".
         if let Some(("api_key", token)) = decoded.as_ref().map(|(l, p)| (l.as_str(), p.as_str())) {
-            return apikey::authenticate(app, token, requested_org)
+            return apikey::authenticate(app, token, requested_org, &client.ip)
                 .await
                 .map(Some);
         }

@@ -956,3 +956,56 @@ async fn deleting_an_org_removes_its_service_accounts() {
     })
     .await;
 }
+
+/// Guessing tokens is throttled like guessing passwords: an address past
+/// `[security] ip_address_login_protection_max_attempts` unknown tokens in the 5-minute window
+/// gets no more verifications for tokens it has not used before (the same 401), while tokens it
+/// already verified keep working; malformed tokens cost nothing and do not count.
+#[tokio::test]
+async fn guessing_tokens_is_throttled_per_address() {
+    each_backend_with(
+        &[("security", "ip_address_login_protection_max_attempts", "3")],
+        |app| async move {
+            let sa = create_sa(&app, "ci", "Viewer").await["id"]
+                .as_i64()
+                .unwrap();
+            let (_, used) = add_token(&app, sa, "used", None).await;
+            let (_, fresh) = add_token(&app, sa, "fresh", None).await;
+            assert_eq!(
+                app.bearer(&used).get("/api/org").await.status,
+                StatusCode::OK
+            );
+            for _ in 0..10 {
+                assert_refused(
+                    &app.bearer("glsa_garbage").get("/api/org").await,
+                    "Invalid API key",
+                    "api-key.invalid",
+                );
+            }
+            let unknown = "glsa_0123456789abcdefghijABCDEFGHIJkl_181dc044";
+            for _ in 0..3 {
+                assert_refused(
+                    &app.bearer(unknown).get("/api/org").await,
+                    "Invalid API key",
+                    "api-key.invalid",
+                );
+            }
+            assert_refused(
+                &app.bearer(&fresh).get("/api/org").await,
+                "Invalid API key",
+                "api-key.invalid",
+            );
+            assert_eq!(
+                app.bearer(&used).get("/api/org").await.status,
+                StatusCode::OK,
+                "already verified"
+            );
+            app.clock.advance(chrono::Duration::seconds(301));
+            assert_eq!(
+                app.bearer(&fresh).get("/api/org").await.status,
+                StatusCode::OK
+            );
+        },
+    )
+    .await;
+}
