@@ -245,9 +245,9 @@ async fn login_or_anonymous(app: &AppState, id: Option<i64>) -> ApiResult<String
     Ok(match id.filter(|id| *id > 0) {
         Some(id) => app
             .store
-            .login_of(id)
+            .user_by_id(id)
             .await?
-            .unwrap_or_else(|| "Anonymous".into()),
+            .map_or_else(|| "Anonymous".into(), |u| u.login),
         None => "Anonymous".into(),
     })
 }
@@ -262,11 +262,7 @@ async fn get(
         .dashboard_by_uid(caller.org_id, &uid)
         .await?
         .ok_or_else(dashboard_not_found)?;
-    let starred = app
-        .store
-        .starred_uids(caller.id(), caller.org_id)
-        .await?
-        .contains(&row.uid);
+    let starred = app.store.is_starred(caller.id(), row.id).await?;
     let mut dashboard: Value = serde_json::from_str(&row.data).unwrap_or_else(|_| json!({}));
     if let Some(d) = dashboard.as_object_mut() {
         d.insert("id".into(), json!(row.id));

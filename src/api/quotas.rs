@@ -141,12 +141,24 @@ async fn used(app: &AppState, scope: QuotaScope, target: &str) -> ApiResult<i64>
     })
 }
 
-async fn list(app: &AppState, scope: QuotaScope) -> ApiResult<Json<Vec<QuotaDto>>> {
-    require_enabled(app)?;
-    let targets = match scope {
+fn targets_of(scope: QuotaScope) -> &'static [&'static str] {
+    match scope {
         QuotaScope::Org(_) => ORG_TARGETS,
         QuotaScope::User(_) => USER_TARGETS,
-    };
+    }
+}
+
+/// Whether `scope`'s limit for `target` is reached.
+async fn over(app: &AppState, scope: QuotaScope, target: &str) -> ApiResult<bool> {
+    Ok(reached(
+        limit_of(app, scope, target).await?,
+        used(app, scope, target).await?,
+    ))
+}
+
+/// The quotas of `scope`; the caller has checked that quotas are on.
+async fn list(app: &AppState, scope: QuotaScope) -> ApiResult<Json<Vec<QuotaDto>>> {
+    let targets = targets_of(scope);
     let mut out = Vec::with_capacity(targets.len());
     for target in targets {
         let (org_id, user_id) = match scope {
@@ -164,13 +176,9 @@ async fn list(app: &AppState, scope: QuotaScope) -> ApiResult<Json<Vec<QuotaDto>
     Ok(Json(out))
 }
 
+/// Sets a limit of `scope`; the caller has checked that quotas are on.
 async fn set(app: &AppState, scope: QuotaScope, target: &str, limit: i64) -> ApiResult<()> {
-    require_enabled(app)?;
-    let targets = match scope {
-        QuotaScope::Org(_) => ORG_TARGETS,
-        QuotaScope::User(_) => USER_TARGETS,
-    };
-    if !targets.contains(&target) {
+    if !targets_of(scope).contains(&target) {
         // Grafana answers a 500 (`quota.invalid-target-table`); an unknown target is the
         // client's mistake, so a 400 with the same message id.
         return Err(ApiError::coded(
@@ -198,6 +206,7 @@ async fn current_org(
     caller: Caller,
     State(app): State<AppState>,
 ) -> ApiResult<Json<Vec<QuotaDto>>> {
+    require_enabled(&app)?;
     list(&app, QuotaScope::Org(caller.org_id)).await
 }
 
@@ -252,25 +261,26 @@ fn quota_reached(service: &str) -> ApiError {
     ApiError::Forbidden(format!("{service} Quota reached"))
 }
 
+/// A global limit (-1: none) against a count taken only when there is a limit.
+async fn global_over<F>(limit: i64, count: F) -> ApiResult<bool>
+where
+    F: std::future::Future<Output = Result<i64, crate::store::StoreError>>,
+{
+    Ok(limit >= 0 && reached(limit, count.await?))
+}
+
 /// Before a dashboard is created: whether the org's or the global dashboard limit is reached.
 pub(super) async fn dashboards_reached(app: &AppState, org_id: i64) -> ApiResult<bool> {
-    if !app.config.quota.enabled {
-        return Ok(false);
-    }
-    let scope = QuotaScope::Org(org_id);
-    let over_org = reached(
-        limit_of(app, scope, "dashboard").await?,
-        app.store.count_dashboards(Some(org_id)).await?,
-    );
-    let global = app.config.quota.global_dashboard;
-    let over_global = global >= 0 && reached(global, app.store.count_dashboards(None).await?);
-    Ok(over_org || over_global)
+    let q = &app.config.quota;
+    Ok(q.enabled
+        && (over(app, QuotaScope::Org(org_id), "dashboard").await?
+            || global_over(q.global_dashboard, app.store.count_dashboards(None)).await?))
 }
 
 /// Before a user is created: `global_user` ("user Quota reached").
 pub(super) async fn check_users(app: &AppState) -> ApiResult<()> {
     let q = &app.config.quota;
-    if q.enabled && q.global_user >= 0 && reached(q.global_user, app.store.count_users().await?) {
+    if q.enabled && global_over(q.global_user, app.store.count_users()).await? {
         return Err(quota_reached("user"));
     }
     Ok(())
@@ -280,17 +290,10 @@ pub(super) async fn check_users(app: &AppState) -> ApiResult<()> {
 /// ("org Quota reached").
 pub(super) async fn check_orgs(app: &AppState, user_id: i64) -> ApiResult<()> {
     let q = &app.config.quota;
-    if !q.enabled {
-        return Ok(());
-    }
-    if q.global_org >= 0 && reached(q.global_org, app.store.count_orgs().await?) {
-        return Err(quota_reached("org"));
-    }
-    let scope = QuotaScope::User(user_id);
-    if reached(
-        limit_of(app, scope, "org_user").await?,
-        app.store.count_user_orgs(user_id).await?,
-    ) {
+    if q.enabled
+        && (global_over(q.global_org, app.store.count_orgs()).await?
+            || over(app, QuotaScope::User(user_id), "org_user").await?)
+    {
         return Err(quota_reached("org"));
     }
     Ok(())
@@ -299,18 +302,10 @@ pub(super) async fn check_orgs(app: &AppState, user_id: i64) -> ApiResult<()> {
 /// Before `user_id` joins `org_id`: the org's `org_user` and the user's `user_org`
 /// ("org Quota reached").
 pub(super) async fn check_membership(app: &AppState, org_id: i64, user_id: i64) -> ApiResult<()> {
-    if !app.config.quota.enabled {
-        return Ok(());
-    }
-    let org = QuotaScope::Org(org_id);
-    let user = QuotaScope::User(user_id);
-    if reached(
-        limit_of(app, org, "org_user").await?,
-        app.store.count_org_members(org_id).await?,
-    ) || reached(
-        limit_of(app, user, "org_user").await?,
-        app.store.count_user_orgs(user_id).await?,
-    ) {
+    if app.config.quota.enabled
+        && (over(app, QuotaScope::Org(org_id), "org_user").await?
+            || over(app, QuotaScope::User(user_id), "org_user").await?)
+    {
         return Err(quota_reached("org"));
     }
     Ok(())

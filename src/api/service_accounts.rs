@@ -399,7 +399,7 @@ async fn create(
         role: role.as_str().to_string(),
         own_org: None,
     };
-    let id = match app.store.create_service_account(&new, app.now()).await {
+    let id = match app.store.create_user(&new, app.now()).await {
         Ok(id) => id,
         Err(StoreError::Conflict(_)) => {
             return Err(ApiError::coded(

@@ -438,39 +438,35 @@ impl Store {
         Ok(n)
     }
 
-    /// Stars a dashboard for a user; starring twice changes nothing (Grafana 12).
+    /// Stars a dashboard for a user; starring twice changes nothing (Grafana 12 swallows the
+    /// unique-index violation the same way).
     pub async fn star_dashboard(
         &self,
         user_id: i64,
         dashboard: &DashboardRow,
         now: DbTime,
     ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        let sql = self.sql("SELECT COUNT(*) FROM star WHERE user_id = ? AND dashboard_id = ?");
-        let n: i64 = with_tx!(&mut tx, c => {
-            sqlx::query_scalar(&sql).bind(user_id).bind(dashboard.id).fetch_one(c).await?
+        let sql = self.sql(
+            "INSERT INTO star (user_id, dashboard_id, dashboard_uid, org_id, updated) \
+             VALUES (?, ?, ?, ?, ?)",
+        );
+        let done: Result<(), sqlx::Error> = with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(user_id).bind(dashboard.id).bind(&dashboard.uid)
+                .bind(dashboard.org_id).bind(now.get()).execute(c).await.map(|_| ())
         });
-        if n == 0 {
-            let sql = self.sql(
-                "INSERT INTO star (user_id, dashboard_id, dashboard_uid, org_id, updated) \
-                 VALUES (?, ?, ?, ?, ?)",
-            );
-            let done: Result<(), sqlx::Error> = with_tx!(&mut tx, c => {
-                sqlx::query(&sql).bind(user_id).bind(dashboard.id).bind(&dashboard.uid)
-                    .bind(dashboard.org_id).bind(now.get()).execute(c).await.map(|_| ())
-            });
-            // Another request starred it first.
-            if let Err(e) = done {
-                let e = StoreError::from(e);
-                return if e.is_unique_violation() {
-                    Ok(())
-                } else {
-                    Err(e)
-                };
-            }
+        match done.map_err(StoreError::from) {
+            Err(e) if !e.is_unique_violation() => Err(e),
+            _ => Ok(()),
         }
-        tx.commit().await?;
-        Ok(())
+    }
+
+    /// Whether a user starred a dashboard.
+    pub async fn is_starred(&self, user_id: i64, dashboard_id: i64) -> StoreResult<bool> {
+        let sql = self.sql("SELECT COUNT(*) FROM star WHERE user_id = ? AND dashboard_id = ?");
+        let n = with_conn!(&self.pool, c => {
+            sqlx::query_scalar::<_, i64>(&sql).bind(user_id).bind(dashboard_id).fetch_one(c).await?
+        });
+        Ok(n > 0)
     }
 
     /// Removes a user's star from a dashboard (nothing when there is none).
@@ -492,15 +488,6 @@ impl Store {
             sqlx::query_scalar::<_, String>(&sql).bind(user_id).bind(org_id).fetch_all(c).await?
         });
         Ok(rows)
-    }
-
-    /// The login of a user, for `createdBy`/`updatedBy`.
-    pub async fn login_of(&self, id: i64) -> StoreResult<Option<String>> {
-        let sql = self.sql("SELECT login FROM `user` WHERE id = ?");
-        let login = with_conn!(&self.pool, c => {
-            sqlx::query_scalar::<_, String>(&sql).bind(id).fetch_optional(c).await?
-        });
-        Ok(login)
     }
 }
 

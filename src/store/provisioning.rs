@@ -44,15 +44,6 @@ impl Store {
         Ok(rows)
     }
 
-    /// The provider a dashboard came from, if any.
-    pub async fn provisioner_of(&self, dashboard_id: i64) -> StoreResult<Option<String>> {
-        let sql = self.sql("SELECT MIN(name) FROM dashboard_provisioning WHERE dashboard_id = ?");
-        let name = with_conn!(&self.pool, c => {
-            sqlx::query_scalar::<_, Option<String>>(&sql).bind(dashboard_id).fetch_one(c).await?
-        });
-        Ok(name)
-    }
-
     /// Forgets that a dashboard was provisioned; it stays as an ordinary one.
     pub async fn unprovision_dashboard(&self, dashboard_id: i64) -> StoreResult<()> {
         let sql = self.sql("DELETE FROM dashboard_provisioning WHERE dashboard_id = ?");

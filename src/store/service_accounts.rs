@@ -147,12 +147,6 @@ impl Store {
         Ok(id)
     }
 
-    /// Creates a service account (a user row and its membership of its org).
-    pub async fn create_service_account(&self, new: &NewUser, now: DbTime) -> StoreResult<i64> {
-        debug_assert!(new.is_service_account);
-        self.create_user(new, now).await
-    }
-
     /// Changes name, role or disabled flag of a service account of `org_id`, in one
     /// transaction. False when there is no such account.
     pub async fn update_service_account(

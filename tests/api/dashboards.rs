@@ -185,12 +185,11 @@ async fn bad_dashboards_get_grafanas_errors() {
 async fn viewers_read_and_editors_write() {
     each_backend(|app| async move {
         let (_, uid) = create(&app, "Shared", &[]).await;
-        let viewer = app.create_user("vic", "password1").await;
+        app.create_user("vic", "password1").await;
         let editor = app.create_user("eddie", "password1").await;
         app.admin()
             .patch(&format!("/api/org/users/{editor}"), r#"{"role": "Editor"}"#)
             .await;
-        let _ = viewer;
         let vic = app.as_user("vic", "password1");
         let res = vic.get(&format!("/api/dashboards/uid/{uid}")).await;
         assert_eq!(res.status, StatusCode::OK, "{res:?}");

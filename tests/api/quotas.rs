@@ -94,6 +94,7 @@ async fn org_and_user_quotas_are_read_updated_and_enforced() {
             .await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
         assert_eq!(res.json["messageId"], "quota.invalid-target-table");
+        // Grafana lists default limits for any org id; an unknown org is a 404 here.
         assert_message(
             &admin.get("/api/orgs/999/quotas").await,
             StatusCode::NOT_FOUND,
@@ -114,7 +115,9 @@ async fn org_and_user_quotas_are_read_updated_and_enforced() {
             )
             .await;
         assert_message(&res, StatusCode::OK, "Organization quota updated");
-        // A second org for her is over her limit.
+        // A second org for her is over her limit. (Grafana's middleware checks the caller's own
+        // org count here, not the added member's; the member's limit is the one that means
+        // something.)
         let org2 = admin.post("/api/orgs", r#"{"name": "Second"}"#).await.json["orgId"]
             .as_i64()
             .unwrap();
