@@ -88,6 +88,14 @@ impl AppState {
         DbTime::from_utc(self.clock.now())
     }
 
+    /// The org new users join: `[users] auto_assign_org_id` (Main Org., 1, by default), used for
+    /// admin-created users when `auto_assign_org` is on and for provisioned users without orgs.
+    /// It is never deleted, by the API or by a file: user creation would fail with
+    /// "organization not found".
+    pub fn is_default_org(&self, org_id: i64) -> bool {
+        org_id == self.config.users.auto_assign_org_id
+    }
+
     /// Refreshes the caller's `last_seen_at` at most once per `[users] last_seen_update_interval`,
     /// off the request path.
     pub fn note_seen(&self, caller: &Caller) {

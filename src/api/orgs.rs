@@ -874,6 +874,11 @@ async fn delete_org(
     if id == caller.org_id {
         return Err(ApiError::bad_request("Can not delete org for current user"));
     }
+    if app.is_default_org(id) {
+        return Err(ApiError::bad_request(
+            "Cannot delete the organization new users join ([users] auto_assign_org_id)",
+        ));
+    }
     match app.store.delete_org(id).await {
         Ok(true) => Ok(message("Organization deleted")),
         Ok(false) => Err(ApiError::not_found(

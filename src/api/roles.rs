@@ -1,8 +1,10 @@
 //! Custom roles (`/api/access-control/…`): Grafana keeps this API for Enterprise
 //! (`docs/sources/developers/http_api/access_control.md`); this server implements it. A role is a
 //! named set of permissions, org-local or global, assigned to users, teams or basic roles. Callers
-//! may only put into a role, or hand out, permissions they hold themselves (Grafana's delegation
-//! rule), server admins excepted.
+//! may only put into a role, hand out or take back permissions they hold themselves (Grafana's
+//! delegation rule), server admins excepted — and hold them where the grant takes effect: a global
+//! role or assignment applies in every org, so it needs the permissions globally; an org's role
+//! or assignment needs them in that org.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -15,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message};
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{Access, Caller};
+use crate::auth::{permissions_in, Access, Caller, Permissions, Reach};
 use crate::domain::{new_uid, parse_id, rfc3339};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::roles::{Assignee, RoleRow, RoleSpec};
@@ -304,33 +306,104 @@ fn role_not_found() -> ApiError {
     ApiError::not_found("Role not found.")
 }
 
-fn scope_org(caller: &Caller, global: bool) -> i64 {
+/// Where a role or an assignment the request asks for takes effect: every org when `global`,
+/// else the request's org.
+fn reach(caller: &Caller, global: bool) -> Reach {
     if global {
-        0
+        Reach::Global
     } else {
-        caller.org_id
+        Reach::of_org(caller.org_id)
     }
 }
 
-/// Grafana's delegation rule: only permissions the caller holds may be handed on.
-fn check_delegation(caller: &Caller, permissions: &[(String, String)]) -> ApiResult<()> {
-    if caller.is_server_admin() {
-        return Ok(());
-    }
-    for (action, scope) in permissions {
-        let scope = if scope.is_empty() {
+/// What the caller may hand on where a grant takes effect (Grafana's delegation rule, evaluated
+/// in the grant's reach). Server admins may hand on anything.
+struct Delegation {
+    reach: Reach,
+    /// `None` for a server admin.
+    held: Option<Permissions>,
+}
+
+impl Delegation {
+    /// The caller's permissions in `reach`; refused unless they hold the route's `action` (on
+    /// `permissions:type:delegate`) there too.
+    async fn new(app: &AppState, caller: &Caller, reach: Reach, action: &str) -> ApiResult<Self> {
+        let held = if caller.is_server_admin() {
             None
         } else {
-            Some(scope.as_str())
+            Some(permissions_in(app, caller, reach).await?)
         };
-        if !caller.permissions.allows(action, scope) {
-            return Err(ApiError::Forbidden(format!(
-                "cannot delegate permission {action} on {}: you do not hold it",
-                scope.unwrap_or("(no scope)")
-            )));
+        let delegation = Delegation { reach, held };
+        delegation.require(action)?;
+        Ok(delegation)
+    }
+
+    /// A route action on `permissions:type:delegate`, held in this reach.
+    fn require(&self, action: &str) -> ApiResult<()> {
+        if self.holds(action, DELEGATE) {
+            Ok(())
+        } else {
+            Err(self.denied(action.to_string()))
         }
     }
-    Ok(())
+
+    fn holds(&self, action: &str, scope: &str) -> bool {
+        self.held.as_ref().is_none_or(|p| p.holds(action, scope))
+    }
+
+    /// Grafana's access-denied body; a global grant says so.
+    fn denied(&self, needed: String) -> ApiError {
+        let action = match self.reach {
+            Reach::Global => format!("{needed} (global)"),
+            Reach::Org(_) => needed,
+        };
+        ApiError::AccessDenied { action }
+    }
+
+    /// Only permissions held here may be put into a role, handed on or taken back. A permission
+    /// without a scope must be held without one (or on `*`): holding it on one scope does not
+    /// cover every scope.
+    fn may_hand_on(&self, permissions: &[(String, String)]) -> ApiResult<()> {
+        for (action, scope) in permissions {
+            if !self.holds(action, scope) {
+                return Err(self.denied(if scope.is_empty() {
+                    action.clone()
+                } else {
+                    format!("{action} on {scope}")
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// A role the caller could have created here: its permissions are all held here.
+    async fn may_handle(&self, app: &AppState, role: &RoleRow) -> ApiResult<()> {
+        self.may_hand_on(&app.store.role_permissions(role.id).await?)
+    }
+
+    /// A role to assign: it exists in the request's org or globally, an org's role is never
+    /// assigned globally (it would apply in every org), and the caller could have created it.
+    async fn assignable(&self, app: &AppState, caller: &Caller, uid: &str) -> ApiResult<RoleRow> {
+        if uid.is_empty() {
+            return Err(ApiError::bad_request("bad request data"));
+        }
+        let row = find_role(app, caller, uid).await?;
+        if row.org_id != 0 && self.reach == Reach::Global {
+            return Err(ApiError::bad_request(
+                "a role of one organization cannot be assigned globally",
+            ));
+        }
+        self.may_handle(app, &row).await?;
+        Ok(row)
+    }
+
+    /// A role to take back: assigned roles of any reach may be removed by whoever could have
+    /// assigned them.
+    async fn removable(&self, app: &AppState, caller: &Caller, uid: &str) -> ApiResult<RoleRow> {
+        let row = find_role(app, caller, uid).await?;
+        self.may_handle(app, &row).await?;
+        Ok(row)
+    }
 }
 
 fn validate(body: &RoleBody) -> ApiResult<Vec<(String, String)>> {
@@ -392,8 +465,10 @@ async fn create_role(
     State(app): State<AppState>,
     GrafanaJson(body): GrafanaJson<RoleBody>,
 ) -> ApiResult<Json<RoleDto>> {
+    let reach = reach(&caller, body.global);
+    let delegation = Delegation::new(&app, &caller, reach, "roles:write").await?;
     let permissions = validate(&body)?;
-    check_delegation(&caller, &permissions)?;
+    delegation.may_hand_on(&permissions)?;
     let spec = RoleSpec {
         uid: if body.uid.is_empty() {
             new_uid()
@@ -406,7 +481,7 @@ async fn create_role(
         group: body.group.trim().to_string(),
         hidden: body.hidden,
         version: body.version.max(1),
-        org_id: scope_org(&caller, body.global),
+        org_id: reach.org_id(),
         permissions,
     };
     match app.store.create_role(&spec, app.now()).await {
@@ -443,6 +518,10 @@ async fn update_role(
         .role(caller.org_id, &uid)
         .await?
         .ok_or_else(|| ApiError::not_found("Role was not found to update."))?;
+    // Nobody rewrites a role they could not have created, in the reach it has.
+    let delegation =
+        Delegation::new(&app, &caller, Reach::of_org(row.org_id), "roles:write").await?;
+    delegation.may_handle(&app, &row).await?;
     let permissions = validate(&body)?;
     if body.version <= row.version {
         return Err(ApiError::bad_request(format!(
@@ -450,7 +529,7 @@ async fn update_role(
             row.version
         )));
     }
-    check_delegation(&caller, &permissions)?;
+    delegation.may_hand_on(&permissions)?;
     let spec = RoleSpec {
         uid: row.uid.clone(),
         name: body.name.trim().to_string(),
@@ -483,8 +562,10 @@ async fn delete_role(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Message>> {
     let row = find_role(&app, &caller, &uid).await?;
-    let permissions = app.store.role_permissions(row.id).await?;
-    check_delegation(&caller, &permissions)?;
+    Delegation::new(&app, &caller, Reach::of_org(row.org_id), "roles:delete")
+        .await?
+        .may_handle(&app, &row)
+        .await?;
     let force = q.get("force").is_some_and(|v| v == "true");
     if !force && app.store.role_is_assigned(row.id).await? {
         return Err(ApiError::bad_request(
@@ -516,17 +597,6 @@ async fn team_id(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::not_found("Team not found"))
 }
 
-/// A role to hand out: it must exist here and hold only delegable permissions.
-async fn assignable(app: &AppState, caller: &Caller, uid: &str) -> ApiResult<RoleRow> {
-    if uid.is_empty() {
-        return Err(ApiError::bad_request("bad request data"));
-    }
-    let row = find_role(app, caller, uid).await?;
-    let permissions = app.store.role_permissions(row.id).await?;
-    check_delegation(caller, &permissions)?;
-    Ok(row)
-}
-
 async fn assigned(app: &AppState, who: Assignee<'_>, org_id: i64) -> ApiResult<Json<Vec<RoleDto>>> {
     let rows = app.store.assigned_roles(who, org_id).await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -536,18 +606,31 @@ async fn assigned(app: &AppState, who: Assignee<'_>, org_id: i64) -> ApiResult<J
     Ok(Json(out))
 }
 
+/// Replaces someone's roles in one reach. The roles it takes away must be ones the caller could
+/// take back (Grafana: `users.roles:add` and `users.roles:remove`).
 async fn set_roles(
     app: &AppState,
     caller: &Caller,
     who: Assignee<'_>,
     body: SetRolesBody,
+    (add, remove): (&str, &str),
 ) -> ApiResult<()> {
+    let reach = reach(caller, body.global);
+    let delegation = Delegation::new(app, caller, reach, add).await?;
     let mut ids = Vec::new();
     for uid in &body.role_uids {
-        ids.push(assignable(app, caller, uid).await?.id);
+        ids.push(delegation.assignable(app, caller, uid).await?.id);
+    }
+    let taken = app.store.assigned_roles_in(who, reach.org_id()).await?;
+    let taken: Vec<&RoleRow> = taken.iter().filter(|r| !ids.contains(&r.id)).collect();
+    if !taken.is_empty() {
+        delegation.require(remove)?;
+    }
+    for row in taken {
+        delegation.may_handle(app, row).await?;
     }
     app.store
-        .set_assigned_roles(who, &ids, scope_org(caller, body.global), app.now())
+        .set_assigned_roles(who, &ids, reach.org_id(), app.now())
         .await?;
     Ok(())
 }
@@ -568,14 +651,13 @@ async fn add_user_role(
     GrafanaJson(body): GrafanaJson<AssignBody>,
 ) -> ApiResult<Json<Message>> {
     let user = user_id(&app, &user).await?;
-    let role = assignable(&app, &caller, &body.role_uid).await?;
+    let reach = reach(&caller, body.global);
+    let role = Delegation::new(&app, &caller, reach, "users.roles:add")
+        .await?
+        .assignable(&app, &caller, &body.role_uid)
+        .await?;
     app.store
-        .assign_role(
-            Assignee::User(user),
-            role.id,
-            scope_org(&caller, body.global),
-            app.now(),
-        )
+        .assign_role(Assignee::User(user), role.id, reach.org_id(), app.now())
         .await?;
     Ok(message("Role added to the user."))
 }
@@ -587,7 +669,14 @@ async fn set_user_roles(
     GrafanaJson(body): GrafanaJson<SetRolesBody>,
 ) -> ApiResult<Json<Message>> {
     let user = user_id(&app, &user).await?;
-    set_roles(&app, &caller, Assignee::User(user), body).await?;
+    set_roles(
+        &app,
+        &caller,
+        Assignee::User(user),
+        body,
+        ("users.roles:add", "users.roles:remove"),
+    )
+    .await?;
     Ok(message("User roles have been updated."))
 }
 
@@ -598,10 +687,13 @@ async fn remove_user_role(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Message>> {
     let user = user_id(&app, &user).await?;
-    let role = assignable(&app, &caller, &uid).await?;
-    let global = q.get("global").is_some_and(|v| v == "true");
+    let reach = reach(&caller, q.get("global").is_some_and(|v| v == "true"));
+    let role = Delegation::new(&app, &caller, reach, "users.roles:remove")
+        .await?
+        .removable(&app, &caller, &uid)
+        .await?;
     app.store
-        .unassign_role(Assignee::User(user), role.id, scope_org(&caller, global))
+        .unassign_role(Assignee::User(user), role.id, reach.org_id())
         .await?;
     Ok(message("Role removed from user."))
 }
@@ -622,8 +714,11 @@ async fn add_team_role(
     GrafanaJson(body): GrafanaJson<AssignBody>,
 ) -> ApiResult<Json<Message>> {
     let team = team_id(&app, &caller, &team).await?;
-    let role = assignable(&app, &caller, &body.role_uid).await?;
     // Teams live in an org: their roles apply there.
+    let role = Delegation::new(&app, &caller, reach(&caller, false), "teams.roles:add")
+        .await?
+        .assignable(&app, &caller, &body.role_uid)
+        .await?;
     app.store
         .assign_role(Assignee::Team(team), role.id, caller.org_id, app.now())
         .await?;
@@ -638,7 +733,14 @@ async fn set_team_roles(
 ) -> ApiResult<Json<Message>> {
     let team = team_id(&app, &caller, &team).await?;
     body.global = false;
-    set_roles(&app, &caller, Assignee::Team(team), body).await?;
+    set_roles(
+        &app,
+        &caller,
+        Assignee::Team(team),
+        body,
+        ("teams.roles:add", "teams.roles:remove"),
+    )
+    .await?;
     Ok(message("Team roles have been updated."))
 }
 
@@ -648,7 +750,10 @@ async fn remove_team_role(
     Path((team, uid)): Path<(String, String)>,
 ) -> ApiResult<Json<Message>> {
     let team = team_id(&app, &caller, &team).await?;
-    let role = assignable(&app, &caller, &uid).await?;
+    let role = Delegation::new(&app, &caller, reach(&caller, false), "teams.roles:remove")
+        .await?
+        .removable(&app, &caller, &uid)
+        .await?;
     app.store
         .unassign_role(Assignee::Team(team), role.id, caller.org_id)
         .await?;
@@ -693,14 +798,14 @@ async fn add_builtin_role(
     GrafanaJson(body): GrafanaJson<BuiltinBody>,
 ) -> ApiResult<Json<Message>> {
     let basic = basic_role(&body.builtin_role)?;
-    let role = assignable(&app, &caller, &body.role_uid).await?;
+    // A global grant to a basic role applies to its holders in every org.
+    let reach = reach(&caller, body.global);
+    let role = Delegation::new(&app, &caller, reach, "roles.builtin:add")
+        .await?
+        .assignable(&app, &caller, &body.role_uid)
+        .await?;
     app.store
-        .assign_role(
-            Assignee::Basic(basic),
-            role.id,
-            scope_org(&caller, body.global),
-            app.now(),
-        )
+        .assign_role(Assignee::Basic(basic), role.id, reach.org_id(), app.now())
         .await?;
     Ok(message("Built-in role grant added"))
 }
@@ -712,10 +817,13 @@ async fn remove_builtin_role(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Message>> {
     let basic = basic_role(&basic)?;
-    let role = assignable(&app, &caller, &uid).await?;
-    let global = q.get("global").is_some_and(|v| v == "true");
+    let reach = reach(&caller, q.get("global").is_some_and(|v| v == "true"));
+    let role = Delegation::new(&app, &caller, reach, "roles.builtin:remove")
+        .await?
+        .removable(&app, &caller, &uid)
+        .await?;
     app.store
-        .unassign_role(Assignee::Basic(basic), role.id, scope_org(&caller, global))
+        .unassign_role(Assignee::Basic(basic), role.id, reach.org_id())
         .await?;
     Ok(message("Built-in role grant removed"))
 }

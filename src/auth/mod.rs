@@ -312,6 +312,67 @@ impl FromRequestParts<AppState> for ClientInfo {
     }
 }
 
+/// Where a grant takes effect: in one org, or in every org (`Global`, org id 0 in the role
+/// tables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    Org(i64),
+    Global,
+}
+
+impl Reach {
+    /// The reach of a row's `org_id`, 0 meaning global.
+    pub fn of_org(org_id: i64) -> Self {
+        if org_id == 0 {
+            Reach::Global
+        } else {
+            Reach::Org(org_id)
+        }
+    }
+
+    /// The `org_id` stored for this reach.
+    pub fn org_id(self) -> i64 {
+        match self {
+            Reach::Org(id) => id,
+            Reach::Global => 0,
+        }
+    }
+}
+
+/// Everything the caller holds where a grant of `reach` takes effect. In an org: their basic
+/// role there, their team permissions and their custom roles (the org's and the global ones).
+/// Globally: only server-wide grants, the server admin's and global custom roles assigned to the
+/// caller — what someone holds in one org, as an org Admin or through a basic role, is not held
+/// everywhere.
+pub async fn permissions_in(
+    app: &AppState,
+    caller: &Caller,
+    reach: Reach,
+) -> Result<Permissions, ApiError> {
+    match reach {
+        Reach::Global => {
+            let mut held = Permissions::new(caller.is_server_admin(), None);
+            held.add_grants(custom_grants(app, caller, 0, None).await?);
+            Ok(held)
+        }
+        Reach::Org(org_id) => {
+            let role = if org_id == caller.org_id {
+                caller.org_role
+            } else {
+                app.store
+                    .org_role(caller.id(), org_id)
+                    .await?
+                    .as_deref()
+                    .and_then(OrgRole::parse)
+            };
+            let mut held = Permissions::new(caller.is_server_admin(), role);
+            held.add_team_grants(&app.store.team_permissions(caller.id(), org_id).await?);
+            held.add_grants(custom_grants(app, caller, org_id, role).await?);
+            Ok(held)
+        }
+    }
+}
+
 /// What custom roles grant the caller in `org_id` (0: global assignments only): their own, their
 /// teams' and those given to their basic roles there.
 async fn custom_grants(

@@ -135,6 +135,14 @@ struct User {
     at: (PathBuf, Option<usize>),
 }
 
+/// A checked org, with where it is declared.
+#[derive(Debug, Clone)]
+struct Org {
+    name: String,
+    state: State,
+    at: (PathBuf, Option<usize>),
+}
+
 /// A checked team, with where it is declared.
 #[derive(Debug, Clone)]
 struct Team {
@@ -157,7 +165,7 @@ impl std::fmt::Debug for Secret {
 /// Everything the files declare, checked.
 #[derive(Debug, Default)]
 pub struct Declared {
-    orgs: Vec<(String, State)>,
+    orgs: Vec<Org>,
     users: Vec<User>,
     teams: Vec<Team>,
 }
@@ -189,7 +197,12 @@ pub fn read(dir: &Path) -> Result<Declared, Problem> {
             if name.trim().is_empty() {
                 return Err(at("orgs", "an organization needs a name".into()));
             }
-            declared.orgs.push((name, o.state));
+            let line = line_of(&text, &format!("name: {}", o.name));
+            declared.orgs.push(Org {
+                name,
+                state: o.state,
+                at: (file.clone(), line),
+            });
         }
         for u in parsed.users {
             let login = interpolate(&u.login)
@@ -307,15 +320,30 @@ pub async fn apply(app: &AppState, d: &Declared) -> Result<Applied, Problem> {
     let present_orgs: HashSet<&str> = d
         .orgs
         .iter()
-        .filter(|(_, s)| *s == State::Present)
-        .map(|(n, _)| n.as_str())
+        .filter(|o| o.state == State::Present)
+        .map(|o| o.name.as_str())
         .collect();
     let absent_orgs: HashSet<&str> = d
         .orgs
         .iter()
-        .filter(|(_, s)| *s == State::Absent)
-        .map(|(n, _)| n.as_str())
+        .filter(|o| o.state == State::Absent)
+        .map(|o| o.name.as_str())
         .collect();
+    // The org new users join stays (see `AppState::is_default_org`).
+    for o in d.orgs.iter().filter(|o| o.state == State::Absent) {
+        if let Some(org) = store.org_by_name(&o.name).await.map_err(server)? {
+            if app.is_default_org(org.id) {
+                return Err(Problem::new(
+                    &o.at.0,
+                    o.at.1,
+                    format!(
+                        "organization {:?} is the one new users join ([users] auto_assign_org_id) and stays",
+                        o.name
+                    ),
+                ));
+            }
+        }
+    }
     let present_users: HashSet<&str> = d
         .users
         .iter()
@@ -382,7 +410,7 @@ pub async fn apply(app: &AppState, d: &Declared) -> Result<Applied, Problem> {
     let now = app.now();
     let mut applied = Applied::default();
     // Orgs first, so that users and teams can join them.
-    for (name, state) in &d.orgs {
+    for Org { name, state, .. } in &d.orgs {
         if *state == State::Present && store.org_by_name(name).await.map_err(server)?.is_none() {
             store.create_org(name, now).await.map_err(server)?;
             applied.changes += 1;
@@ -417,14 +445,9 @@ pub async fn apply(app: &AppState, d: &Declared) -> Result<Applied, Problem> {
             applied.changes += 1;
         }
     }
-    for (name, state) in &d.orgs {
+    for Org { name, state, .. } in &d.orgs {
         if *state == State::Absent {
             if let Some(org) = store.org_by_name(name).await.map_err(server)? {
-                if org.id == 1 {
-                    return Err(Problem::server(format!(
-                        "organization {name:?} is the main organization (id 1) and stays"
-                    )));
-                }
                 store.delete_org(org.id).await.map_err(server)?;
                 applied.changes += 1;
             }

@@ -510,23 +510,17 @@ impl Store {
         let other: Option<i64> = with_tx!(&mut tx, c => {
             sqlx::query_scalar(&sql).bind(user_id).fetch_one(c).await?
         });
-        // The last enabled server admin is never deleted this way (see README).
-        let sql = self.sql("SELECT is_admin FROM `user` WHERE id = ?");
-        let is_admin: bool = with_tx!(&mut tx, c => {
-            sqlx::query_scalar(&sql).bind(user_id).fetch_optional(c).await?
-        })
-        .unwrap_or(false);
-        let sql = self.sql(&format!(
-            "SELECT COUNT(*) FROM `user` WHERE is_admin = {} AND is_disabled = {} AND id <> ?",
-            self.dialect.bool_lit(true),
-            self.dialect.bool_lit(false)
-        ));
-        let others: i64 = with_tx!(&mut tx, c => {
-            sqlx::query_scalar(&sql).bind(user_id).fetch_one(c).await?
+        // Server admins and service accounts are never deleted this way: an org Admin may remove
+        // them from the org, not from the server (Grafana's `RemoveOrgUser` in
+        // pkg/services/org/orgimpl/store.go deletes orphans only when `!usr.IsAdmin`, and finds
+        // no service accounts at all).
+        let sql = self.sql("SELECT is_admin, is_service_account FROM `user` WHERE id = ?");
+        let kind: Option<(bool, Option<bool>)> = with_tx!(&mut tx, c => {
+            sqlx::query_as(&sql).bind(user_id).fetch_optional(c).await?
         });
-        let last_server_admin = is_admin && others == 0;
+        let deletable = matches!(kind, Some((false, None | Some(false))));
         let removed = match other {
-            None if delete_orphan && role.is_some() && !last_server_admin => {
+            None if delete_orphan && role.is_some() && deletable => {
                 self.delete_user_tx(&mut tx, user_id).await?;
                 Removed::User
             }

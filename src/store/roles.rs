@@ -226,6 +226,29 @@ impl Store {
         Ok(rows)
     }
 
+    /// Roles assigned to someone in exactly this org (`org_id` 0: the global assignments only):
+    /// what [`Store::set_assigned_roles`] replaces.
+    pub async fn assigned_roles_in(
+        &self,
+        who: Assignee<'_>,
+        org_id: i64,
+    ) -> StoreResult<Vec<RoleRow>> {
+        let (table, column) = Self::assignment_sql(who);
+        let sql = self.sql(&format!(
+            "SELECT {ROLE_COLUMNS} FROM role r JOIN {table} a ON a.role_id = r.id \
+             WHERE a.{column} = ? AND a.org_id = ? ORDER BY r.name, r.id"
+        ));
+        let rows = with_conn!(&self.pool, c => {
+            let q = sqlx::query_as::<_, RoleRow>(&sql);
+            let q = match who {
+                Assignee::User(id) | Assignee::Team(id) => q.bind(id),
+                Assignee::Basic(name) => q.bind(name),
+            };
+            q.bind(org_id).fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
     /// Assigns a role. `Ok(false)` when it already was.
     pub async fn assign_role(
         &self,

@@ -16,6 +16,7 @@ mod orgs;
 mod preferences;
 mod provisioning;
 mod quotas;
+mod role_delegation;
 mod roles;
 mod service_accounts;
 mod sessions;

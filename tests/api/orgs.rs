@@ -632,13 +632,128 @@ async fn removing_the_last_server_admin_from_their_last_org_keeps_them() {
         app.admin()
             .patch("/api/org/users/2", r#"{"role": "Admin"}"#)
             .await;
-        // Grafana would delete a user left in no org; the last Grafana Admin stays.
+        // A user left in no org is deleted, but never a server admin (Grafana's fix below).
         let res = app.admin().delete("/api/org/users/1").await;
         assert_message(&res, StatusCode::OK, "User removed from organization");
         let me = app.admin().get("/api/user").await;
         assert_eq!(me.status, StatusCode::OK, "{me:?}");
         assert_eq!(me.json["isGrafanaAdmin"], true);
         assert_eq!(app.admin().get("/api/user/orgs").await.json, json!([]));
+    })
+    .await;
+}
+
+/// Grafana's fix of the org-user removal (`RemoveOrgUser` in `pkg/services/org/orgimpl/store.go`
+/// deletes a user left in no org only when `ShouldDeleteOrphanedUser && !usr.IsAdmin`): an org
+/// Admin removing a server admin from their only org removes the membership, never the account,
+/// and answers as for any removal.
+#[tokio::test]
+async fn an_org_admin_cannot_delete_a_server_admin_by_removing_them_from_their_only_org() {
+    each_backend(|app| async move {
+        let org = create_org(&app, "Acme").await;
+        app.create_user("eve", "password1").await;
+        add_member(&app, org, "eve", "Admin").await;
+        // A second server admin, in Acme only (so not the last one, whom another rule keeps).
+        let root = app.create_user("root", "password1").await;
+        let admin = app.admin();
+        let res = admin
+            .put(
+                &format!("/api/admin/users/{root}/permissions"),
+                r#"{"isGrafanaAdmin": true}"#,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        add_only_to(&app, org, "root").await;
+
+        let eve = app.as_user("eve", "password1");
+        eve.post(&format!("/api/user/using/{org}"), "").await;
+        let res = eve.delete(&format!("/api/org/users/{root}")).await;
+        assert_message(&res, StatusCode::OK, "User removed from organization");
+        let res = admin.get(&format!("/api/users/{root}")).await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        assert_eq!(res.json["isGrafanaAdmin"], true);
+        let me = app.as_user("root", "password1").get("/api/user").await;
+        assert_eq!(me.status, StatusCode::OK, "{me:?}");
+        assert_eq!(
+            admin.get(&format!("/api/users/{root}/orgs")).await.json,
+            json!([])
+        );
+
+        // An ordinary user in no other org is deleted, as in Grafana.
+        app.create_user("gil", "password1").await;
+        let gil = add_only_to(&app, org, "gil").await;
+        let res = eve.delete(&format!("/api/org/users/{gil}")).await;
+        assert_message(&res, StatusCode::OK, "User deleted");
+        // A service account is no org user here: not found, and it stays.
+        let res = eve
+            .post(
+                "/api/serviceaccounts",
+                r#"{"name": "deploy", "role": "Viewer"}"#,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{res:?}");
+        let sa = res.json["id"].as_i64().unwrap();
+        let res = eve.delete(&format!("/api/org/users/{sa}")).await;
+        assert_message(&res, StatusCode::NOT_FOUND, "User not found");
+        let res = eve.get(&format!("/api/serviceaccounts/{sa}")).await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+    })
+    .await;
+}
+
+/// Moves `login` from Main Org. into `org` alone and returns their id.
+async fn add_only_to(app: &TestApp, org: i64, login: &str) -> i64 {
+    add_member(app, org, login, "Viewer").await;
+    let id = app
+        .admin()
+        .get(&format!("/api/users/lookup?loginOrEmail={login}"))
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
+    let res = app.admin().delete(&format!("/api/orgs/1/users/{id}")).await;
+    assert_eq!(res.status, StatusCode::OK, "{res:?}");
+    id
+}
+
+/// The org `[users] auto_assign_org_id` names (Main Org. by default) is where new users go:
+/// deleting it would leave user creation failing with "organization not found", so it is refused
+/// (beyond Grafana, whose `DeleteOrgByID` in `pkg/api/org.go` refuses only the caller's current
+/// org, and whose `GetOrCreate` in `pkg/services/org/orgimpl/org.go` then recreates a missing
+/// org 1 as "Main Org." but fails for any other id).
+#[tokio::test]
+async fn the_org_new_users_join_cannot_be_deleted() {
+    each_backend(|app| async move {
+        let other = create_org(&app, "Other").await;
+        let admin = app.admin();
+        // Not the admin's current org, so only the new rule stands in the way.
+        admin.post(&format!("/api/user/using/{other}"), "").await;
+        let res = admin.delete("/api/orgs/1").await;
+        assert_message(
+            &res,
+            StatusCode::BAD_REQUEST,
+            "Cannot delete the organization new users join ([users] auto_assign_org_id)",
+        );
+        assert_eq!(admin.get("/api/orgs/1").await.status, StatusCode::OK);
+        let id = app.create_user("newbie", "password1").await;
+        let orgs = admin.get(&format!("/api/users/{id}/orgs")).await.json;
+        assert_eq!(orgs[0]["orgId"], 1);
+    })
+    .await;
+    // The configured org is the one kept, whatever its id; Main Org. is then an ordinary org.
+    each_backend_with(&[("users", "auto_assign_org_id", "2")], |app| async move {
+        let landing = create_org(&app, "Landing").await;
+        let admin = app.admin();
+        let res = admin.delete(&format!("/api/orgs/{landing}")).await;
+        assert_message(
+            &res,
+            StatusCode::BAD_REQUEST,
+            "Cannot delete the organization new users join ([users] auto_assign_org_id)",
+        );
+        admin.post(&format!("/api/user/using/{landing}"), "").await;
+        let res = admin.delete("/api/orgs/1").await;
+        assert_message(&res, StatusCode::OK, "Organization deleted");
+        app.create_user("newbie", "password1").await;
     })
     .await;
 }

@@ -432,3 +432,42 @@ async fn a_bad_provider_file_stops_start_up() {
     };
     assert!(err.contains(&yaml.display().to_string()), "{err}");
 }
+
+/// A file cannot delete the org new users join (`[users] auto_assign_org_id`, whatever its id),
+/// and such a file changes nothing at all.
+#[tokio::test]
+async fn provisioning_keeps_the_org_new_users_join() {
+    each_db(|db| async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let file = root.join("users/orgs.yaml");
+        write(&file, "orgs:\n  - name: Landing\n  - name: Spare\n");
+        let app = TestApp::start(
+            &db,
+            &[
+                ("paths", "provisioning", &root.display().to_string()),
+                ("users", "auto_assign_org_id", "2"),
+            ],
+        )
+        .await;
+        let admin = app.admin();
+        assert_eq!(admin.get("/api/orgs/name/Landing").await.json["id"], 2);
+        write(
+            &file,
+            "orgs:\n  - name: Spare\n    state: absent\n  - name: Landing\n    state: absent\n",
+        );
+        let res = admin.post(USERS_RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        let message = res.json["message"].as_str().unwrap();
+        assert!(
+            message.contains("organization \"Landing\" is the one new users join ([users] auto_assign_org_id) and stays"),
+            "{message}"
+        );
+        assert!(message.contains(&format!("{}:4:", file.display())), "{message}");
+        assert_eq!(admin.get("/api/orgs/name/Landing").await.status, StatusCode::OK);
+        assert_eq!(admin.get("/api/orgs/name/Spare").await.status, StatusCode::OK);
+        app.create_user("newbie", "password1").await;
+        db
+    })
+    .await;
+}
