@@ -134,8 +134,9 @@ impl AppState {
 }
 
 impl AppState {
-    /// Deletes sessions past their lifetimes and failed logins older than the brute-force window
-    /// (twice over). Every instance may run it; the deletes are idempotent.
+    /// Deletes sessions past their lifetimes, failed logins older than the brute-force window
+    /// (twice over) and recorded successes older than the known-login period. Every instance may
+    /// run it; the deletes are idempotent.
     pub async fn clean_up(&self) -> Result<CleanUp, StoreError> {
         let now = self.clock.now().timestamp();
         let (created_after, rotated_after) = crate::auth::session::alive_after(self, now);
@@ -147,9 +148,17 @@ impl AppState {
             .store
             .delete_old_login_attempts(now - 2 * crate::auth::brute_force::WINDOW_SECS)
             .await?;
+        // A success at or before now - period no longer makes a login known (with the exemption
+        // off, every recorded success is old).
+        let known = self.config.security.brute_force.known_login_secs;
+        let login_successes = self
+            .store
+            .delete_old_login_successes(now - known.unwrap_or(0))
+            .await?;
         Ok(CleanUp {
             sessions,
             login_attempts,
+            login_successes,
         })
     }
 
@@ -162,11 +171,14 @@ impl AppState {
             loop {
                 every.tick().await;
                 match app.clean_up().await {
-                    Ok(done) if done.sessions + done.login_attempts > 0 => tracing::info!(
-                        sessions = done.sessions,
-                        login_attempts = done.login_attempts,
-                        "cleaned up expired sessions and old failed logins"
-                    ),
+                    Ok(done) if done.sessions + done.login_attempts + done.login_successes > 0 => {
+                        tracing::info!(
+                            sessions = done.sessions,
+                            login_attempts = done.login_attempts,
+                            login_successes = done.login_successes,
+                            "cleaned up expired sessions and old login records"
+                        )
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "clean-up failed"),
                 }
@@ -180,6 +192,8 @@ impl AppState {
 pub struct CleanUp {
     pub sessions: u64,
     pub login_attempts: u64,
+    /// Recorded successful sign-ins older than the known-login period.
+    pub login_successes: u64,
 }
 
 /// Connects to the database, migrates it and creates the first org and admin if needed.

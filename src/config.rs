@@ -62,6 +62,13 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
         "brute_force_login_protection_max_attempts_all_addresses",
         "50",
     ),
+    // Usher's own: how long a successful sign-in exempts that login, from that address, from the
+    // per-address limit (0: no exemption). See src/auth/brute_force.rs.
+    (
+        "security",
+        "ip_address_login_protection_known_login_duration",
+        "30d",
+    ),
     // Not a Grafana key: `argon2id` (default) or `pbkdf2` (Grafana's own format).
     ("security", "password_hash", "argon2id"),
     ("users", "allow_sign_up", "false"),
@@ -236,6 +243,9 @@ pub struct BruteForce {
     pub per_ip: Option<i64>,
     /// Failures for one login from every address together.
     pub per_login_all_addresses: Option<i64>,
+    /// Seconds a successful sign-in exempts that login, from that address, from `per_ip`;
+    /// `None`: no exemption.
+    pub known_login_secs: Option<i64>,
 }
 
 /// `[auth]`: login sessions.
@@ -397,6 +407,7 @@ impl Config {
                 per_login: None,
                 per_ip: None,
                 per_login_all_addresses: None,
+                known_login_secs: None,
             }
         } else {
             BruteForce {
@@ -409,6 +420,12 @@ impl Config {
                 per_login_all_addresses: Some(limit(
                     "brute_force_login_protection_max_attempts_all_addresses",
                 )?),
+                known_login_secs: {
+                    let key = "ip_address_login_protection_known_login_duration";
+                    let d = parse_duration(&get("security", key))
+                        .map_err(|m| invalid("security", key, m))?;
+                    Some(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).filter(|s| *s > 0)
+                },
             }
         };
         // Usher's row caches: empty means 1 s on SQLite (one server per database file) and off

@@ -5,7 +5,8 @@
 //!   address. Grafana counts a login's failures from every address together, which lets anyone
 //!   lock the real `admin` out from one address; here each address has its own count, and
 //! - the caller's address has `ip_address_login_protection_max_attempts` (20) failures for any
-//!   logins (Grafana's per-address limit, on by default here), and
+//!   logins (Grafana's per-address limit, on by default here), unless the login is *known* at
+//!   that address (below), and
 //! - the login has `brute_force_login_protection_max_attempts_all_addresses` (50) failures from
 //!   all addresses together, which bounds a guessing attack spread over many addresses.
 //!
@@ -13,6 +14,17 @@
 //! nothing). Failures are recorded under the user's login when the name (login or email) belongs
 //! to a user, else under the name as typed, so unknown names lock the same way and locking reveals
 //! nothing about which logins exist. A success forgets that login's failures from that address.
+//!
+//! Known logins. The per-address limit stops one address from spraying guesses over many logins,
+//! but on its own it also refuses everyone else behind that address (a company NAT, a proxy):
+//! one misbehaving script would lock the server admin out. So a success is also recorded, in
+//! `login_success` (shared by instances like `login_attempt`), and a login that signed in from an
+//! address within `ip_address_login_protection_known_login_duration` (30 days) is not refused
+//! there by the per-address limit. Its own limits still apply: 5 failures of that login from that
+//! address, 50 from all addresses. This gives an address no more guesses at a known login than
+//! any fresh address gets, and none at all at the logins it has never signed in as, so spraying
+//! stays blocked; the period only bounds how long the table remembers. Failures for a known login
+//! still count towards the address's limit for the other logins.
 
 use crate::app::AppState;
 use crate::config::BruteForce;
@@ -33,10 +45,22 @@ fn reached(limit: Option<i64>, count: i64) -> bool {
     limit.is_some_and(|l| count >= l)
 }
 
-/// True when one of the limits refuses the attempt.
-pub fn is_locked(limits: &BruteForce, c: &AttemptCounts) -> bool {
+/// A recorded success newer than this is not written again (one write per login, address and
+/// hour at most, however often basic auth verifies the password).
+const SUCCESS_REFRESH_SECS: i64 = 3600;
+
+/// Whether the login signed in from this address within the known-login period before `now`.
+fn known_here(limits: &BruteForce, c: &AttemptCounts, now: i64) -> bool {
+    match (limits.known_login_secs, c.last_success) {
+        (Some(period), Some(at)) => at > now - period,
+        _ => false,
+    }
+}
+
+/// True when one of the limits refuses the attempt at `now` (Unix seconds).
+pub fn is_locked(limits: &BruteForce, c: &AttemptCounts, now: i64) -> bool {
     reached(limits.per_login, c.login_from_ip)
-        || reached(limits.per_ip, c.from_ip)
+        || (reached(limits.per_ip, c.from_ip) && !known_here(limits, c, now))
         || reached(limits.per_login_all_addresses, c.login_total)
 }
 
@@ -56,9 +80,12 @@ pub async fn check(app: &AppState, key: &str, ip: &str) -> Result<Attempt, ApiEr
     if !enabled(limits) {
         return Ok(attempt);
     }
-    let since = app.clock.now().timestamp() - WINDOW_SECS;
-    attempt.counts = app.store.login_attempt_counts(key, ip, since).await?;
-    if is_locked(limits, &attempt.counts) {
+    let now = app.clock.now().timestamp();
+    attempt.counts = app
+        .store
+        .login_attempt_counts(key, ip, now - WINDOW_SECS)
+        .await?;
+    if is_locked(limits, &attempt.counts, now) {
         tracing::warn!(ip, "login refused: too many failed attempts");
         return Err(ApiError::invalid_credentials());
     }
@@ -76,10 +103,23 @@ impl Attempt {
         Ok(())
     }
 
+    /// The password was right: forgets this login's failures from this address and records the
+    /// success that makes the login known here.
     pub async fn succeeded(&self, app: &AppState) -> Result<(), ApiError> {
         if self.counts.login_from_ip > 0 {
             app.store
                 .clear_login_attempts_from(&self.key, &self.ip)
+                .await?;
+        }
+        let limits = &app.config.security.brute_force;
+        let now = app.clock.now().timestamp();
+        let stale = self
+            .counts
+            .last_success
+            .is_none_or(|at| now - at >= SUCCESS_REFRESH_SECS);
+        if limits.per_ip.is_some() && limits.known_login_secs.is_some() && stale {
+            app.store
+                .add_login_success(&self.key, &self.ip, now)
                 .await?;
         }
         Ok(())
@@ -96,21 +136,51 @@ mod tests {
             per_login: Some(5),
             per_ip: Some(20),
             per_login_all_addresses: Some(50),
+            known_login_secs: Some(86_400),
         };
         let c = |a, b, t| AttemptCounts {
             login_from_ip: a,
             from_ip: b,
             login_total: t,
+            last_success: None,
         };
-        assert!(!is_locked(&limits, &c(4, 19, 49)));
-        assert!(is_locked(&limits, &c(5, 5, 5)));
-        assert!(is_locked(&limits, &c(0, 20, 0)));
-        assert!(is_locked(&limits, &c(0, 0, 50)));
+        let now = 1_000_000;
+        assert!(!is_locked(&limits, &c(4, 19, 49), now));
+        assert!(is_locked(&limits, &c(5, 5, 5), now));
+        assert!(is_locked(&limits, &c(0, 20, 0), now));
+        assert!(is_locked(&limits, &c(0, 0, 50), now));
         let off = BruteForce {
             per_login: None,
             per_ip: None,
             per_login_all_addresses: None,
+            known_login_secs: None,
         };
-        assert!(!is_locked(&off, &c(100, 100, 100)));
+        assert!(!is_locked(&off, &c(100, 100, 100), now));
+    }
+
+    #[test]
+    fn a_known_login_escapes_only_the_per_address_limit() {
+        let limits = BruteForce {
+            per_login: Some(5),
+            per_ip: Some(20),
+            per_login_all_addresses: Some(50),
+            known_login_secs: Some(86_400),
+        };
+        let now = 1_000_000;
+        let c = |a, b, t, at| AttemptCounts {
+            login_from_ip: a,
+            from_ip: b,
+            login_total: t,
+            last_success: Some(at),
+        };
+        assert!(!is_locked(&limits, &c(0, 20, 0, now - 86_399), now));
+        assert!(is_locked(&limits, &c(0, 20, 0, now - 86_400), now));
+        assert!(is_locked(&limits, &c(5, 20, 5, now), now));
+        assert!(is_locked(&limits, &c(0, 20, 50, now), now));
+        let no_exemption = BruteForce {
+            known_login_secs: None,
+            ..limits
+        };
+        assert!(is_locked(&no_exemption, &c(0, 20, 0, now), now));
     }
 }
