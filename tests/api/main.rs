@@ -17,6 +17,7 @@ mod preferences;
 mod provisioning;
 mod quotas;
 mod roles;
+mod server;
 mod service_accounts;
 mod sessions;
 mod teams;
