@@ -69,6 +69,8 @@ pub struct AppState {
     pub store: Store,
     pub clock: Clock,
     pub credentials: Arc<CredentialCache>,
+    /// Brute-force checks that passed for cached basic-auth credentials.
+    pub recent_checks: Arc<crate::auth::brute_force::RecentChecks>,
     pub sessions: Arc<SessionCache>,
     pub tokens: Arc<TokenCache>,
     pub provisioner: Arc<crate::provisioning::Provisioner>,
@@ -204,6 +206,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         store,
         clock,
         credentials: Arc::new(CredentialCache::default()),
+        recent_checks: Arc::default(),
         sessions: Arc::new(SessionCache::default()),
         tokens: Arc::new(TokenCache::default()),
         provisioner: Arc::default(),

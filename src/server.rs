@@ -243,6 +243,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = JoinSet::new();
     let next_id = AtomicU64::new(0);
+    let mut last_refusal_warning: Option<Instant> = None;
     tokio::pin!(shutdown);
     loop {
         while tasks.try_join_next().is_some() {}
@@ -261,7 +262,12 @@ pub async fn serve(
         };
         if let Some(max) = limits.max_connections {
             if !registry.make_room(max) {
-                tracing::warn!(%peer, max, "connection refused: every connection is busy");
+                // Once a minute at most: under a flood this would be every connection.
+                let now = Instant::now();
+                if last_refusal_warning.is_none_or(|at| now - at >= Duration::from_secs(60)) {
+                    last_refusal_warning = Some(now);
+                    tracing::warn!(%peer, max, "connection refused: [server] max_connections reached and every connection is busy");
+                }
                 drop(stream);
                 continue;
             }

@@ -25,6 +25,18 @@
 //! any fresh address gets, and none at all at the logins it has never signed in as, so spraying
 //! stays blocked; the period only bounds how long the table remembers. Failures for a known login
 //! still count towards the address's limit for the other logins.
+//!
+//! Basic auth checks the limits before it trusts a cached credential (src/auth/cache.rs). So that
+//! this does not cost a database read per request, a passed check is remembered per login and
+//! address ([`RecentChecks`]) for `[auth.basic] cache_revalidate_interval` (1 s), and forgotten as
+//! soon as this instance records any failure; failures recorded by another instance apply within
+//! that interval, like the other changes it makes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
 
 use crate::app::AppState;
 use crate::config::BruteForce;
@@ -92,8 +104,89 @@ pub async fn check(app: &AppState, key: &str, ip: &str) -> Result<Attempt, ApiEr
     Ok(attempt)
 }
 
+/// Checks the limits for a basic-auth request whose credentials are cached as verified. A check
+/// of the same login and address that passed less than `[auth.basic] cache_revalidate_interval`
+/// ago, with no failure recorded here since, stands; otherwise as [`check`]. Call
+/// [`CachedCheck::succeeded`] once the credentials are accepted.
+pub async fn check_cached(app: &AppState, key: &str, ip: &str) -> Result<CachedCheck, ApiError> {
+    if !enabled(&app.config.security.brute_force) {
+        return Ok(CachedCheck(None));
+    }
+    let now = app.clock.now();
+    let revalidate = chrono::Duration::from_std(app.config.auth_basic.cache_revalidate_interval)
+        .unwrap_or_default();
+    if app.recent_checks.passed(key, ip, now, revalidate) {
+        return Ok(CachedCheck(None));
+    }
+    // Taken before the check: a failure recorded meanwhile makes the memory stale at once.
+    let failures = app.recent_checks.failures();
+    let attempt = check(app, key, ip).await?;
+    Ok(CachedCheck(Some((attempt, failures))))
+}
+
+/// A passed [`check_cached`]: the database check it made, if it made one.
+pub struct CachedCheck(Option<(Attempt, u64)>);
+
+impl CachedCheck {
+    /// The cached credentials were accepted: as [`Attempt::succeeded`], and the check is
+    /// remembered.
+    pub async fn succeeded(self, app: &AppState) -> Result<(), ApiError> {
+        let Some((attempt, failures)) = self.0 else {
+            return Ok(());
+        };
+        attempt.succeeded(app).await?;
+        if !app.config.auth_basic.cache_revalidate_interval.is_zero() {
+            let now = app.clock.now();
+            app.recent_checks
+                .remember(&attempt.key, &attempt.ip, now, failures);
+        }
+        Ok(())
+    }
+}
+
+/// Checks that passed, by login and address, for [`check_cached`].
+#[derive(Default)]
+pub struct RecentChecks {
+    /// Failures recorded by this instance so far.
+    failures: AtomicU64,
+    passed: Mutex<HashMap<(String, String), Passed>>,
+}
+
+/// When a check passed, and this instance's failure count then.
+type Passed = (DateTime<Utc>, u64);
+
+impl RecentChecks {
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn failures(&self) -> u64 {
+        self.failures.load(Ordering::SeqCst)
+    }
+
+    fn note_failure(&self) {
+        self.failures.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn passed(&self, key: &str, ip: &str, now: DateTime<Utc>, within: chrono::Duration) -> bool {
+        let passed = self.passed.lock().unwrap_or_else(|e| e.into_inner());
+        passed
+            .get(&(key.to_string(), ip.to_string()))
+            .is_some_and(|(at, failures)| {
+                *failures == self.failures() && now - *at < within && *at <= now
+            })
+    }
+
+    fn remember(&self, key: &str, ip: &str, now: DateTime<Utc>, failures: u64) {
+        let mut passed = self.passed.lock().unwrap_or_else(|e| e.into_inner());
+        if passed.len() >= Self::MAX_ENTRIES {
+            passed.clear();
+        }
+        passed.insert((key.to_string(), ip.to_string()), (now, failures));
+    }
+}
+
 impl Attempt {
     pub async fn failed(&self, app: &AppState) -> Result<(), ApiError> {
+        app.recent_checks.note_failure();
         if enabled(&app.config.security.brute_force) {
             let now = app.clock.now().timestamp();
             app.store

@@ -275,9 +275,12 @@ async fn the_limits_follow_grafanas_settings() {
 async fn a_cached_basic_auth_credential_does_not_pass_a_lockout() {
     each_backend_with(PROXIED, |app| async move {
         app.create_user("gil", "password1").await;
-        // The right password from this address puts the credentials in the cache…
-        let res = basic_from(&app, "10.0.0.1", "gil", "password1").await;
-        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        // The right password from this address puts the credentials in the cache (and the
+        // second request, served from it, has its passed check remembered)…
+        for _ in 0..2 {
+            let res = basic_from(&app, "10.0.0.1", "gil", "password1").await;
+            assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        }
         // …then guesses from the same address lock the login there.
         for _ in 0..5 {
             assert_wrong_password(&basic_from(&app, "10.0.0.1", "gil", "wrong").await);
@@ -288,6 +291,30 @@ async fn a_cached_basic_auth_credential_does_not_pass_a_lockout() {
         // Elsewhere the cached credentials still work.
         let res = basic_from(&app, "10.0.0.2", "gil", "password1").await;
         assert_eq!(res.status, StatusCode::OK, "{res:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn failures_on_another_instance_lock_cached_basic_auth_within_the_revalidate_interval() {
+    each_db(|db| async move {
+        {
+            let one = TestApp::start(&db, PROXIED).await;
+            let two = TestApp::start(&db, PROXIED).await;
+            one.create_user("gus", "password1").await;
+            for _ in 0..2 {
+                let res = basic_from(&one, "10.0.0.1", "gus", "password1").await;
+                assert_eq!(res.status, StatusCode::OK, "{res:?}");
+            }
+            for _ in 0..5 {
+                assert_wrong_password(&basic_from(&two, "10.0.0.1", "gus", "wrong").await);
+            }
+            // Instance one trusts its passed check for [auth.basic] cache_revalidate_interval
+            // (1 s), as it trusts the cached row; then it reads the failures.
+            one.clock.advance(Duration::seconds(1));
+            assert_wrong_password(&basic_from(&one, "10.0.0.1", "gus", "password1").await);
+        }
+        db
     })
     .await;
 }
