@@ -69,6 +69,8 @@ pub struct AppState {
     pub store: Store,
     pub clock: Clock,
     pub credentials: Arc<CredentialCache>,
+    /// Brute-force checks that passed for cached basic-auth credentials.
+    pub recent_checks: Arc<crate::auth::brute_force::RecentChecks>,
     pub sessions: Arc<SessionCache>,
     pub tokens: Arc<TokenCache>,
     pub provisioner: Arc<crate::provisioning::Provisioner>,
@@ -142,8 +144,9 @@ impl AppState {
 }
 
 impl AppState {
-    /// Deletes sessions past their lifetimes and failed logins older than the brute-force window
-    /// (twice over). Every instance may run it; the deletes are idempotent.
+    /// Deletes sessions past their lifetimes, failed logins older than the brute-force window
+    /// (twice over) and recorded successes older than the known-login period. Every instance may
+    /// run it; the deletes are idempotent.
     pub async fn clean_up(&self) -> Result<CleanUp, StoreError> {
         let now = self.clock.now().timestamp();
         let (created_after, rotated_after) = crate::auth::session::alive_after(self, now);
@@ -155,9 +158,17 @@ impl AppState {
             .store
             .delete_old_login_attempts(now - 2 * crate::auth::brute_force::WINDOW_SECS)
             .await?;
+        // A success at or before now - period no longer makes a login known (with the exemption
+        // off, every recorded success is old).
+        let known = self.config.security.brute_force.known_login_secs;
+        let login_successes = self
+            .store
+            .delete_old_login_successes(now - known.unwrap_or(0))
+            .await?;
         Ok(CleanUp {
             sessions,
             login_attempts,
+            login_successes,
         })
     }
 
@@ -170,11 +181,14 @@ impl AppState {
             loop {
                 every.tick().await;
                 match app.clean_up().await {
-                    Ok(done) if done.sessions + done.login_attempts > 0 => tracing::info!(
-                        sessions = done.sessions,
-                        login_attempts = done.login_attempts,
-                        "cleaned up expired sessions and old failed logins"
-                    ),
+                    Ok(done) if done.sessions + done.login_attempts + done.login_successes > 0 => {
+                        tracing::info!(
+                            sessions = done.sessions,
+                            login_attempts = done.login_attempts,
+                            login_successes = done.login_successes,
+                            "cleaned up expired sessions and old login records"
+                        )
+                    }
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "clean-up failed"),
                 }
@@ -188,6 +202,8 @@ impl AppState {
 pub struct CleanUp {
     pub sessions: u64,
     pub login_attempts: u64,
+    /// Recorded successful sign-ins older than the known-login period.
+    pub login_successes: u64,
 }
 
 /// Connects to the database, migrates it and creates the first org and admin if needed.
@@ -198,6 +214,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         store,
         clock,
         credentials: Arc::new(CredentialCache::default()),
+        recent_checks: Arc::default(),
         sessions: Arc::new(SessionCache::default()),
         tokens: Arc::new(TokenCache::default()),
         provisioner: Arc::default(),

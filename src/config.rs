@@ -25,6 +25,12 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     // sits in front (e.g. X-Forwarded-For, whose last entry is used, or X-Real-IP). Empty: the
     // socket's peer address, so that a client cannot choose the address it is throttled by.
     ("server", "client_ip_header", ""),
+    // Connection limits (src/server.rs); 0 turns one off. Grafana's `read_timeout` (Go's
+    // ReadTimeout: the whole request, head and body) defaults to 0 there; the others are Usher's.
+    ("server", "read_header_timeout", "10s"),
+    ("server", "read_timeout", "30s"),
+    ("server", "idle_timeout", "120s"),
+    ("server", "max_connections", "512"),
     ("paths", "data", "data"),
     ("paths", "logs", "data/log"),
     ("paths", "provisioning", "conf/provisioning"),
@@ -61,6 +67,13 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
         "security",
         "brute_force_login_protection_max_attempts_all_addresses",
         "50",
+    ),
+    // Usher's own: how long a successful sign-in exempts that login, from that address, from the
+    // per-address limit (0: no exemption). See src/auth/brute_force.rs.
+    (
+        "security",
+        "ip_address_login_protection_known_login_duration",
+        "30d",
     ),
     // Not a Grafana key: `argon2id` (default) or `pbkdf2` (Grafana's own format).
     ("security", "password_hash", "argon2id"),
@@ -175,6 +188,14 @@ pub struct ServerSection {
     pub http_port: u16,
     pub root_url: String,
     pub client_ip_header: Option<String>,
+    /// A request head must arrive within this time; `None`: no limit.
+    pub read_header_timeout: Option<Duration>,
+    /// A whole request (head and body) must arrive within this time; `None`: no limit.
+    pub read_timeout: Option<Duration>,
+    /// A kept-alive connection waits this long for its next request; `None`: no limit.
+    pub idle_timeout: Option<Duration>,
+    /// Open connections at most; `None`: no limit.
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -236,6 +257,9 @@ pub struct BruteForce {
     pub per_ip: Option<i64>,
     /// Failures for one login from every address together.
     pub per_login_all_addresses: Option<i64>,
+    /// Seconds a successful sign-in exempts that login, from that address, from `per_ip`;
+    /// `None`: no exemption.
+    pub known_login_secs: Option<i64>,
 }
 
 /// `[auth]`: login sessions.
@@ -397,6 +421,7 @@ impl Config {
                 per_login: None,
                 per_ip: None,
                 per_login_all_addresses: None,
+                known_login_secs: None,
             }
         } else {
             BruteForce {
@@ -409,6 +434,12 @@ impl Config {
                 per_login_all_addresses: Some(limit(
                     "brute_force_login_protection_max_attempts_all_addresses",
                 )?),
+                known_login_secs: {
+                    let key = "ip_address_login_protection_known_login_duration";
+                    let d = parse_duration(&get("security", key))
+                        .map_err(|m| invalid("security", key, m))?;
+                    Some(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).filter(|s| *s > 0)
+                },
             }
         };
         // Usher's row caches: empty means 1 s on SQLite (one server per database file) and off
@@ -463,12 +494,26 @@ impl Config {
             ));
         }
         let client_ip_header = get("server", "client_ip_header").trim().to_string();
+        // Connection limits: 0 means none.
+        let timeout = |key: &str| -> Result<Option<Duration>, ConfigError> {
+            let d = parse_duration(&get("server", key)).map_err(|m| invalid("server", key, m))?;
+            Ok((!d.is_zero()).then_some(d))
+        };
+        let max_connections: usize = parse_num(
+            &get("server", "max_connections"),
+            "server",
+            "max_connections",
+        )?;
         Ok(Config {
             server: ServerSection {
                 http_addr: get("server", "http_addr"),
                 http_port: parse_num(&get("server", "http_port"), "server", "http_port")?,
                 root_url: get("server", "root_url"),
                 client_ip_header: (!client_ip_header.is_empty()).then_some(client_ip_header),
+                read_header_timeout: timeout("read_header_timeout")?,
+                read_timeout: timeout("read_timeout")?,
+                idle_timeout: timeout("idle_timeout")?,
+                max_connections: (max_connections > 0).then_some(max_connections),
             },
             paths: PathsSection {
                 data,
@@ -719,14 +764,15 @@ fn parse_num<T: std::str::FromStr>(
         .map_err(|_| invalid(section, key, format!("{value:?} is not a valid number")))
 }
 
-/// Go-style durations as Grafana writes them: `15m`, `7d`, `1h30m`, `30s`; a bare number is
-/// seconds.
+/// Go-style durations as Grafana writes them: `15m`, `7d`, `1h30m`, `30s`, `500ms`; a bare
+/// number is seconds.
 pub fn parse_duration(value: &str) -> Result<Duration, String> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
-    let mut total = 0u64;
+    let bad = || format!("{value:?} is not a duration");
+    let mut total_ms = 0u64;
     let mut number = String::new();
     let mut chars = value.chars().peekable();
     while let Some(c) = chars.next() {
@@ -734,28 +780,29 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
             number.push(c);
             continue;
         }
-        let n: u64 = number
-            .parse()
-            .map_err(|_| format!("{value:?} is not a duration"))?;
+        let n: u64 = number.parse().map_err(|_| bad())?;
         number.clear();
-        let unit = match c {
-            'w' => 7 * 86_400,
-            'd' => 86_400,
-            'h' => 3_600,
+        let unit_ms = match c {
+            'w' => 7 * 86_400_000,
+            'd' => 86_400_000,
+            'h' => 3_600_000,
             'm' if chars.peek() == Some(&'s') => {
                 chars.next();
-                0
+                1
             }
-            'm' => 60,
-            's' => 1,
-            _ => return Err(format!("{value:?} is not a duration")),
+            'm' => 60_000,
+            's' => 1_000,
+            _ => return Err(bad()),
         };
-        total += n * unit;
+        total_ms = n
+            .checked_mul(unit_ms)
+            .and_then(|ms| total_ms.checked_add(ms))
+            .ok_or_else(bad)?;
     }
     if !number.is_empty() || value.is_empty() {
-        return Err(format!("{value:?} is not a duration"));
+        return Err(bad());
     }
-    Ok(Duration::from_secs(total))
+    Ok(Duration::from_millis(total_ms))
 }
 
 #[cfg(test)]
@@ -807,6 +854,29 @@ mod tests {
     }
 
     #[test]
+    fn connection_limits_parse_and_zero_turns_one_off() {
+        let c = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(c.server.read_header_timeout, Some(Duration::from_secs(10)));
+        assert_eq!(c.server.read_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(c.server.idle_timeout, Some(Duration::from_secs(120)));
+        assert_eq!(c.server.max_connections, Some(512));
+        let c = Config::load(
+            None,
+            vec![
+                ("GF_SERVER_READ_TIMEOUT".to_string(), "0".to_string()),
+                ("GF_SERVER_IDLE_TIMEOUT".to_string(), "1m30s".to_string()),
+                ("GF_SERVER_MAX_CONNECTIONS".to_string(), "0".to_string()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.server.read_timeout, None);
+        assert_eq!(c.server.idle_timeout, Some(Duration::from_secs(90)));
+        assert_eq!(c.server.max_connections, None);
+        let err = Config::with_overrides(&[("server", "idle_timeout", "soon")]).unwrap_err();
+        assert!(err.to_string().contains("[server] idle_timeout"), "{err}");
+    }
+
+    #[test]
     fn durations_parse_like_go() {
         assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
         assert_eq!(
@@ -814,6 +884,11 @@ mod tests {
             Duration::from_secs(7 * 86400)
         );
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(
+            parse_duration("1s500ms").unwrap(),
+            Duration::from_millis(1500)
+        );
         assert!(parse_duration("abc").is_err());
     }
 }

@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
@@ -177,8 +177,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for GrafanaJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        // Grafana decodes the body as JSON whatever the Content-Type says (`pkg/web/binding.go`),
-        // and curl scripts from its docs often send `-d` without a JSON content type.
+        // Grafana decodes the body as JSON whatever the Content-Type says (`pkg/web/binding.go`).
+        // Here a body that says it is something else is refused: `text/plain`, form and
+        // multipart bodies are what a page on another site can send without the browser asking
+        // first (CORS), so refusing them keeps forged cross-site requests out of every JSON
+        // route. A body without a Content-Type is still read as JSON, as Grafana does, for
+        // scripts that send none (a browser only sends none from script, with an Origin header).
+        if let Some(value) = req.headers().get(header::CONTENT_TYPE) {
+            if !is_json(value) {
+                return Err(ApiError::status(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "Content-Type must be application/json",
+                ));
+            }
+        }
         let bytes = match Bytes::from_request(req, state).await {
             Ok(bytes) => bytes,
             Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -197,5 +209,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for GrafanaJson<T> {
         serde_json::from_slice(&bytes)
             .map(Self)
             .map_err(|_| ApiError::bad_request("bad request data"))
+    }
+}
+
+/// `application/json` or a `+json` type such as `application/merge-patch+json`, with any
+/// parameters (`; charset=utf-8`).
+fn is_json(value: &HeaderValue) -> bool {
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    let Some((kind, subtype)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (subtype.eq_ignore_ascii_case("json") || subtype.to_ascii_lowercase().ends_with("+json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_content_types() {
+        let json = |v: &str| is_json(&HeaderValue::from_str(v).unwrap());
+        assert!(json("application/json"));
+        assert!(json("Application/JSON; charset=UTF-8"));
+        assert!(json("application/merge-patch+json"));
+        assert!(!json("text/plain"));
+        assert!(!json("text/plain;charset=UTF-8"));
+        assert!(!json("application/x-www-form-urlencoded"));
+        assert!(!json("multipart/form-data; boundary=x"));
+        assert!(!json("text/json"));
+        assert!(!json(""));
     }
 }

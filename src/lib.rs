@@ -7,4 +7,5 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod provisioning;
+pub mod server;
 pub mod store;

@@ -83,6 +83,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         config.server.http_addr.clone()
     };
     let addr = format!("{host}:{}", config.server.http_port);
+    let server_config = config.server.clone();
     let state = build_state(config, Clock::system()).await?;
     let store = state.store.clone();
     state.spawn_clean_up();
@@ -90,14 +91,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let app = build_router(state);
     let listener = TcpListener::bind(&addr).await?;
     tracing::info!(%addr, "usher listening");
-    // The peer address is what brute-force limits and sessions record (see [server]
-    // client_ip_header for proxies).
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let limits = usher::server::Limits::from_config(&server_config);
+    usher::server::serve(listener, app, limits, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("usher stopped");
     Ok(())

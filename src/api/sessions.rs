@@ -163,8 +163,10 @@ fn bad_login_data() -> ApiError {
 async fn login(
     State(app): State<AppState>,
     client: ClientInfo,
+    headers: HeaderMap,
     body: Result<GrafanaJson<Value>, ApiError>,
 ) -> ApiResult<Response> {
+    csrf::check_origin(&app, &axum::http::Method::POST, &headers)?;
     if app.config.auth.disable_login_form {
         // Grafana does not register its form client (`authnimpl/registration.go`), so the login
         // fails as "client not configured".

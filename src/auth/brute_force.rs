@@ -5,7 +5,8 @@
 //!   address. Grafana counts a login's failures from every address together, which lets anyone
 //!   lock the real `admin` out from one address; here each address has its own count, and
 //! - the caller's address has `ip_address_login_protection_max_attempts` (20) failures for any
-//!   logins (Grafana's per-address limit, on by default here), and
+//!   logins (Grafana's per-address limit, on by default here), unless the login is *known* at
+//!   that address (below), and
 //! - the login has `brute_force_login_protection_max_attempts_all_addresses` (50) failures from
 //!   all addresses together, which bounds a guessing attack spread over many addresses.
 //!
@@ -13,6 +14,29 @@
 //! nothing). Failures are recorded under the user's login when the name (login or email) belongs
 //! to a user, else under the name as typed, so unknown names lock the same way and locking reveals
 //! nothing about which logins exist. A success forgets that login's failures from that address.
+//!
+//! Known logins. The per-address limit stops one address from spraying guesses over many logins,
+//! but on its own it also refuses everyone else behind that address (a company NAT, a proxy):
+//! one misbehaving script would lock the server admin out. So a success is also recorded, in
+//! `login_success` (shared by instances like `login_attempt`), and a login that signed in from an
+//! address within `ip_address_login_protection_known_login_duration` (30 days) is not refused
+//! there by the per-address limit. Its own limits still apply: 5 failures of that login from that
+//! address, 50 from all addresses. This gives an address no more guesses at a known login than
+//! any fresh address gets, and none at all at the logins it has never signed in as, so spraying
+//! stays blocked; the period only bounds how long the table remembers. Failures for a known login
+//! still count towards the address's limit for the other logins.
+//!
+//! Basic auth checks the limits before it trusts a cached credential (src/auth/cache.rs). So that
+//! this does not cost a database read per request, a passed check is remembered per login and
+//! address ([`RecentChecks`]) for `[auth.basic] cache_revalidate_interval` (1 s), and forgotten as
+//! soon as this instance records any failure; failures recorded by another instance apply within
+//! that interval, like the other changes it makes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
 
 use crate::app::AppState;
 use crate::config::BruteForce;
@@ -33,10 +57,22 @@ fn reached(limit: Option<i64>, count: i64) -> bool {
     limit.is_some_and(|l| count >= l)
 }
 
-/// True when one of the limits refuses the attempt.
-pub fn is_locked(limits: &BruteForce, c: &AttemptCounts) -> bool {
+/// A recorded success newer than this is not written again (one write per login, address and
+/// hour at most, however often basic auth verifies the password).
+const SUCCESS_REFRESH_SECS: i64 = 3600;
+
+/// Whether the login signed in from this address within the known-login period before `now`.
+fn known_here(limits: &BruteForce, c: &AttemptCounts, now: i64) -> bool {
+    match (limits.known_login_secs, c.last_success) {
+        (Some(period), Some(at)) => at > now - period,
+        _ => false,
+    }
+}
+
+/// True when one of the limits refuses the attempt at `now` (Unix seconds).
+pub fn is_locked(limits: &BruteForce, c: &AttemptCounts, now: i64) -> bool {
     reached(limits.per_login, c.login_from_ip)
-        || reached(limits.per_ip, c.from_ip)
+        || (reached(limits.per_ip, c.from_ip) && !known_here(limits, c, now))
         || reached(limits.per_login_all_addresses, c.login_total)
 }
 
@@ -56,17 +92,101 @@ pub async fn check(app: &AppState, key: &str, ip: &str) -> Result<Attempt, ApiEr
     if !enabled(limits) {
         return Ok(attempt);
     }
-    let since = app.clock.now().timestamp() - WINDOW_SECS;
-    attempt.counts = app.store.login_attempt_counts(key, ip, since).await?;
-    if is_locked(limits, &attempt.counts) {
+    let now = app.clock.now().timestamp();
+    attempt.counts = app
+        .store
+        .login_attempt_counts(key, ip, now - WINDOW_SECS)
+        .await?;
+    if is_locked(limits, &attempt.counts, now) {
         tracing::warn!(ip, "login refused: too many failed attempts");
         return Err(ApiError::invalid_credentials());
     }
     Ok(attempt)
 }
 
+/// Checks the limits for a basic-auth request whose credentials are cached as verified. A check
+/// of the same login and address that passed less than `[auth.basic] cache_revalidate_interval`
+/// ago, with no failure recorded here since, stands; otherwise as [`check`]. Call
+/// [`CachedCheck::succeeded`] once the credentials are accepted.
+pub async fn check_cached(app: &AppState, key: &str, ip: &str) -> Result<CachedCheck, ApiError> {
+    if !enabled(&app.config.security.brute_force) {
+        return Ok(CachedCheck(None));
+    }
+    let now = app.clock.now();
+    let revalidate = chrono::Duration::from_std(app.config.auth_basic.cache_revalidate_interval)
+        .unwrap_or_default();
+    if app.recent_checks.passed(key, ip, now, revalidate) {
+        return Ok(CachedCheck(None));
+    }
+    // Taken before the check: a failure recorded meanwhile makes the memory stale at once.
+    let failures = app.recent_checks.failures();
+    let attempt = check(app, key, ip).await?;
+    Ok(CachedCheck(Some((attempt, failures))))
+}
+
+/// A passed [`check_cached`]: the database check it made, if it made one.
+pub struct CachedCheck(Option<(Attempt, u64)>);
+
+impl CachedCheck {
+    /// The cached credentials were accepted: as [`Attempt::succeeded`], and the check is
+    /// remembered.
+    pub async fn succeeded(self, app: &AppState) -> Result<(), ApiError> {
+        let Some((attempt, failures)) = self.0 else {
+            return Ok(());
+        };
+        attempt.succeeded(app).await?;
+        if !app.config.auth_basic.cache_revalidate_interval.is_zero() {
+            let now = app.clock.now();
+            app.recent_checks
+                .remember(&attempt.key, &attempt.ip, now, failures);
+        }
+        Ok(())
+    }
+}
+
+/// Checks that passed, by login and address, for [`check_cached`].
+#[derive(Default)]
+pub struct RecentChecks {
+    /// Failures recorded by this instance so far.
+    failures: AtomicU64,
+    passed: Mutex<HashMap<(String, String), Passed>>,
+}
+
+/// When a check passed, and this instance's failure count then.
+type Passed = (DateTime<Utc>, u64);
+
+impl RecentChecks {
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn failures(&self) -> u64 {
+        self.failures.load(Ordering::SeqCst)
+    }
+
+    fn note_failure(&self) {
+        self.failures.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn passed(&self, key: &str, ip: &str, now: DateTime<Utc>, within: chrono::Duration) -> bool {
+        let passed = self.passed.lock().unwrap_or_else(|e| e.into_inner());
+        passed
+            .get(&(key.to_string(), ip.to_string()))
+            .is_some_and(|(at, failures)| {
+                *failures == self.failures() && now - *at < within && *at <= now
+            })
+    }
+
+    fn remember(&self, key: &str, ip: &str, now: DateTime<Utc>, failures: u64) {
+        let mut passed = self.passed.lock().unwrap_or_else(|e| e.into_inner());
+        if passed.len() >= Self::MAX_ENTRIES {
+            passed.clear();
+        }
+        passed.insert((key.to_string(), ip.to_string()), (now, failures));
+    }
+}
+
 impl Attempt {
     pub async fn failed(&self, app: &AppState) -> Result<(), ApiError> {
+        app.recent_checks.note_failure();
         if enabled(&app.config.security.brute_force) {
             let now = app.clock.now().timestamp();
             app.store
@@ -76,10 +196,23 @@ impl Attempt {
         Ok(())
     }
 
+    /// The password was right: forgets this login's failures from this address and records the
+    /// success that makes the login known here.
     pub async fn succeeded(&self, app: &AppState) -> Result<(), ApiError> {
         if self.counts.login_from_ip > 0 {
             app.store
                 .clear_login_attempts_from(&self.key, &self.ip)
+                .await?;
+        }
+        let limits = &app.config.security.brute_force;
+        let now = app.clock.now().timestamp();
+        let stale = self
+            .counts
+            .last_success
+            .is_none_or(|at| now - at >= SUCCESS_REFRESH_SECS);
+        if limits.per_ip.is_some() && limits.known_login_secs.is_some() && stale {
+            app.store
+                .add_login_success(&self.key, &self.ip, now)
                 .await?;
         }
         Ok(())
@@ -96,21 +229,51 @@ mod tests {
             per_login: Some(5),
             per_ip: Some(20),
             per_login_all_addresses: Some(50),
+            known_login_secs: Some(86_400),
         };
         let c = |a, b, t| AttemptCounts {
             login_from_ip: a,
             from_ip: b,
             login_total: t,
+            last_success: None,
         };
-        assert!(!is_locked(&limits, &c(4, 19, 49)));
-        assert!(is_locked(&limits, &c(5, 5, 5)));
-        assert!(is_locked(&limits, &c(0, 20, 0)));
-        assert!(is_locked(&limits, &c(0, 0, 50)));
+        let now = 1_000_000;
+        assert!(!is_locked(&limits, &c(4, 19, 49), now));
+        assert!(is_locked(&limits, &c(5, 5, 5), now));
+        assert!(is_locked(&limits, &c(0, 20, 0), now));
+        assert!(is_locked(&limits, &c(0, 0, 50), now));
         let off = BruteForce {
             per_login: None,
             per_ip: None,
             per_login_all_addresses: None,
+            known_login_secs: None,
         };
-        assert!(!is_locked(&off, &c(100, 100, 100)));
+        assert!(!is_locked(&off, &c(100, 100, 100), now));
+    }
+
+    #[test]
+    fn a_known_login_escapes_only_the_per_address_limit() {
+        let limits = BruteForce {
+            per_login: Some(5),
+            per_ip: Some(20),
+            per_login_all_addresses: Some(50),
+            known_login_secs: Some(86_400),
+        };
+        let now = 1_000_000;
+        let c = |a, b, t, at| AttemptCounts {
+            login_from_ip: a,
+            from_ip: b,
+            login_total: t,
+            last_success: Some(at),
+        };
+        assert!(!is_locked(&limits, &c(0, 20, 0, now - 86_399), now));
+        assert!(is_locked(&limits, &c(0, 20, 0, now - 86_400), now));
+        assert!(is_locked(&limits, &c(5, 20, 5, now), now));
+        assert!(is_locked(&limits, &c(0, 20, 50, now), now));
+        let no_exemption = BruteForce {
+            known_login_secs: None,
+            ..limits
+        };
+        assert!(is_locked(&no_exemption, &c(0, 20, 0, now), now));
     }
 }

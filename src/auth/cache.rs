@@ -1,5 +1,7 @@
-//! Verified-credentials cache for basic auth, so that a request pays neither a password hash nor,
-//! most of the time, a database read.
+//! Verified-credentials cache for basic auth, so that a request does not pay a password hash.
+//! A hit is trusted only after the brute-force limits have let the attempt through: a cached
+//! success must not confirm a guess from a locked-out address (`basic` in src/auth/mod.rs; the
+//! check itself is remembered briefly, see src/auth/brute_force.rs).
 //!
 //! Only successes are cached, keyed by an HMAC of the login and password under a key that lives
 //! only in this process (so the map never holds anything that would verify a password). An entry

@@ -7,7 +7,8 @@
 //! never adds one on its own), unless `csrf_always_check` is set.
 //!
 //! Grafana answers `origin not allowed` as plain text; this server sends the same message as
-//! JSON, like every other error.
+//! JSON, like every other error. `POST /login` applies the same rule although it carries no
+//! credentials ([`check_origin`]).
 
 use axum::http::{header, HeaderMap, Method};
 
@@ -41,10 +42,17 @@ pub fn check(
     headers: &HeaderMap,
     auth: AuthMethod,
 ) -> Result<(), ApiError> {
-    let security = &app.config.security;
-    if auth != AuthMethod::Session && !security.csrf_always_check {
+    if auth != AuthMethod::Session && !app.config.security.csrf_always_check {
         return Ok(());
     }
+    check_origin(app, method, headers)
+}
+
+/// The origin rule on its own, for requests that carry no credentials yet: `POST /login` would
+/// otherwise let a page on another site sign the browser in to the attacker's account (login
+/// CSRF). Grafana checks only requests that come with its cookie (`pkg/middleware/csrf/csrf.go`).
+pub fn check_origin(app: &AppState, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+    let security = &app.config.security;
     if matches!(*method, Method::HEAD | Method::OPTIONS | Method::TRACE) {
         return Ok(());
     }

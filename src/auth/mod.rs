@@ -479,16 +479,24 @@ async fn basic(app: &AppState, login: &str, password: &str, ip: &str) -> Result<
     // Read before any row: a write that lands after this read makes the entry stale again.
     let generation = app.store.generation();
     if let Some(hit) = app.credentials.get(&key, now) {
+        // The lockout is decided before a cached success is trusted: otherwise the right
+        // password would still pass, from an address locked out for this login, while someone
+        // else's use keeps it cached, and so confirm a guess. The entry names the user, whose
+        // login is what failures are recorded under. (A passed check is itself remembered for
+        // the revalidation interval, until this instance records a failure.)
+        let check = brute_force::check_cached(app, &hit.row.user.login.to_lowercase(), ip).await?;
         let revalidate =
             chrono::Duration::from_std(app.config.auth_basic.cache_revalidate_interval)
                 .unwrap_or_default();
         if hit.is_current(generation, now, revalidate) {
+            check.succeeded(app).await?;
             return Ok(Caller::from_row(hit.row, AuthMethod::Basic));
         }
         if let Some(row) = app.store.signed_in_user(hit.user_id()).await? {
             let stored = row.user.password.as_deref().unwrap_or("");
             let unchanged: bool = stored.as_bytes().ct_eq(hit.stored_hash().as_bytes()).into();
             if unchanged && !row.user.is_disabled {
+                check.succeeded(app).await?;
                 app.credentials.refresh(&key, row.clone(), generation, now);
                 return Ok(Caller::from_row(row, AuthMethod::Basic));
             }

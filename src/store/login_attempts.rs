@@ -1,7 +1,8 @@
-//! Failed logins in Grafana's `login_attempt` table (`created` in Unix seconds), shared by every
-//! instance on the database so that a limit holds across a load balancer.
+//! Failed logins in Grafana's `login_attempt` table and recent successful ones in this server's
+//! `login_success` (`created` in Unix seconds in both), shared by every instance on the database
+//! so that the limits hold across a load balancer.
 
-use super::{Store, StoreResult};
+use super::{Dialect, Store, StoreResult};
 use crate::with_conn;
 
 /// Failures inside the window that concern one attempt.
@@ -13,6 +14,8 @@ pub struct AttemptCounts {
     pub from_ip: i64,
     /// Failures for this login from any address.
     pub login_total: i64,
+    /// The latest recorded successful sign-in of this login from this address, if any.
+    pub last_success: Option<i64>,
 }
 
 /// One recorded failure.
@@ -32,7 +35,8 @@ impl Store {
         Ok(())
     }
 
-    /// The three counts the brute-force rules look at, in one round trip.
+    /// The counts the brute-force rules look at and the latest success of this login from this
+    /// address, in one round trip.
     pub async fn login_attempt_counts(
         &self,
         username: &str,
@@ -43,16 +47,45 @@ impl Store {
             "SELECT \
              (SELECT COUNT(*) FROM login_attempt WHERE username = ? AND ip_address = ? AND created >= ?) AS login_from_ip, \
              (SELECT COUNT(*) FROM login_attempt WHERE ip_address = ? AND created >= ?) AS from_ip, \
-             (SELECT COUNT(*) FROM login_attempt WHERE username = ? AND created >= ?) AS login_total",
+             (SELECT COUNT(*) FROM login_attempt WHERE username = ? AND created >= ?) AS login_total, \
+             (SELECT MAX(created) FROM login_success WHERE username = ? AND ip_address = ?) AS last_success",
         );
         let counts = with_conn!(&self.pool, c => {
             sqlx::query_as::<_, AttemptCounts>(&sql)
                 .bind(username).bind(ip).bind(since)
                 .bind(ip).bind(since)
                 .bind(username).bind(since)
+                .bind(username).bind(ip)
                 .fetch_one(c).await?
         });
         Ok(counts)
+    }
+
+    /// Records that `username` signed in from `ip` at `now` (one row per login and address).
+    pub async fn add_login_success(&self, username: &str, ip: &str, now: i64) -> StoreResult<()> {
+        let sql = self.sql(match self.dialect {
+            Dialect::Sqlite | Dialect::Postgres => {
+                "INSERT INTO login_success (username, ip_address, created) VALUES (?, ?, ?) \
+                 ON CONFLICT (username, ip_address) DO UPDATE SET created = excluded.created"
+            }
+            Dialect::MySql => {
+                "INSERT INTO login_success (username, ip_address, created) VALUES (?, ?, ?) \
+                 ON DUPLICATE KEY UPDATE created = VALUES(created)"
+            }
+        });
+        with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(username).bind(ip).bind(now).execute(c).await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes recorded successes made at or before `until`.
+    pub async fn delete_old_login_successes(&self, until: i64) -> StoreResult<u64> {
+        let sql = self.sql("DELETE FROM login_success WHERE created <= ?");
+        let n = with_conn!(&self.pool, c => {
+            sqlx::query(&sql).bind(until).execute(c).await?.rows_affected()
+        });
+        Ok(n)
     }
 
     /// The failures for a login since `since`, newest first.

@@ -6,7 +6,7 @@ use axum::http::{Method, StatusCode};
 use chrono::Duration;
 use serde_json::json;
 
-use crate::{assert_message, basic, each_backend_with, Browser, TestApp, TestResponse};
+use crate::{assert_message, basic, each_backend_with, each_db, Browser, TestApp, TestResponse};
 
 const PROXIED: &[(&str, &str, &str)] = &[("server", "client_ip_header", "X-Forwarded-For")];
 
@@ -266,6 +266,159 @@ async fn the_limits_follow_grafanas_settings() {
                     .status,
                 StatusCode::OK
             );
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_cached_basic_auth_credential_does_not_pass_a_lockout() {
+    each_backend_with(PROXIED, |app| async move {
+        app.create_user("gil", "password1").await;
+        // The right password from this address puts the credentials in the cache (and the
+        // second request, served from it, has its passed check remembered)…
+        for _ in 0..2 {
+            let res = basic_from(&app, "10.0.0.1", "gil", "password1").await;
+            assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        }
+        // …then guesses from the same address lock the login there.
+        for _ in 0..5 {
+            assert_wrong_password(&basic_from(&app, "10.0.0.1", "gil", "wrong").await);
+        }
+        // A right guess now answers like a wrong one, although the credentials are cached: the
+        // cache must not confirm a guess.
+        assert_wrong_password(&basic_from(&app, "10.0.0.1", "gil", "password1").await);
+        // Elsewhere the cached credentials still work.
+        let res = basic_from(&app, "10.0.0.2", "gil", "password1").await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn failures_on_another_instance_lock_cached_basic_auth_within_the_revalidate_interval() {
+    each_db(|db| async move {
+        {
+            let one = TestApp::start(&db, PROXIED).await;
+            let two = TestApp::start(&db, PROXIED).await;
+            one.create_user("gus", "password1").await;
+            for _ in 0..2 {
+                let res = basic_from(&one, "10.0.0.1", "gus", "password1").await;
+                assert_eq!(res.status, StatusCode::OK, "{res:?}");
+            }
+            for _ in 0..5 {
+                assert_wrong_password(&basic_from(&two, "10.0.0.1", "gus", "wrong").await);
+            }
+            // Instance one trusts its passed check for [auth.basic] cache_revalidate_interval
+            // (1 s), as it trusts the cached row; then it reads the failures.
+            one.clock.advance(Duration::seconds(1));
+            assert_wrong_password(&basic_from(&one, "10.0.0.1", "gus", "password1").await);
+        }
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_login_known_at_an_address_survives_others_failures_there() {
+    each_backend_with(PROXIED, |app| async move {
+        app.create_user("hal", "password1").await;
+        app.create_user("ida", "password1").await;
+        // hal has signed in from the office address before (a day ago).
+        let res = login_from(&app, "10.0.0.7", "hal", "password1").await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        app.clock.advance(Duration::days(1));
+        // A script behind the same address fails 25 times for other logins.
+        for i in 0..25 {
+            login_from(&app, "10.0.0.7", &format!("script{}", i % 5), "wrong").await;
+        }
+        // hal still signs in there, with the form and with basic auth…
+        let res = login_from(&app, "10.0.0.7", "hal", "password1").await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        let res = basic_from(&app, "10.0.0.7", "hal", "password1").await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        // …but ida, who never signed in from there, is refused: spraying stays blocked.
+        assert_wrong_password(&login_from(&app, "10.0.0.7", "ida", "password1").await);
+        assert_wrong_password(&basic_from(&app, "10.0.0.7", "ida", "password1").await);
+        // hal's own limit still applies: five failures lock hal there.
+        for _ in 0..5 {
+            assert_wrong_password(&login_from(&app, "10.0.0.7", "hal", "wrong").await);
+        }
+        assert_wrong_password(&login_from(&app, "10.0.0.7", "hal", "password1").await);
+        assert_wrong_password(&basic_from(&app, "10.0.0.7", "hal", "password1").await);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_login_known_on_one_instance_is_known_on_another() {
+    each_db(|db| async move {
+        {
+            let one = TestApp::start(&db, PROXIED).await;
+            let two = TestApp::start(&db, PROXIED).await;
+            one.create_user("jan", "password1").await;
+            let res = login_from(&one, "10.0.0.8", "jan", "password1").await;
+            assert_eq!(res.status, StatusCode::OK, "{res:?}");
+            for i in 0..20 {
+                login_from(&one, "10.0.0.8", &format!("other{i}"), "wrong").await;
+            }
+            // Both the failures and the success are shared through the database.
+            assert_wrong_password(&login_from(&two, "10.0.0.8", "admin", "admin").await);
+            let res = login_from(&two, "10.0.0.8", "jan", "password1").await;
+            assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        }
+        db
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_known_login_is_forgotten_after_the_known_login_duration() {
+    each_backend_with(
+        &[
+            ("server", "client_ip_header", "X-Forwarded-For"),
+            (
+                "security",
+                "ip_address_login_protection_known_login_duration",
+                "7d",
+            ),
+        ],
+        |app| async move {
+            app.create_user("kim", "password1").await;
+            let res = login_from(&app, "10.0.0.9", "kim", "password1").await;
+            assert_eq!(res.status, StatusCode::OK, "{res:?}");
+            app.clock.advance(Duration::days(7));
+            for i in 0..20 {
+                login_from(&app, "10.0.0.9", &format!("other{i}"), "wrong").await;
+            }
+            assert_wrong_password(&login_from(&app, "10.0.0.9", "kim", "password1").await);
+            // The clean-up deletes the forgotten successes (kim's, and the admin's from creating
+            // kim) and keeps a recent one.
+            let res = login_from(&app, "10.0.0.10", "kim", "password1").await;
+            assert_eq!(res.status, StatusCode::OK, "{res:?}");
+            let done = app.state.clean_up().await.unwrap();
+            assert_eq!(done.login_successes, 2, "{done:?}");
+        },
+    )
+    .await;
+    // 0 turns the exemption off: the per-address limit refuses everyone, as in Grafana.
+    each_backend_with(
+        &[
+            ("server", "client_ip_header", "X-Forwarded-For"),
+            (
+                "security",
+                "ip_address_login_protection_known_login_duration",
+                "0",
+            ),
+        ],
+        |app| async move {
+            app.create_user("lou", "password1").await;
+            let res = login_from(&app, "10.0.0.9", "lou", "password1").await;
+            assert_eq!(res.status, StatusCode::OK, "{res:?}");
+            for i in 0..20 {
+                login_from(&app, "10.0.0.9", &format!("other{i}"), "wrong").await;
+            }
+            assert_wrong_password(&login_from(&app, "10.0.0.9", "lou", "password1").await);
         },
     )
     .await;

@@ -18,6 +18,7 @@ mod provisioning;
 mod quotas;
 mod role_delegation;
 mod roles;
+mod server;
 mod service_accounts;
 mod sessions;
 mod teams;
@@ -317,7 +318,10 @@ impl TestApp {
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
-        if body.is_some() {
+        let typed = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+        if body.is_some() && !typed {
             req = req.header("content-type", "application/json");
         }
         let req = req

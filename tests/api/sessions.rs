@@ -909,3 +909,71 @@ async fn a_revocation_on_one_instance_is_refused_on_the_other() {
     })
     .await;
 }
+
+/// Sends `POST /login` for admin/admin as a browser would, with `headers`.
+async fn browser_login(app: &TestApp, headers: &[(&str, &str)]) -> crate::TestResponse {
+    let body = r#"{"user": "admin", "password": "admin"}"#;
+    let mut all = vec![("host", "grafana.example.com"), ("user-agent", CHROME)];
+    all.extend_from_slice(headers);
+    app.request_with(Method::POST, "/login", &all, Some(body))
+        .await
+}
+
+#[tokio::test]
+async fn a_cross_site_login_is_refused_and_sets_no_cookie() {
+    each_backend(|app| async move {
+        // A form on another site posting a JSON-looking text/plain body (login CSRF: it would sign
+        // the victim's browser in to the attacker's account).
+        let res = browser_login(
+            &app,
+            &[
+                ("content-type", "text/plain"),
+                ("origin", "https://evil.example"),
+                ("sec-fetch-site", "cross-site"),
+            ],
+        )
+        .await;
+        assert_message(&res, StatusCode::FORBIDDEN, "origin not allowed");
+        assert_eq!(res.set_cookies(), Vec::<String>::new());
+        // The origin rule alone refuses it, whatever the body says it is…
+        for headers in [
+            vec![("origin", "https://evil.example")],
+            vec![("origin", "null")],
+            vec![("sec-fetch-site", "cross-site")],
+            vec![("sec-fetch-site", "same-site")],
+        ] {
+            let res = browser_login(&app, &headers).await;
+            assert_message(&res, StatusCode::FORBIDDEN, "origin not allowed");
+            assert_eq!(res.set_cookies(), Vec::<String>::new(), "{headers:?}");
+        }
+        // …and the content type alone too (this server's rule, see src/error.rs).
+        let res = browser_login(&app, &[("content-type", "text/plain;charset=UTF-8")]).await;
+        assert_message(
+            &res,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+        );
+        assert_eq!(res.set_cookies(), Vec::<String>::new());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_same_origin_json_login_works() {
+    each_backend(|app| async move {
+        for headers in [
+            vec![
+                ("origin", "https://grafana.example.com"),
+                ("sec-fetch-site", "same-origin"),
+            ],
+            vec![("content-type", "application/json; charset=utf-8")],
+            // Scripts (curl, grafana-client) send neither Origin nor Sec-Fetch-Site.
+            vec![],
+        ] {
+            let res = browser_login(&app, &headers).await;
+            assert_eq!(res.status, StatusCode::OK, "{headers:?}: {res:?}");
+            assert!(res.cookie("grafana_session").is_some(), "{res:?}");
+        }
+    })
+    .await;
+}
