@@ -49,6 +49,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0006_dashboard.sql"),
         mysql: include_str!("../../migrations/mysql/0006_dashboard.sql"),
     },
+    Migration {
+        id: "0007_exact_logins",
+        sqlite: include_str!("../../migrations/sqlite/0007_exact_logins.sql"),
+        postgres: include_str!("../../migrations/postgres/0007_exact_logins.sql"),
+        mysql: include_str!("../../migrations/mysql/0007_exact_logins.sql"),
+    },
 ];
 
 /// Splits a migration file into statements. Statements end with `;` at the end of a line;
