@@ -264,8 +264,8 @@ async fn bootstrap(app: &AppState) -> Result<(), StoreError> {
         .map_err(|e| StoreError::Config(e.to_string()))?;
     let new = NewUser {
         uid: crate::domain::new_uid(),
-        login: security.admin_user.to_lowercase(),
-        email: security.admin_email.to_lowercase(),
+        login: crate::domain::login::fold(&security.admin_user),
+        email: crate::domain::login::fold(&security.admin_email),
         name: String::new(),
         password_hash: Some(stored.hash),
         salt: stored.salt,

@@ -109,6 +109,12 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound(what) => Self::NotFound(what.to_string()),
             StoreError::Conflict(what) => Self::status(StatusCode::CONFLICT, what),
+            // A value the database cannot store. Inputs are checked before they reach the store
+            // (src/domain/text.rs); this keeps one that slipped through a 400, not a 500.
+            other if other.is_unstorable_value() => {
+                tracing::warn!(error = %other, "database refused a value");
+                Self::bad_request("a value is too long or holds characters that cannot be stored")
+            }
             other => Self::internal("Internal server error", other),
         }
     }

@@ -11,7 +11,7 @@ use super::users::find_user;
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{password, Access, Caller};
-use crate::domain::{is_email, is_login, new_uid};
+use crate::domain::{login, new_uid, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::{NewUser, StoreError};
 
@@ -111,22 +111,23 @@ async fn create_user(
     // Grafana's conflict message quotes the form's values as sent (trimmed, case kept).
     let form_email = body.email.unwrap_or_default().trim().to_string();
     let form_login = body.login.unwrap_or_default().trim().to_string();
-    let email = form_email.to_lowercase();
-    let mut login = form_login.to_lowercase();
-    if login.is_empty() {
-        login = email.clone();
-        if login.is_empty() {
-            return Err(ApiError::bad_request(
-                "Validation error, need specify either username or email",
-            ));
-        }
+    if form_login.is_empty() && form_email.is_empty() {
+        return Err(ApiError::bad_request(
+            "Validation error, need specify either username or email",
+        ));
     }
-    if !is_login(&login) {
-        return Err(ApiError::bad_request("invalid login"));
-    }
-    if !email.is_empty() && !is_email(&email) {
-        return Err(ApiError::bad_request("invalid email address"));
-    }
+    let email = match form_email.as_str() {
+        "" => String::new(),
+        raw => login::user_email(raw)?,
+    };
+    // Without a login, the email is the login.
+    let login = login::user_login(if form_login.is_empty() {
+        &email
+    } else {
+        &form_login
+    })?;
+    let name = body.name.unwrap_or_default().trim().to_string();
+    text::line("name", &name, text::VARCHAR_255)?;
     // Beyond Grafana, whose admin route skips the user quota: `[quota] global_user` holds here too.
     super::quotas::check_users(&app).await?;
     let pw = body.password.unwrap_or_default();
@@ -155,7 +156,7 @@ async fn create_user(
             email
         },
         login,
-        name: body.name.unwrap_or_default().trim().to_string(),
+        name,
         password_hash: Some(stored.hash),
         salt: stored.salt,
         rands: password::random_string(10),

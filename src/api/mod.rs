@@ -18,6 +18,7 @@ mod service_accounts;
 mod sessions;
 mod stars;
 mod teams;
+mod url_guard;
 mod user;
 mod users;
 
@@ -207,6 +208,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(
+            url_guard::refuse_control_characters,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -16,7 +16,7 @@ use super::users::{parse_search, user_from_path};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, Caller, OrgRole};
-use crate::domain::{age_string, auth_label, avatar_url, parse_id, rfc3339};
+use crate::domain::{age_string, auth_label, avatar_url, parse_id, rfc3339, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::orgs::{OrgAddress, OrgDetails, OrgUserRow, Removed};
 use crate::store::StoreError;
@@ -395,6 +395,9 @@ impl OrgNameBody {
         if name.chars().count() > 190 {
             return Err(ApiError::bad_request("Organization name is too long"));
         }
+        if text::has_control(name) {
+            return Err(text::control("Organization name"));
+        }
         Ok(name)
     }
 }
@@ -528,6 +531,19 @@ async fn set_address(app: &AppState, org_id: i64, b: AddressBody) -> ApiResult<J
     {
         return Err(ApiError::bad_request("Address field is too long"));
     }
+    if [
+        &address.address1,
+        &address.address2,
+        &address.city,
+        &address.zip_code,
+        &address.state,
+        &address.country,
+    ]
+    .iter()
+    .any(|f| text::has_control(f))
+    {
+        return Err(text::control("Address field"));
+    }
     app.store
         .set_org_address(org_id, &address, app.now())
         .await
@@ -591,6 +607,9 @@ async fn add_member(
 ) -> ApiResult<Response> {
     if body.login_or_email.trim().is_empty() {
         return Err(ApiError::bad_request("bad request data"));
+    }
+    if text::has_control(&body.login_or_email) {
+        return Err(text::control("loginOrEmail"));
     }
     let role = parse_role(&body.role)?;
     check_grant(app, caller, org_id, role).await?;

@@ -19,7 +19,7 @@ use super::dto::{message, Message};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, Caller};
-use crate::domain::parse_id;
+use crate::domain::{parse_id, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::preferences::{PrefsOwner, PrefsRow};
 
@@ -269,6 +269,24 @@ fn check_timezone(tz: &str) -> ApiResult<()> {
     }
 }
 
+/// The free-text values kept in `json_data`: no control characters.
+fn check_json_values(
+    language: Option<&str>,
+    query_history: Option<&QueryHistory>,
+    navbar: Option<&Navbar>,
+) -> ApiResult<()> {
+    if language.is_some_and(text::has_control) {
+        return Err(text::control("language"));
+    }
+    if query_history.is_some_and(|q| text::has_control(&q.home_tab)) {
+        return Err(text::control("queryHistory.homeTab"));
+    }
+    if navbar.is_some_and(|n| n.bookmark_urls.iter().any(|u| text::has_control(u))) {
+        return Err(text::control("navbar.bookmarkUrls"));
+    }
+    Ok(())
+}
+
 fn check_week_start(week_start: &str) -> ApiResult<()> {
     if WEEK_STARTS.contains(&week_start) {
         Ok(())
@@ -289,6 +307,9 @@ async fn home_dashboard(
     match (uid, id) {
         (Some(""), _) => Ok(Some((0, String::new()))),
         (Some(uid), _) => {
+            if text::has_control(uid) {
+                return Err(text::control("homeDashboardUID"));
+            }
             let d = app
                 .store
                 .dashboard_by_uid(caller.org_id, uid)
@@ -352,6 +373,11 @@ async fn put(
     }
     check_timezone(&body.timezone)?;
     check_week_start(&body.week_start)?;
+    check_json_values(
+        Some(&body.language),
+        body.query_history.as_ref(),
+        body.navbar.as_ref(),
+    )?;
     let (home_id, home_uid) = home_dashboard(
         &app,
         &caller,
@@ -404,6 +430,11 @@ async fn patch(
 ) -> ApiResult<Json<Message>> {
     let owner = owner(&app, &caller, &uri, team).await?;
     let mut values = stored(&app, owner).await?;
+    check_json_values(
+        body.language.as_deref(),
+        body.query_history.as_ref(),
+        body.navbar.as_ref(),
+    )?;
     if let Some(theme) = body.theme {
         // Grafana 12 refuses an empty theme in a PATCH.
         check_theme(&theme)?;

@@ -18,7 +18,7 @@ use super::dto::{message, Message};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{permissions_in, Access, Caller, Permissions, Reach};
-use crate::domain::{new_uid, parse_id, rfc3339};
+use crate::domain::{new_uid, parse_id, rfc3339, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::roles::{Assignee, RoleRow, RoleSpec};
 use crate::store::StoreError;
@@ -387,6 +387,9 @@ impl Delegation {
         if uid.is_empty() {
             return Err(ApiError::bad_request("bad request data"));
         }
+        if text::has_control(uid) {
+            return Err(text::control("roleUid"));
+        }
         let row = find_role(app, caller, uid).await?;
         if row.org_id != 0 && self.reach == Reach::Global {
             return Err(ApiError::bad_request(
@@ -411,6 +414,10 @@ fn validate(body: &RoleBody) -> ApiResult<Vec<(String, String)>> {
     if name.is_empty() || name.chars().count() > 190 {
         return Err(ApiError::bad_request("bad request data"));
     }
+    text::line("name", name, text::VARCHAR_190)?;
+    text::line("displayName", body.display_name.trim(), text::VARCHAR_190)?;
+    text::line("group", body.group.trim(), text::VARCHAR_190)?;
+    text::multiline("description", &body.description, text::TEXT)?;
     if RESERVED_PREFIXES.iter().any(|p| name.starts_with(p)) {
         return Err(ApiError::bad_request(
             "roles with the same prefix as Fixed roles can't be created",
@@ -435,6 +442,8 @@ fn validate(body: &RoleBody) -> ApiResult<Vec<(String, String)>> {
                 "Failed to validate provided permissions",
             ));
         }
+        text::line("action", action, text::VARCHAR_190)?;
+        text::line("scope", p.scope.trim(), text::VARCHAR_190)?;
         let pair = (action.to_string(), p.scope.trim().to_string());
         if !permissions.contains(&pair) {
             permissions.push(pair);

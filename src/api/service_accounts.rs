@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::auth::password::random_string;
 use crate::auth::tokens::ServiceAccountToken;
 use crate::auth::{Access, Caller, OrgRole};
-use crate::domain::{avatar_url, new_uid, rfc3339, Paging};
+use crate::domain::{avatar_url, new_uid, rfc3339, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::service_accounts::{
     service_account_login, ApiKeyRow, NewApiKey, ServiceAccountRow, ServiceAccountSearch,
@@ -380,9 +380,18 @@ async fn create(
     if body.name.is_empty() {
         return Err(ApiError::bad_request("bad request data"));
     }
+    // The login `sa-<org id>-<name>` must fit its 190 characters.
+    let max = text::VARCHAR_190 - format!("sa-{}-", caller.org_id).chars().count();
+    text::line("name", &body.name, max)?;
     let role = parse_role(body.role.as_deref())?.unwrap_or(OrgRole::Viewer);
     check_role(&caller, role)?;
     let login = service_account_login("sa", caller.org_id, &body.name);
+    if login.chars().count() > text::VARCHAR_190 {
+        // Lower-casing made it longer (`İ` is two characters in lower case).
+        return Err(ApiError::bad_request(format!(
+            "name is too long: the login {login:?} would exceed 190 characters"
+        )));
+    }
     let new = NewUser {
         uid: new_uid(),
         email: login.clone(),
@@ -470,6 +479,9 @@ async fn update(
     let role = parse_role(body.role.as_deref())?;
     if let Some(role) = role {
         check_role(&caller, role)?;
+    }
+    if let Some(name) = &body.name {
+        text::line("name", name, text::VARCHAR_255)?;
     }
     let update = ServiceAccountUpdate {
         name: body.name,
@@ -599,6 +611,7 @@ async fn add_token(
     if body.name.is_empty() {
         return Err(ApiError::bad_request("bad request data"));
     }
+    text::line("name", &body.name, text::VARCHAR_190)?;
     let ttl = body.seconds_to_live;
     if let Some(max) = app.config.auth.api_key_max_seconds_to_live {
         if ttl == 0 {

@@ -15,7 +15,7 @@ use super::dto::{message, Message, UserTeam};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, AuthMethod, Caller};
-use crate::domain::{avatar_url, parse_id, Paging};
+use crate::domain::{avatar_url, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::teams::{TeamMemberRow, TeamSearch, TeamSort, TEAM_ADMIN};
 use crate::store::StoreError;
@@ -195,7 +195,16 @@ fn check_name(name: &str) -> ApiResult<()> {
     if name.chars().count() > 190 {
         return Err(ApiError::bad_request("Team name is too long"));
     }
+    if text::has_control(name) {
+        return Err(text::control("Team name"));
+    }
     Ok(())
+}
+
+/// A team's email is free text in Grafana (not checked as an address), stored in 190
+/// characters.
+fn check_email(email: &str) -> ApiResult<()> {
+    text::line("Team email", email, text::VARCHAR_190)
 }
 
 fn team_id(raw: &str) -> ApiResult<i64> {
@@ -276,6 +285,7 @@ async fn create(
         return Err(ApiError::bad_request("bad request data"));
     }
     check_name(name)?;
+    check_email(body.email.trim())?;
     // Grafana makes the creating user the team's Admin (machine identities are not members).
     let creator =
         matches!(caller.method, AuthMethod::Basic | AuthMethod::Session).then(|| caller.id());
@@ -321,6 +331,7 @@ async fn update(
     if let Some(n) = name {
         check_name(n)?;
     }
+    check_email(body.email.trim())?;
     match app
         .store
         .update_team(caller.org_id, id, name, body.email.trim(), app.now())

@@ -11,7 +11,7 @@ use super::dto::{message, Message, UserOrg, UserProfile, UserSearchHit, UserTeam
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::Access;
-use crate::domain::{is_email, is_login, parse_id, Paging};
+use crate::domain::{login, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::{StoreError, UserRow, UserSearch, UserSort, UserUpdate};
 
@@ -239,17 +239,17 @@ pub(super) async fn apply_update(
             "Validation error, need to specify either username or email",
         ));
     }
-    let email = email
-        .map(|e| e.to_lowercase())
-        .unwrap_or_else(|| user.email.clone());
-    let login = login
-        .map(|l| l.to_lowercase())
-        .unwrap_or_else(|| user.login.clone());
-    if !is_email(&email) {
-        return Err(ApiError::bad_request("invalid email address"));
-    }
-    if !is_login(&login) {
-        return Err(ApiError::bad_request("invalid login"));
+    // A changed login or email is checked as a new one is; an unchanged one is kept as stored.
+    let email = match email {
+        Some(e) if login::fold(&e) != user.email => login::user_email(&e)?,
+        _ => user.email.clone(),
+    };
+    let login = match login {
+        Some(l) if login::fold(&l) != user.login => login::user_login(&l)?,
+        _ => user.login.clone(),
+    };
+    if let Some(name) = &name {
+        text::line("name", name, text::VARCHAR_255)?;
     }
     if let Some(t) = &theme {
         if !matches!(t.as_str(), "light" | "dark" | "system") {

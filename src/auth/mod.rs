@@ -534,9 +534,10 @@ pub async fn password_login(
         .user_by_login_or_email(login)
         .await?
         .filter(|u| !u.is_service_account.unwrap_or(false));
+    // Counted under the folded login (`ＡＤＭＩＮ` is `admin`), cut to what the column holds.
     let key = match &user {
         Some(u) => u.login.to_lowercase(),
-        None => login.to_lowercase(),
+        None => crate::domain::login::attempt_key(login),
     };
     let attempt = brute_force::check(app, &key, ip).await?;
     let Some(user) = user else {

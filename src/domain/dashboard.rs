@@ -75,6 +75,13 @@ pub fn prepare(mut data: Map<String, Value>) -> Result<Prepared, Invalid> {
             Some("title-too-long"),
         ));
     }
+    if super::text::has_control(&title) {
+        // Beyond Grafana: a title is one line, and PostgreSQL cannot store a NUL.
+        return Err(invalid(
+            "Dashboard title cannot contain control characters",
+            None,
+        ));
+    }
     let uid = data
         .get("uid")
         .and_then(Value::as_str)
@@ -100,6 +107,9 @@ pub fn prepare(mut data: Map<String, Value>) -> Result<Prepared, Invalid> {
     };
     if tags.iter().any(|t| t.chars().count() > MAX_TAG) {
         return Err(invalid("tag too long, max 50 characters", None));
+    }
+    if tags.iter().any(|t| super::text::has_control(t)) {
+        return Err(invalid("tag cannot contain control characters", None));
     }
     let version = if id.is_some() || !uid.is_empty() {
         data.get("version").and_then(Value::as_i64).unwrap_or(0)

@@ -1,6 +1,8 @@
 //! Values parsed once from requests and valid afterwards.
 
 pub mod dashboard;
+pub mod login;
+pub mod text;
 
 use rand::Rng;
 use serde::Serialize;
@@ -40,12 +42,14 @@ pub fn is_email(s: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-        && s.len() <= 190
+        && s.chars().count() <= 190
 }
 
 /// A login: not empty, no spaces or control characters, at most 190 characters (the column).
 pub fn is_login(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 190 && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+    !s.is_empty()
+        && s.chars().count() <= 190
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// Grafana's `util.GetAgeString` (`pkg/util/strings.go`): "10 years", "1 month", "3 days",

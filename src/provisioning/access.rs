@@ -38,7 +38,7 @@ use super::values::interpolate;
 use super::Problem;
 use crate::app::AppState;
 use crate::auth::{password, OrgRole};
-use crate::domain::{is_email, is_login, new_uid};
+use crate::domain::{login as logins, new_uid, text};
 use crate::store::teams::TeamSearch;
 use crate::store::{NewUser, StoreError};
 
@@ -197,6 +197,8 @@ pub fn read(dir: &Path) -> Result<Declared, Problem> {
             if name.trim().is_empty() {
                 return Err(at("orgs", "an organization needs a name".into()));
             }
+            text::line("organization name", &name, text::VARCHAR_190)
+                .map_err(|e| at(&o.name, e.to_string()))?;
             let line = line_of(&text, &format!("name: {}", o.name));
             declared.orgs.push(Org {
                 name,
@@ -205,31 +207,30 @@ pub fn read(dir: &Path) -> Result<Declared, Problem> {
             });
         }
         for u in parsed.users {
-            let login = interpolate(&u.login)
-                .map_err(|m| at(&u.login, m))?
-                .to_lowercase();
+            let raw_login = interpolate(&u.login).map_err(|m| at(&u.login, m))?;
             let err = |m: String| at(&format!("login: {}", u.login), m);
-            if !is_login(&login) {
-                return Err(err(format!("user {login:?}: invalid login")));
-            }
+            let login = logins::user_login(&raw_login)
+                .map_err(|e| err(format!("user {raw_login:?}: {e}")))?;
             let email = u
                 .email
                 .as_deref()
                 .map(interpolate)
                 .transpose()
                 .map_err(&err)?
-                .map(|e| e.to_lowercase());
-            if let Some(email) = email.as_ref().filter(|e| !is_email(e)) {
-                return Err(err(format!(
-                    "user {login:?}: invalid email address {email:?}"
-                )));
-            }
+                .map(|e| {
+                    logins::user_email(&e).map_err(|m| err(format!("user {login:?}: {m} {e:?}")))
+                })
+                .transpose()?;
             let name = u
                 .name
                 .as_deref()
                 .map(interpolate)
                 .transpose()
                 .map_err(&err)?;
+            if let Some(name) = &name {
+                text::line("name", name, text::VARCHAR_255)
+                    .map_err(|e| err(format!("user {login:?}: {e}")))?;
+            }
             let password = match (&u.password, &u.password_hash) {
                 (Some(_), Some(_)) => {
                     return Err(err(format!(
@@ -256,6 +257,8 @@ pub fn read(dir: &Path) -> Result<Declared, Problem> {
             let mut orgs = Vec::new();
             for m in &u.orgs {
                 let org = interpolate(&m.name).map_err(&err)?;
+                text::line("organization name", &org, text::VARCHAR_190)
+                    .map_err(|e| err(format!("user {login:?}: {e}")))?;
                 let role = match &m.role {
                     Some(r) => Some(OrgRole::parse(r).ok_or_else(|| {
                         err(format!("user {login:?}: invalid role {r:?} in {org:?}"))
@@ -283,6 +286,13 @@ pub fn read(dir: &Path) -> Result<Declared, Problem> {
             if t.name.trim().is_empty() {
                 return Err(at("teams", "a team needs a name".into()));
             }
+            let checked = text::line("team name", &t.name, text::VARCHAR_190)
+                .and_then(|()| text::line("organization name", &t.org, text::VARCHAR_190))
+                .and_then(|()| match &t.email {
+                    Some(e) => text::line("team email", e, text::VARCHAR_190),
+                    None => Ok(()),
+                });
+            checked.map_err(|e| at(&t.name, e.to_string()))?;
             let line = line_of(&text, &format!("name: {}", t.name));
             declared.teams.push(Team {
                 entry: t,

@@ -55,6 +55,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0007_login_success.sql"),
         mysql: include_str!("../../migrations/mysql/0007_login_success.sql"),
     },
+    Migration {
+        id: "0008_exact_logins",
+        sqlite: include_str!("../../migrations/sqlite/0008_exact_logins.sql"),
+        postgres: include_str!("../../migrations/postgres/0008_exact_logins.sql"),
+        mysql: include_str!("../../migrations/mysql/0008_exact_logins.sql"),
+    },
 ];
 
 /// Splits a migration file into statements. Statements end with `;` at the end of a line;

@@ -58,6 +58,20 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// True when the database refused a value as too long for its column or as holding a
+    /// character it cannot store (PostgreSQL's NUL): PostgreSQL's SQLSTATE 22001, 22021 and
+    /// 22P05; MySQL's 22001 (1406, data too long) and HY000/1366 (incorrect string value).
+    pub fn is_unstorable_value(&self) -> bool {
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => {
+                let code = e.code();
+                matches!(code.as_deref(), Some("22001" | "22021" | "22P05"))
+                    || e.message().starts_with("Incorrect string value")
+            }
+            _ => false,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -225,16 +225,23 @@ impl Store {
     }
 
     /// Grafana's lookup by login, then by email (`pkg/services/user/userimpl/store.go`),
-    /// both case-insensitive.
+    /// both case-insensitive: the value is folded as stored ones are (`domain::login::fold`),
+    /// and a value no login or email can equal (control characters, too long) finds nobody.
     pub async fn user_by_login_or_email(
         &self,
         login_or_email: &str,
     ) -> StoreResult<Option<UserRow>> {
-        let needle = login_or_email.to_lowercase();
+        let Some(needle) = crate::domain::login::lookup_key(login_or_email) else {
+            return Ok(None);
+        };
         for column in ["login", "email"] {
             let predicate = match self.dialect {
-                // The utf8mb4 general collation compares case-insensitively and keeps the index.
-                Dialect::MySql => format!("u.{column} = ?"),
+                // Stored values are folded already; their bytes (migration 0007) compare them
+                // exactly (`jose` is not `josé`, as the column's collation would have it),
+                // through a unique index.
+                Dialect::MySql => format!("u.{column}_bytes = CAST(? AS BINARY)"),
+                // lower() for rows written before logins were folded; on a folded value it
+                // changes nothing.
                 _ => format!("lower(u.{column}) = ?"),
             };
             let sql = self.sql(&format!(
@@ -259,10 +266,14 @@ impl Store {
         except: i64,
     ) -> StoreResult<bool> {
         let sql = dialect.sql(match dialect {
-            Dialect::MySql => "SELECT COUNT(*) FROM `user` WHERE (login = ? OR email = ? OR login = ? OR email = ?) AND id <> ?",
+            Dialect::MySql => "SELECT COUNT(*) FROM `user` WHERE (login_bytes = CAST(? AS BINARY) OR email_bytes = CAST(? AS BINARY) \
+                OR login_bytes = CAST(? AS BINARY) OR email_bytes = CAST(? AS BINARY)) AND id <> ?",
             _ => "SELECT COUNT(*) FROM `user` WHERE (lower(login) = ? OR lower(email) = ? OR lower(login) = ? OR lower(email) = ?) AND id <> ?",
         });
-        let (login, email) = (login.to_lowercase(), email.to_lowercase());
+        let (login, email) = (
+            crate::domain::login::fold(login),
+            crate::domain::login::fold(email),
+        );
         let n: i64 = with_tx!(tx, c => {
             sqlx::query_scalar(&sql)
                 .bind(&login).bind(&email).bind(&email).bind(&login).bind(except)

@@ -471,3 +471,67 @@ async fn provisioning_keeps_the_org_new_users_join() {
     })
     .await;
 }
+
+/// Provisioned users follow the rules of the API (`src/domain/login.rs`, `src/domain/text.rs`):
+/// logins fold to NFKC lower case, and a service account's login, invisible characters,
+/// control characters and over-long values make the file bad.
+#[tokio::test]
+async fn provisioned_logins_and_names_are_checked_like_the_apis() {
+    each_db(|db| async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let file = root.join("users/users.yaml");
+        write(&file, "users: []\n");
+        let app = start(&db, root).await;
+        let admin = app.admin();
+        for (yaml, expected) in [
+            (
+                "users:\n  - login: sa-1-deploybot\n",
+                "reserved for service accounts",
+            ),
+            (
+                "users:\n  - login: \"ad\\u202Emin\"\n",
+                "invisible or text-direction",
+            ),
+            (
+                "users:\n  - login: \"ad\\0min\"\n",
+                "login must not contain control characters",
+            ),
+            (
+                "users:\n  - login: carol\n    name: \"Ca\\arol\"\n",
+                "name must not contain control characters",
+            ),
+            (
+                "orgs:\n  - name: \"Eng\\0\"\n",
+                "organization name must not contain control characters",
+            ),
+            (
+                &format!(
+                    "teams:\n  - name: {}\n    org: Main Org.\n",
+                    "t".repeat(191)
+                ),
+                "team name must not be longer than 190 characters",
+            ),
+        ] {
+            write(&file, yaml);
+            let res = admin.post(USERS_RELOAD, "").await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{yaml}: {res:?}");
+            let message = res.json["message"].as_str().unwrap_or_default();
+            assert!(message.contains(expected), "{yaml}: {message}");
+        }
+        write(
+            &file,
+            "users:\n  - login: ＣＡＲＯＬ\n    email: Carol@Example.com\n",
+        );
+        let res = admin.post(USERS_RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        let res = admin.get("/api/users/lookup?loginOrEmail=carol").await;
+        assert_eq!(
+            (res.json["login"].as_str(), res.json["email"].as_str()),
+            (Some("carol"), Some("carol@example.com")),
+            "{res:?}"
+        );
+        db
+    })
+    .await;
+}
