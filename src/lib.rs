@@ -6,5 +6,6 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod memory;
 pub mod provisioning;
 pub mod store;

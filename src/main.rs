@@ -49,6 +49,7 @@ enum AdminCommand {
 }
 
 fn main() -> anyhow::Result<()> {
+    usher::memory::return_freed_memory();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
         Ok(c) => c,
