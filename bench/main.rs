@@ -9,6 +9,8 @@
 //! usher-bench --url http://127.0.0.1:3999 --path /api/user --bearer glsa_…
 //! usher-bench --url http://127.0.0.1:3999 --path /login --method POST \
 //!             --body '{"user":"admin","password":"admin"}'
+//! usher-bench --url http://127.0.0.1:3999 --path /login --method POST \
+//!             --body '{"user":"bob","password":"…"}' --requests 1000 --concurrency 64
 //! ```
 //!
 //! Seeding inserts `user000001` … `userNNNNNN` (email `user000001@example.com`, name
@@ -19,9 +21,13 @@
 //! The load generator runs `--concurrency` workers, each owning one keep-alive connection and
 //! sending its next request as soon as the previous response body has been read. Requests started
 //! during `--warmup` are not recorded. It reports requests/s, mean, p50 and p99 latency, the count
-//! of non-2xx responses and of transport errors (after which the worker reconnects).
+//! of non-2xx responses (and of 503s among them) and of transport errors (after which the worker
+//! reconnects). With `--requests N` the run sends exactly N requests in all instead of running
+//! for `--duration`, and requests/s is N over the time they took.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -80,6 +86,9 @@ struct Args {
     /// Measured duration (e.g. 10s, 500ms, 1m).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     duration: Duration,
+    /// Send exactly this many requests in all (no warm-up), instead of running for --duration.
+    #[arg(long, conflicts_with = "warmup")]
+    requests: Option<u64>,
     /// Unmeasured warm-up before the measured window.
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     warmup: Duration,
@@ -248,6 +257,7 @@ async fn seed_teams(db: &Path, n: u32) -> Result<()> {
 struct Tally {
     latencies_us: Vec<u64>,
     non_2xx: u64,
+    unavailable: u64,
     errors: u64,
 }
 
@@ -277,7 +287,12 @@ async fn load(args: &Args, url: &str) -> Result<()> {
 
     let start = Instant::now();
     let measure_from = start + args.warmup;
-    let deadline = measure_from + args.duration;
+    // A counted run stops when its requests are sent (or, at the latest, after an hour).
+    let deadline = match args.requests {
+        Some(_) => start + Duration::from_secs(3600),
+        None => measure_from + args.duration,
+    };
+    let budget = Arc::new(AtomicU64::new(args.requests.unwrap_or(u64::MAX)));
     let method: hyper::Method = args
         .method
         .parse()
@@ -292,6 +307,7 @@ async fn load(args: &Args, url: &str) -> Result<()> {
             auth: auth.clone(),
             cookie: args.cookie.clone(),
             body: args.body.clone().map(Bytes::from),
+            budget: Arc::clone(&budget),
         };
         workers.push(tokio::spawn(async move {
             worker(&target, measure_from, deadline).await
@@ -302,9 +318,14 @@ async fn load(args: &Args, url: &str) -> Result<()> {
         let t = w.await??;
         total.latencies_us.extend(t.latencies_us);
         total.non_2xx += t.non_2xx;
+        total.unavailable += t.unavailable;
         total.errors += t.errors;
     }
-    report(args, &total);
+    let elapsed = match args.requests {
+        Some(_) => start.elapsed(),
+        None => args.duration,
+    };
+    report(args, &total, elapsed);
     Ok(())
 }
 
@@ -317,6 +338,8 @@ struct Target {
     auth: Option<String>,
     cookie: Option<String>,
     body: Option<Bytes>,
+    /// Requests left to send in all workers together (`u64::MAX` for a timed run).
+    budget: Arc<AtomicU64>,
 }
 
 async fn connect(addr: &str) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>> {
@@ -338,6 +361,12 @@ async fn worker(t: &Target, measure_from: Instant, deadline: Instant) -> Result<
     loop {
         let sent = Instant::now();
         if sent >= deadline {
+            break;
+        }
+        let claimed = t
+            .budget
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+        if claimed.is_err() {
             break;
         }
         let mut req = Request::builder()
@@ -371,6 +400,9 @@ async fn worker(t: &Target, measure_from: Instant, deadline: Instant) -> Result<
                 if !status.is_success() {
                     tally.non_2xx += 1;
                 }
+                if status == hyper::StatusCode::SERVICE_UNAVAILABLE {
+                    tally.unavailable += 1;
+                }
             }
             Ok(_) => {}
             Err(_) => {
@@ -390,7 +422,7 @@ async fn worker(t: &Target, measure_from: Instant, deadline: Instant) -> Result<
     Ok(tally)
 }
 
-fn report(args: &Args, t: &Tally) {
+fn report(args: &Args, t: &Tally, elapsed: Duration) {
     let mut lat = t.latencies_us.clone();
     lat.sort_unstable();
     let n = lat.len();
@@ -401,7 +433,7 @@ fn report(args: &Args, t: &Tally) {
         let idx = ((p * n as f64).ceil() as usize).clamp(1, n) - 1;
         lat[idx] as f64 / 1000.0
     };
-    let secs = args.duration.as_secs_f64();
+    let secs = elapsed.as_secs_f64();
     let rps = if secs > 0.0 { n as f64 / secs } else { 0.0 };
     let mean = if n == 0 {
         0.0
@@ -411,11 +443,12 @@ fn report(args: &Args, t: &Tally) {
     let (p50, p99, max) = (pct(0.50), pct(0.99), pct(1.0));
     let human = format!(
         "{} {}  concurrency={}  duration={secs:.1}s  requests={n}  rps={rps:.1}  \
-         mean={mean:.3}ms  p50={p50:.3}ms  p99={p99:.3}ms  max={max:.3}ms  non2xx={}  errors={}",
+         mean={mean:.3}ms  p50={p50:.3}ms  p99={p99:.3}ms  max={max:.3}ms  non2xx={}  503={}  errors={}",
         args.method.to_uppercase(),
         args.path,
         args.concurrency,
         t.non_2xx,
+        t.unavailable,
         t.errors
     );
     if args.json {
@@ -431,6 +464,7 @@ fn report(args: &Args, t: &Tally) {
             "p99_ms": p99,
             "max_ms": max,
             "non_2xx": t.non_2xx,
+            "status_503": t.unavailable,
             "errors": t.errors,
         });
         println!("{json}");

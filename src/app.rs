@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 
 use crate::auth::apikey::{CallerKey, TokenCache};
 use crate::auth::cache::CredentialCache;
+use crate::auth::hasher::Hasher;
 use crate::auth::session::SessionCache;
 use crate::auth::{password, Caller};
 use crate::config::Config;
@@ -74,6 +75,8 @@ pub struct AppState {
     pub sessions: Arc<SessionCache>,
     pub tokens: Arc<TokenCache>,
     pub provisioner: Arc<crate::provisioning::Provisioner>,
+    /// The bounded pool every password and token hash runs on.
+    pub hasher: Hasher,
     /// Users whose `last_seen_at` this instance wrote, and when.
     last_seen: Arc<Throttle>,
     /// Tokens whose `last_used_at` this instance wrote, and when.
@@ -209,6 +212,10 @@ pub struct CleanUp {
 /// Connects to the database, migrates it and creates the first org and admin if needed.
 pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
     let store = Store::connect(&config.database).await?;
+    let hasher = Hasher::new(
+        config.security.password_hash_concurrency,
+        config.security.password_hash_queue,
+    );
     let state = AppState {
         config: Arc::new(config),
         store,
@@ -218,6 +225,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         sessions: Arc::new(SessionCache::default()),
         tokens: Arc::new(TokenCache::default()),
         provisioner: Arc::default(),
+        hasher,
         last_seen: Arc::new(Throttle::default()),
         key_used: Arc::new(Throttle::default()),
     };
@@ -259,7 +267,9 @@ async fn bootstrap(app: &AppState) -> Result<(), StoreError> {
         return Ok(());
     }
     let (pw, scheme) = (security.admin_password.clone(), security.password_hash);
-    let stored = tokio::task::spawn_blocking(move || password::hash(&pw, scheme))
+    let stored = app
+        .hasher
+        .hash_internal(pw, scheme)
         .await
         .map_err(|e| StoreError::Config(e.to_string()))?;
     let new = NewUser {

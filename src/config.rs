@@ -77,6 +77,12 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     ),
     // Not a Grafana key: `argon2id` (default) or `pbkdf2` (Grafana's own format).
     ("security", "password_hash", "argon2id"),
+    // Usher's own: threads that compute password and token hashes (0 = one per core), each
+    // keeping one argon2 buffer (19 MiB); and how many hashes may wait for a thread before
+    // further sign-ins are refused with 503 and Retry-After (about a second of waiting on two
+    // cores).
+    ("security", "password_hash_concurrency", "0"),
+    ("security", "password_hash_queue", "64"),
     ("users", "allow_sign_up", "false"),
     ("users", "allow_org_create", "false"),
     ("users", "auto_assign_org", "true"),
@@ -228,6 +234,10 @@ pub struct SecuritySection {
     pub secret_key: String,
     pub disable_initial_admin_creation: bool,
     pub password_hash: PasswordHashScheme,
+    /// Hashing threads; 0 = one per core.
+    pub password_hash_concurrency: usize,
+    /// Hashes that may wait for a thread before requests are shed with 503.
+    pub password_hash_queue: usize,
     pub cookie_secure: bool,
     pub cookie_samesite: SameSite,
     /// Host names allowed as `Origin` beside the request's own host.
@@ -547,6 +557,16 @@ impl Config {
                     "disable_initial_admin_creation",
                 )?,
                 password_hash,
+                password_hash_concurrency: parse_num(
+                    &get("security", "password_hash_concurrency"),
+                    "security",
+                    "password_hash_concurrency",
+                )?,
+                password_hash_queue: parse_num(
+                    &get("security", "password_hash_queue"),
+                    "security",
+                    "password_hash_queue",
+                )?,
                 cookie_secure: flag("security", "cookie_secure")?,
                 cookie_samesite: samesite,
                 csrf_trusted_origins: list("security", "csrf_trusted_origins"),
@@ -843,6 +863,28 @@ mod tests {
         )
         .unwrap();
         assert!(!c.auth_basic.enabled);
+    }
+
+    #[test]
+    fn password_hash_pool_settings_default_and_override() {
+        let c = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(c.security.password_hash_concurrency, 0);
+        assert_eq!(c.security.password_hash_queue, 64);
+        let env = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let c = Config::load(
+            None,
+            vec![
+                env("GF_SECURITY_PASSWORD_HASH_CONCURRENCY", "3"),
+                env("GF_SECURITY_PASSWORD_HASH_QUEUE", "0"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.security.password_hash_concurrency, 3);
+        assert_eq!(c.security.password_hash_queue, 0);
+        let err = Config::load(None, vec![env("GF_SECURITY_PASSWORD_HASH_QUEUE", "-1")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("[security] password_hash_queue"), "{err}");
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub enum ApiError {
     /// Any other 4xx with Grafana's wording (409, 412, 413, 422 …).
     #[error("{message}")]
     Status { status: StatusCode, message: String },
+    /// 503 with `Retry-After`: the password-hashing queue is full (`auth::hasher`).
+    #[error("too many password checks at once")]
+    Overloaded,
     /// 500. The message is Grafana's for the operation; the cause is only logged.
     #[error("{message}: {cause}")]
     Internal {
@@ -123,6 +126,16 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = match self {
+            ApiError::Overloaded => {
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::RETRY_AFTER, "1")],
+                    Json(
+                        json!({ "message": "Too many password checks at once, try again shortly" }),
+                    ),
+                )
+                    .into_response();
+            }
             ApiError::BadRequest(message) => {
                 (StatusCode::BAD_REQUEST, json!({ "message": message }))
             }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod memory;
 pub mod provisioning;
 pub mod server;
 pub mod store;

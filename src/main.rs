@@ -49,6 +49,7 @@ enum AdminCommand {
 }
 
 fn main() -> anyhow::Result<()> {
+    usher::memory::return_freed_memory();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref(), std::env::vars()) {
         Ok(c) => c,
@@ -135,7 +136,7 @@ async fn reset_admin_password(
         anyhow::bail!("user {login:?} not found");
     };
     let scheme = state.config.security.password_hash;
-    let stored = tokio::task::spawn_blocking(move || password::hash(&new_password, scheme)).await?;
+    let stored = state.hasher.hash_internal(new_password, scheme).await?;
     state
         .store
         .set_password(user.id, &stored.hash, &stored.salt, None, state.now())

@@ -142,9 +142,11 @@ async fn create_user(
         None => (0, true),
     };
     let scheme = app.config.security.password_hash;
-    let stored = tokio::task::spawn_blocking(move || password::hash(&pw, scheme))
+    let stored = app
+        .hasher
+        .hash(pw, scheme)
         .await
-        .map_err(|e| ApiError::internal("failed to create user", e))?;
+        .map_err(|e| ApiError::from(e).context("failed to create user"))?;
     // Grafana names a user's own org after their login.
     let own_org = own_org.then(|| login.clone());
     let new = NewUser {

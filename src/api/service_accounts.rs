@@ -652,9 +652,11 @@ async fn add_token(
     };
     let token = ServiceAccountToken::generate();
     let secret = token.client_secret();
-    let hashed = tokio::task::spawn_blocking(move || token.hashed())
+    let hashed = app
+        .hasher
+        .run(move |_| token.hashed())
         .await
-        .map_err(|e| ApiError::internal("Generating service account token failed", e))?;
+        .map_err(|e| ApiError::from(e).context("Generating service account token failed"))?;
     let new = NewApiKey {
         org_id: caller.org_id,
         name: &body.name,

@@ -113,9 +113,11 @@ async fn change_password(
     let salt = user.salt.clone().unwrap_or_default();
     let old = body.old_password.clone();
     let old_ok = !stored.is_empty()
-        && tokio::task::spawn_blocking(move || password::verify(&old, &stored, &salt))
+        && app
+            .hasher
+            .verify(old, stored, salt)
             .await
-            .map_err(|e| ApiError::internal("Failed to change user password", e))?;
+            .map_err(|e| ApiError::from(e).context("Failed to change user password"))?;
     if !old_ok {
         // Grafana v12 answers 400 here (`pkg/api/user.go` ChangeUserPassword).
         return Err(ApiError::coded(
@@ -146,9 +148,11 @@ pub(super) async fn set_password(
     keep_session: Option<i64>,
 ) -> ApiResult<()> {
     let scheme = app.config.security.password_hash;
-    let stored = tokio::task::spawn_blocking(move || password::hash(&new_password, scheme))
+    let stored = app
+        .hasher
+        .hash(new_password, scheme)
         .await
-        .map_err(|e| ApiError::internal("Failed to update user password", e))?;
+        .map_err(|e| ApiError::from(e).context("Failed to update user password"))?;
     let found = app
         .store
         .set_password(user_id, &stored.hash, &stored.salt, keep_session, app.now())

@@ -238,9 +238,7 @@ pub async fn authenticate(
                 tracing::warn!(ip, "token refused: too many failed attempts");
                 return Err(Refusal::Invalid.into());
             }
-            let decoded = tokio::task::spawn_blocking(move || hash(parsed))
-                .await
-                .map_err(|e| ApiError::internal("Internal server error", e))?;
+            let decoded = app.hasher.run(move |_| hash(parsed)).await?;
             (decoded.hashed, decoded.legacy, None)
         }
     };

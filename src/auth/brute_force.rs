@@ -99,6 +99,8 @@ pub async fn check(app: &AppState, key: &str, ip: &str) -> Result<Attempt, ApiEr
         .await?;
     if is_locked(limits, &attempt.counts, now) {
         tracing::warn!(ip, "login refused: too many failed attempts");
+        // As slow as a real check, so that the lockout does not show in the answer's timing.
+        app.hasher.pause_like_verify().await?;
         return Err(ApiError::invalid_credentials());
     }
     Ok(attempt)

@@ -8,6 +8,7 @@ pub mod apikey;
 pub mod brute_force;
 pub mod cache;
 pub mod csrf;
+pub mod hasher;
 pub mod password;
 pub mod session;
 pub mod tokens;
@@ -541,8 +542,7 @@ pub async fn password_login(
     };
     let attempt = brute_force::check(app, &key, ip).await?;
     let Some(user) = user else {
-        let password = password.to_string();
-        let _ = tokio::task::spawn_blocking(move || password::verify_dummy(&password)).await;
+        app.hasher.verify_dummy(password.to_string()).await?;
         attempt.failed(app).await?;
         return Err(ApiError::invalid_credentials());
     };
@@ -552,10 +552,9 @@ pub async fn password_login(
     let ok = if stored.is_empty() {
         false
     } else {
-        let (stored, salt) = (stored.clone(), salt.clone());
-        tokio::task::spawn_blocking(move || password::verify(&given, &stored, &salt))
-            .await
-            .map_err(|e| ApiError::internal("Internal server error", e))?
+        app.hasher
+            .verify(given, stored.clone(), salt.clone())
+            .await?
     };
     if !ok {
         attempt.failed(app).await?;
@@ -572,10 +571,7 @@ pub async fn password_login(
     }
     let scheme = app.config.security.password_hash;
     if password::needs_upgrade(&stored, scheme) {
-        let attempt = password.to_string();
-        let new = tokio::task::spawn_blocking(move || password::hash(&attempt, scheme))
-            .await
-            .map_err(|e| ApiError::internal("Internal server error", e))?;
+        let new = app.hasher.hash(password.to_string(), scheme).await?;
         app.store
             .upgrade_password_hash(user.id, &stored, &new.hash, &new.salt)
             .await?;

@@ -3,8 +3,8 @@
 //! 10,000 iterations, 50-byte key, salted with `user.salt` (`pkg/util/encoding.go`
 //! `EncodePassword`) — still verifies, and `[security] password_hash = pbkdf2` keeps writing it.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use subtle::ConstantTimeEq;
@@ -42,39 +42,120 @@ pub struct StoredPassword {
     pub salt: String,
 }
 
-/// Hashes a new password with the configured scheme. CPU-heavy: call from a blocking thread.
-pub fn hash(password: &str, scheme: PasswordHashScheme) -> StoredPassword {
+/// Argon2 working memory that a hashing worker keeps between calls: the configured cost's
+/// blocks (19 MiB), allocated on first use. A stored hash with a higher memory cost (imported
+/// from elsewhere) gets its own buffer for that one call.
+#[derive(Default)]
+pub struct Workspace {
+    blocks: Vec<Block>,
+}
+
+/// The largest argon2 memory cost (KiB) a stored hash may ask for: 1 GiB. A hash asking for more
+/// fails to verify instead of letting one row exhaust the server's memory.
+const MAX_STORED_M_COST: u32 = 1024 * 1024;
+
+impl Workspace {
+    fn with_blocks<T>(&mut self, count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+        if count > argon2().params().block_count() {
+            let mut once = vec![Block::default(); count];
+            return f(&mut once);
+        }
+        if self.blocks.len() < count {
+            self.blocks.resize(count, Block::default());
+        }
+        // No need to clear: argon2's first pass overwrites every block before reading it.
+        f(&mut self.blocks[..count])
+    }
+}
+
+/// Hashes a new password with the configured scheme. CPU-heavy: runs on the hashing pool
+/// (`auth::hasher`), which passes its worker's memory.
+pub fn hash_with(password: &str, scheme: PasswordHashScheme, ws: &mut Workspace) -> StoredPassword {
     let salt = random_string(10);
     match scheme {
         PasswordHashScheme::Pbkdf2 => StoredPassword {
             hash: pbkdf2_hex(password, &salt),
             salt,
         },
-        PasswordHashScheme::Argon2id => {
-            let phc_salt = SaltString::generate(&mut rand::rngs::OsRng);
-            let hash = argon2()
-                .hash_password(password.as_bytes(), &phc_salt)
-                .expect("argon2 hashing with valid parameters cannot fail")
-                .to_string();
-            StoredPassword { hash, salt }
-        }
+        PasswordHashScheme::Argon2id => StoredPassword {
+            hash: argon2_phc(password, ws),
+            salt,
+        },
     }
 }
 
-/// Checks a password against a stored hash in either format, in constant time.
-/// CPU-heavy: call from a blocking thread.
-pub fn verify(password: &str, stored_hash: &str, salt: &str) -> bool {
+/// A fresh argon2id PHC string (`$argon2id$v=19$m=19456,t=2,p=1$salt$hash`) computed in the
+/// worker's memory.
+fn argon2_phc(password: &str, ws: &mut Workspace) -> String {
+    const STATIC: &str = "argon2 hashing with static parameters cannot fail";
+    let ctx = argon2();
+    let params = ctx.params().clone();
+    let phc_salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let mut salt_buf = [0u8; 64];
+    let salt = phc_salt.decode_b64(&mut salt_buf).expect(STATIC);
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    ws.with_blocks(params.block_count(), |blocks| {
+        ctx.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, blocks)
+    })
+    .expect(STATIC);
+    PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).expect(STATIC),
+        salt: Some(phc_salt.as_salt()),
+        hash: Some(Output::new(&out).expect(STATIC)),
+    }
+    .to_string()
+}
+
+/// Checks a password against a stored hash in either format, in constant time. CPU-heavy: runs
+/// on the hashing pool, which passes its worker's memory.
+pub fn verify_with(password: &str, stored_hash: &str, salt: &str, ws: &mut Workspace) -> bool {
     if stored_hash.starts_with(ARGON2_PREFIX) {
-        match PasswordHash::new(stored_hash) {
-            Ok(parsed) => argon2()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
-            Err(_) => false,
-        }
+        verify_argon2(password, stored_hash, ws).unwrap_or(false)
     } else {
         let computed = pbkdf2_hex(password, salt);
         computed.as_bytes().ct_eq(stored_hash.as_bytes()).into()
     }
+}
+
+/// Recomputes an argon2 hash with the stored algorithm, version, parameters and salt, and
+/// compares. `None` for a malformed hash.
+fn verify_argon2(password: &str, stored_hash: &str, ws: &mut Workspace) -> Option<bool> {
+    let parsed = PasswordHash::new(stored_hash).ok()?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = match parsed.version {
+        Some(v) => Version::try_from(v).ok()?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&parsed).ok()?;
+    if params.m_cost() > MAX_STORED_M_COST {
+        tracing::warn!(
+            m_cost = params.m_cost(),
+            "stored argon2 hash asks for too much memory"
+        );
+        return None;
+    }
+    let expected = parsed.hash?;
+    let mut salt_buf = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt_buf).ok()?;
+    let ctx = Argon2::new(algorithm, version, params.clone());
+    let mut out = vec![0u8; expected.len()];
+    ws.with_blocks(params.block_count(), |blocks| {
+        ctx.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, blocks)
+    })
+    .ok()?;
+    Some(out.ct_eq(expected.as_bytes()).into())
+}
+
+/// Hashes a new password in memory of its own (tests and tools without a hashing pool).
+pub fn hash(password: &str, scheme: PasswordHashScheme) -> StoredPassword {
+    hash_with(password, scheme, &mut Workspace::default())
+}
+
+/// Checks a password in memory of its own (tests and tools without a hashing pool).
+pub fn verify(password: &str, stored_hash: &str, salt: &str) -> bool {
+    verify_with(password, stored_hash, salt, &mut Workspace::default())
 }
 
 /// True when a stored hash is not in the configured scheme and should be rewritten after a
@@ -88,10 +169,11 @@ pub fn needs_upgrade(stored_hash: &str, scheme: PasswordHashScheme) -> bool {
 
 /// Burns about as much time as a real verification, so that unknown logins cannot be told apart
 /// from wrong passwords by timing.
-pub fn verify_dummy(password: &str) {
+pub fn verify_dummy_with(password: &str, ws: &mut Workspace) {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let stored = DUMMY.get_or_init(|| hash("dummy-password", PasswordHashScheme::Argon2id).hash);
-    let _ = verify(password, stored, "");
+    let stored =
+        DUMMY.get_or_init(|| hash_with("dummy-password", PasswordHashScheme::Argon2id, ws).hash);
+    let _ = verify_with(password, stored, "", ws);
 }
 
 /// Grafana's password rules (`pkg/services/user/password.go`): at least 4 characters, or with
@@ -145,6 +227,41 @@ mod tests {
         assert!(!verify("admin2", &hash, "F3FAxVm33R"));
         assert!(needs_upgrade(&hash, PasswordHashScheme::Argon2id));
         assert!(!needs_upgrade(&hash, PasswordHashScheme::Pbkdf2));
+    }
+
+    #[test]
+    fn hashes_in_reused_memory_match_the_argon2_crate() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let mut ws = Workspace::default();
+        // Ours, checked by the crate's own verifier.
+        let ours = hash_with("first", PasswordHashScheme::Argon2id, &mut ws).hash;
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(argon2().verify_password(b"first", &parsed).is_ok());
+        // The crate's, with other parameters and algorithm, checked in the same memory.
+        let params = Params::new(8 * 1024, 1, 1, None).unwrap();
+        let other = Argon2::new(Algorithm::Argon2i, Version::V0x13, params);
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let theirs = other.hash_password(b"second", &salt).unwrap().to_string();
+        assert!(verify_with("second", &theirs, "", &mut ws));
+        assert!(!verify_with("first", &theirs, "", &mut ws));
+        assert!(verify_with("first", &ours, "", &mut ws));
+        // A higher memory cost than ours gets its own buffer for the call.
+        let big = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(32 * 1024, 1, 1, None).unwrap(),
+        );
+        let imported = big.hash_password(b"third", &salt).unwrap().to_string();
+        assert!(verify_with("third", &imported, "", &mut ws));
+        assert!(!verify_with("thirds", &imported, "", &mut ws));
+        assert_eq!(ws.blocks.len(), argon2().params().block_count());
+        // Malformed hashes never verify.
+        assert!(!verify_with(
+            "x",
+            "$argon2id$v=19$m=19456,t=2,p=1$bad",
+            "",
+            &mut ws
+        ));
     }
 
     #[test]

@@ -511,16 +511,20 @@ async fn apply_user(app: &AppState, u: &User) -> Result<usize, Problem> {
                     Secret::Plain(p) => {
                         let scheme = app.config.security.password_hash;
                         let (s2, st2) = (salt.clone(), stored.clone());
-                        tokio::task::spawn_blocking(move || {
-                            if password::verify(&p, &st2, &s2) {
-                                (true, None)
-                            } else {
-                                let h = password::hash(&p, scheme);
-                                (false, Some((h.hash, h.salt)))
-                            }
-                        })
-                        .await
-                        .map_err(|e| Problem::server(e.to_string()))?
+                        let hasher = &app.hasher;
+                        let same = hasher
+                            .verify_internal(p.clone(), st2, s2)
+                            .await
+                            .map_err(|e| Problem::server(e.to_string()))?;
+                        if same {
+                            (true, None)
+                        } else {
+                            let h = hasher
+                                .hash_internal(p, scheme)
+                                .await
+                                .map_err(|e| Problem::server(e.to_string()))?;
+                            (false, Some((h.hash, h.salt)))
+                        }
                     }
                 };
                 if !matches {
@@ -558,7 +562,9 @@ async fn apply_user(app: &AppState, u: &User) -> Result<usize, Problem> {
                 Some(Secret::Hash(h)) => (Some(h), password::random_string(10)),
                 Some(Secret::Plain(p)) => {
                     let scheme = app.config.security.password_hash;
-                    let h = tokio::task::spawn_blocking(move || password::hash(&p, scheme))
+                    let h = app
+                        .hasher
+                        .hash_internal(p, scheme)
                         .await
                         .map_err(|e| Problem::server(e.to_string()))?;
                     (Some(h.hash), h.salt)

@@ -10,6 +10,7 @@ mod auth;
 mod custom_roles;
 mod dashboards;
 mod errors;
+mod hashing;
 mod input;
 mod lockout;
 mod logins;
