@@ -1,3 +1,3 @@
 -- Logins and emails are stored folded (NFKC, lower case: src/domain/login.rs), so the unique
 -- indexes on lower(login) and lower(email) of 0001 already compare them exactly. Nothing to
--- change here; MySQL needs its collation changed (see migrations/mysql/0007_exact_logins.sql).
+-- change here; MySQL needs its collation changed (see migrations/mysql/0008_exact_logins.sql).

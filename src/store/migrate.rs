@@ -61,6 +61,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0008_exact_logins.sql"),
         mysql: include_str!("../../migrations/mysql/0008_exact_logins.sql"),
     },
+    Migration {
+        id: "0009_login_attempt_exact",
+        sqlite: include_str!("../../migrations/sqlite/0009_login_attempt_exact.sql"),
+        postgres: include_str!("../../migrations/postgres/0009_login_attempt_exact.sql"),
+        mysql: include_str!("../../migrations/mysql/0009_login_attempt_exact.sql"),
+    },
 ];
 
 /// Splits a migration file into statements. Statements end with `;` at the end of a line;

@@ -1,0 +1,2 @@
+-- Nothing to do: login_attempt.username already compares exactly on this database. On MySQL
+-- this migration gives the column a binary collation (see migrations/mysql/).
