@@ -13,6 +13,7 @@ mod errors;
 mod lockout;
 mod openapi;
 mod orgs;
+mod paging;
 mod preferences;
 mod provisioning;
 mod quotas;
