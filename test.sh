@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: the Rust tests of the workspace (cargo-nextest if installed, else
-# cargo test), then the grafana-client compatibility smoke test. Exits non-zero if either fails.
+# cargo test), then the grafana-client compatibility smoke test, then the schemathesis fuzz run
+# over the OpenAPI document (tests/fuzz/run.sh). Exits non-zero if any fails.
 # The Rust database tests use USHER_TEST_POSTGRES_URL / USHER_TEST_MYSQL_URL when set.
 set -uo pipefail
 cd "$(dirname "$0")" || exit 1
@@ -13,6 +14,7 @@ else
 fi
 rust_status=$status
 tests/compat/run.sh || status=1
+tests/fuzz/run.sh || { status=1; echo "test.sh: the fuzz run FAILED (see above)" >&2; }
 if [[ $rust_status -ne 0 ]]; then
     echo "test.sh: the Rust tests FAILED (see above)" >&2
 fi

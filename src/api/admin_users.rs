@@ -24,7 +24,8 @@ pub(super) fn routes(r: &mut Routes) {
             Access::action("users:create"),
         )
         .body::<CreateUserBody>()
-        .returns::<Created>(),
+        .returns::<Created>()
+        .errors(&[412]),
         create_user,
     )
     .add(

@@ -37,7 +37,8 @@ pub(super) fn routes(r: &mut Routes) {
             "Gone: create a service account token instead (410)",
             Access::action("apikeys:create"),
         )
-        .returns::<Message>(),
+        .returns::<Message>()
+        .errors(&[410]),
         create,
     )
     .add(

@@ -16,7 +16,7 @@ use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, Caller, OrgRole};
 use crate::domain::dashboard::{prepare, Invalid};
-use crate::domain::{new_uid, rfc3339};
+use crate::domain::{new_uid, rfc3339, Paging, PagingError};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::dashboards::{DashboardRow, DashboardSearch, SaveDashboard, SaveRefusal, Saved};
 
@@ -29,7 +29,8 @@ pub(super) fn routes(r: &mut Routes) {
             Access::action("dashboards:create"),
         )
         .body::<SaveBody>()
-        .returns::<SavedDto>(),
+        .returns::<SavedDto>()
+        .errors(&[412]),
         save,
     )
     .add(
@@ -69,7 +70,8 @@ pub(super) fn routes(r: &mut Routes) {
             "page",
             "sort",
         ])
-        .returns::<Vec<Hit>>(),
+        .returns::<Vec<Hit>>()
+        .errors(&[422]),
         search,
     );
 }
@@ -382,23 +384,19 @@ async fn search(
             "search supports UIDs or IDs, not both",
         ));
     }
-    let limit = one("limit")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(0);
-    if limit > 5000 {
-        return Err(ApiError::status(
+    // The one paging rule (0 or absent: Grafana's defaults, page 1 and 1000 hits); above 5000,
+    // Grafana's own 422 and message (pkg/api/search.go).
+    let paging =
+        Paging::parse_named(one("page"), one("limit"), "limit", 1000).map_err(|e| {
+            match e {
+        PagingError::TooLarge(_) => ApiError::status(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Limit is above maximum allowed (5000), use page parameter to access hits beyond limit",
-        ));
+        ),
+        other => other.into(),
     }
-    let limit = if limit < 1 { 1000 } else { limit };
-    let page = one("page")
-        .and_then(|v| v.parse::<i64>().ok())
-        .filter(|p| *p >= 1)
-        .unwrap_or(1);
-    if page.checked_mul(limit).is_none() {
-        return Err(ApiError::bad_request("page is out of range"));
-    }
+        })?;
+    let (page, limit) = (paging.page, paging.per_page);
     // Only General exists; folders themselves are never hits.
     let folders = all("folderUIDs");
     let no_hits = one("type") == Some("dash-folder")

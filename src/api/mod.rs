@@ -58,6 +58,11 @@ pub struct Op {
     pub query: &'static [&'static str],
     pub body: Option<SchemaFn>,
     pub response: Option<SchemaFn>,
+    /// The success status: 200, or 201 for the routes that answer 201, 302 for redirects.
+    pub success: u16,
+    /// Error statuses beyond those the OpenAPI document derives from the route's shape (see
+    /// `openapi::error_statuses`).
+    pub errors: &'static [u16],
 }
 
 impl Op {
@@ -77,6 +82,8 @@ impl Op {
             query: &[],
             body: None,
             response: None,
+            success: 200,
+            errors: &[],
         }
     }
     pub fn get(
@@ -129,6 +136,16 @@ impl Op {
     }
     pub fn returns<T: schemars::JsonSchema>(mut self) -> Self {
         self.response = Some(schema_of::<T>);
+        self
+    }
+    /// The route answers `status` on success (201 Created, 302 Found).
+    pub fn success(mut self, status: u16) -> Self {
+        self.success = status;
+        self
+    }
+    /// Error statuses this route answers beyond the derived ones (412, 422, …).
+    pub fn errors(mut self, statuses: &'static [u16]) -> Self {
+        self.errors = statuses;
         self
     }
 }
@@ -205,6 +222,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .layer(axum::Extension(std::sync::Arc::new(doc)))
+        .layer(middleware::from_fn(refuse_repeated_paging))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -213,6 +231,26 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A paging parameter (`page`, `perpage`, `limit`) given more than once is a 400: handlers read
+/// one value, and which of several a client meant cannot be known (part of the one paging rule,
+/// `crate::domain::Paging`).
+async fn refuse_repeated_paging(
+    req: Request,
+    next: Next,
+) -> Result<axum::response::Response, ApiError> {
+    if let Some(query) = req.uri().query() {
+        for name in ["page", "perpage", "limit"] {
+            let count = form_urlencoded::parse(query.as_bytes())
+                .filter(|(key, _)| key == name)
+                .count();
+            if count > 1 {
+                return Err(ApiError::bad_request(format!("{name} must be given once")));
+            }
+        }
+    }
+    Ok(next.run(req).await)
 }
 
 async fn not_found() -> ApiError {

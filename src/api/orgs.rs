@@ -16,7 +16,9 @@ use super::users::{parse_search, user_from_path};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, Caller, OrgRole};
-use crate::domain::{age_string, auth_label, avatar_url, parse_id, rfc3339, text};
+use crate::domain::{
+    age_string, auth_label, avatar_url, page_number, page_size, parse_id, rfc3339, text,
+};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::orgs::{OrgAddress, OrgDetails, OrgUserRow, Removed};
 use crate::store::StoreError;
@@ -380,10 +382,27 @@ async fn member_dtos(app: &AppState, rows: Vec<OrgUserRow>) -> ApiResult<Vec<Org
 }
 
 /// `{"name": …}` (Grafana's `UpdateOrgForm` / `CreateOrgCommand`; the name is required).
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Deserialize)]
 pub struct OrgNameBody {
+    // Defaulted so that `POST /api/orgs` checks the caller's right before the body.
     #[serde(default)]
     pub name: String,
+}
+
+/// Written by hand: the name is required (missing, blank or longer than 190 characters after
+/// trimming: 400), though serde defaults it.
+impl JsonSchema for OrgNameBody {
+    fn schema_name() -> String {
+        "OrgNameBody".into()
+    }
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        serde_json::from_value(serde_json::json!({
+            "type": "object",
+            "required": ["name"],
+            "properties": { "name": { "type": "string", "pattern": "\\S", "maxLength": 190 } },
+        }))
+        .expect("a valid schema")
+    }
 }
 
 impl OrgNameBody {
@@ -423,16 +442,25 @@ pub struct AddressBody {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddMemberBody {
-    #[serde(default)]
+    #[schemars(regex(pattern = r"\S"))]
     pub login_or_email: String,
-    #[serde(default)]
+    // Case-insensitive on input (`parse_role`); documented in Grafana's spelling.
+    #[schemars(schema_with = "org_role_schema")]
     pub role: String,
+}
+
+/// An org role as Grafana spells it.
+pub(super) fn org_role_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    serde_json::from_value(
+        serde_json::json!({ "type": "string", "enum": ["Viewer", "Editor", "Admin", "None"] }),
+    )
+    .expect("a valid schema")
 }
 
 /// Grafana's `UpdateOrgUserCommand`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct RoleBody {
-    #[serde(default)]
+    #[schemars(schema_with = "org_role_schema")]
     pub role: String,
 }
 
@@ -557,14 +585,8 @@ async fn list_members(
     org_id: i64,
     q: &HashMap<String, String>,
 ) -> ApiResult<Vec<OrgUserDto>> {
-    let limit = match q.get("limit").map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        None => i64::MAX,
-        Some(v) => match v.parse::<i64>() {
-            Ok(0) => i64::MAX,
-            Ok(n) if n > 0 => n,
-            _ => return Err(ApiError::bad_request("limit must be a positive integer")),
-        },
-    };
+    // Grafana: `if query.Limit > 0 { sess.Limit(query.Limit, 0) }`, so 0 means every member.
+    let limit = page_size(q.get("limit").map(String::as_str), "limit")?.unwrap_or(i64::MAX);
     let query = q.get("query").map(String::as_str).unwrap_or("");
     let (_, rows) = app
         .store
@@ -787,21 +809,10 @@ async fn search_orgs(
     State(app): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Vec<OrgDto>>> {
-    let num = |name: &str, default: i64, min: i64| -> ApiResult<i64> {
-        match q.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n >= min && *n <= i64::from(u32::MAX))
-                .ok_or_else(|| {
-                    ApiError::bad_request(format!("{name} must be a number of at least {min}"))
-                }),
-        }
-    };
-    let per_page = num("perpage", 1000, 1)?.min(crate::domain::MAX_PER_PAGE);
-    // Grafana's org search pages from 0.
-    let page = num("page", 0, 0)?;
+    // Grafana's org search pages from 0 (`sess.Limit(query.Limit, query.Limit*query.Page)` in
+    // pkg/services/org/orgimpl/store.go); the values follow the one paging rule.
+    let per_page = page_size(q.get("perpage").map(String::as_str), "perpage")?.unwrap_or(1000);
+    let page = page_number(q.get("page").map(String::as_str))?;
     let query = q.get("query").map(String::as_str).unwrap_or("");
     let name = q.get("name").map(String::as_str).unwrap_or("");
     let rows = app
@@ -911,8 +922,21 @@ async fn org_users(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<OrgUserDto>>> {
-    let id = org_id(&id)?;
+    let id = existing_org(&app, &id).await?;
+    // Grafana's GetOrgUsers reads neither `query` nor `limit`.
     Ok(Json(list_members(&app, id, &HashMap::new()).await?))
+}
+
+/// An org id from the path that names an existing org; an unknown one is a 404 (Grafana answers
+/// `[]` for the members of an org that does not exist; a 404 says which mistake was made).
+async fn existing_org(app: &AppState, raw: &str) -> ApiResult<i64> {
+    let id = org_id(raw)?;
+    app.store
+        .org_by_id(id)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to get organization"))?
+        .ok_or_else(org_not_found)?;
+    Ok(id)
 }
 
 async fn search_org_users(
@@ -920,7 +944,8 @@ async fn search_org_users(
     Path(id): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<OrgUserSearch>> {
-    Ok(Json(search_members(&app, org_id(&id)?, &q).await?))
+    let id = existing_org(&app, &id).await?;
+    Ok(Json(search_members(&app, id, &q).await?))
 }
 
 async fn add_org_user(

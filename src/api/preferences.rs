@@ -251,6 +251,42 @@ async fn get(
     Ok(Json(stored(&app, owner).await?.shown()))
 }
 
+/// A string from `values`; null too where the field is optional.
+fn enum_schema(values: &[&str], nullable: bool) -> schemars::schema::Schema {
+    let mut values: Vec<serde_json::Value> = values.iter().map(|v| (*v).into()).collect();
+    if nullable {
+        values.push(serde_json::Value::Null);
+    }
+    serde_json::from_value(
+        serde_json::json!({ "type": "string", "nullable": nullable, "enum": values }),
+    )
+    .expect("a valid schema")
+}
+
+fn themes() -> Vec<&'static str> {
+    THEMES.iter().copied().filter(|t| !t.is_empty()).collect()
+}
+
+/// PUT: a theme, or `""` for none.
+fn theme_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    let mut values = vec![""];
+    values.extend(themes());
+    enum_schema(&values, false)
+}
+
+/// PATCH: a theme, or null to leave it.
+fn patch_theme_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    enum_schema(&themes(), true)
+}
+
+fn week_start_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    enum_schema(WEEK_STARTS, false)
+}
+
+fn patch_week_start_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    enum_schema(WEEK_STARTS, true)
+}
+
 fn check_theme(theme: &str) -> ApiResult<()> {
     if THEMES.contains(&theme) {
         Ok(())
@@ -335,6 +371,7 @@ async fn home_dashboard(
 #[serde(rename_all = "camelCase")]
 pub struct PutBody {
     #[serde(default)]
+    #[schemars(schema_with = "theme_schema")]
     pub theme: String,
     #[serde(default)]
     pub home_dashboard_id: i64,
@@ -343,6 +380,7 @@ pub struct PutBody {
     #[serde(default)]
     pub timezone: String,
     #[serde(default)]
+    #[schemars(schema_with = "week_start_schema")]
     pub week_start: String,
     #[serde(default)]
     pub query_history: Option<QueryHistory>,
@@ -404,6 +442,7 @@ async fn put(
 #[serde(rename_all = "camelCase")]
 pub struct PatchBody {
     #[serde(default)]
+    #[schemars(schema_with = "patch_theme_schema")]
     pub theme: Option<String>,
     #[serde(default)]
     pub home_dashboard_id: Option<i64>,
@@ -412,6 +451,7 @@ pub struct PatchBody {
     #[serde(default)]
     pub timezone: Option<String>,
     #[serde(default)]
+    #[schemars(schema_with = "patch_week_start_schema")]
     pub week_start: Option<String>,
     #[serde(default)]
     pub query_history: Option<QueryHistory>,

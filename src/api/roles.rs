@@ -213,7 +213,9 @@ pub struct RoleDto {
     pub version: i64,
     pub uid: String,
     pub name: String,
+    // Omitted when empty, so not required in the OpenAPI document.
     #[serde(skip_serializing_if = "String::is_empty")]
+    #[schemars(default)]
     pub display_name: String,
     pub description: String,
     pub group: String,

@@ -57,7 +57,8 @@ pub(super) fn routes(r: &mut Routes) {
                 Access::action("serviceaccounts:create"),
             )
             .body::<CreateBody>()
-            .returns::<ServiceAccountDto>(),
+            .returns::<ServiceAccountDto>()
+            .success(201),
             create,
         );
     }
@@ -169,7 +170,9 @@ pub struct Profile {
     /// Always `null`: Grafana never fills it.
     pub teams: Option<Vec<String>>,
     /// Left out when 0, as Grafana's `omitempty`.
+    // Omitted when zero, so not required in the OpenAPI document.
     #[serde(skip_serializing_if = "is_zero")]
+    #[schemars(default)]
     pub tokens: i64,
     /// With `?accesscontrol=true`: what the caller may do with this account.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -363,12 +366,23 @@ async fn search(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateBody {
-    #[serde(default)]
+    #[schemars(length(min = 1))]
     pub name: String,
+    // `""` is Viewer; the first letter may be lower-case (`parse_role`).
     #[serde(default)]
+    #[schemars(schema_with = "service_account_role_schema")]
     pub role: Option<String>,
     #[serde(default)]
     pub is_disabled: Option<bool>,
+}
+
+fn service_account_role_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    serde_json::from_value(serde_json::json!({
+        "type": "string",
+        "nullable": true,
+        "enum": ["", "Viewer", "Editor", "Admin", "None", null],
+    }))
+    .expect("a valid schema")
 }
 
 async fn create(
@@ -455,6 +469,7 @@ pub struct UpdateBody {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schemars(schema_with = "service_account_role_schema")]
     pub role: Option<String>,
     #[serde(default)]
     pub is_disabled: Option<bool>,
@@ -585,11 +600,12 @@ async fn tokens(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddTokenBody {
-    #[serde(default)]
+    #[schemars(length(min = 1))]
     pub name: String,
     /// Lifetime in seconds; 0 or absent: no expiry (unless `[auth] api_key_max_seconds_to_live`
     /// sets a limit).
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub seconds_to_live: i64,
 }
 

@@ -30,7 +30,8 @@ pub(super) fn routes(r: &mut Routes) {
             Access::Public,
         )
         .body::<LoginBody>()
-        .returns::<LoggedIn>(),
+        .returns::<LoggedIn>()
+        .errors(&[401, 403]),
         login,
     )
     .add(
@@ -39,7 +40,8 @@ pub(super) fn routes(r: &mut Routes) {
             "sessions",
             "End the session and clear its cookies",
             Access::Public,
-        ),
+        )
+        .success(302),
         logout,
     )
     .add(
@@ -48,7 +50,8 @@ pub(super) fn routes(r: &mut Routes) {
             "sessions",
             "Rotate the session token",
             Access::Public,
-        ),
+        )
+        .errors(&[401]),
         rotate,
     )
     .add(
@@ -128,7 +131,9 @@ pub(super) fn routes(r: &mut Routes) {
 /// Grafana's `LoginCommand`.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct LoginBody {
+    #[schemars(length(min = 1))]
     pub user: String,
+    #[schemars(length(min = 1))]
     pub password: String,
 }
 

@@ -161,7 +161,8 @@ pub struct TeamMember {
 /// Grafana's `CreateTeamCommand` (the name is required).
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct CreateTeamBody {
-    #[serde(default)]
+    // Missing, blank or longer than 190 characters (trimmed): 400.
+    #[schemars(regex(pattern = r"\S"), length(max = 190))]
     pub name: String,
     #[serde(default)]
     pub email: String,

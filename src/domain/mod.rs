@@ -90,8 +90,13 @@ pub fn rfc3339(t: chrono::NaiveDateTime) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Paging from `perpage`/`page` query values. Grafana silently falls back to its defaults on
-/// bad values; this server answers 400 instead so that a client bug is visible (see README).
+/// Paging from `page`/`perpage` (or `limit`) query values, under one rule for every route:
+/// - absent, empty or 0: the route's default, as Grafana (`if perPage <= 0 { perPage = 1000 }`,
+///   `if page < 1 { page = 1 }` in pkg/api/users.go, team.go, org_users.go and the service
+///   accounts API): the Terraform provider pages from `page=0`;
+/// - not a whole number, negative, or a page size above [`MAX_PER_PAGE`]: 400 with a message
+///   (Grafana reads such values as 0; this server refuses what cannot be meant, see README);
+/// - a page above [`MAX_PAGE`]: 400 (so that no offset overflows).
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Paging {
     pub page: i64,
@@ -99,35 +104,90 @@ pub struct Paging {
 }
 
 pub const MAX_PER_PAGE: i64 = 5000;
+/// The largest page number: with [`MAX_PER_PAGE`], offsets stay far inside 64 bits.
+pub const MAX_PAGE: i64 = 1_000_000_000;
+
+/// Why a paging value was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PagingError {
+    /// Not a whole number, or negative.
+    Invalid(&'static str),
+    /// A page size above [`MAX_PER_PAGE`].
+    TooLarge(&'static str),
+    /// A page above [`MAX_PAGE`].
+    PageTooLarge,
+}
+
+impl From<PagingError> for ApiError {
+    fn from(err: PagingError) -> Self {
+        ApiError::bad_request(match err {
+            PagingError::Invalid(name) => format!("{name} must be a whole number, 0 or more"),
+            PagingError::TooLarge(name) => {
+                format!("{name} must not be greater than {MAX_PER_PAGE}")
+            }
+            PagingError::PageTooLarge => format!("page must not be greater than {MAX_PAGE}"),
+        })
+    }
+}
+
+/// A page number as given (`Ok(0)` when absent or empty): a whole number from 0 to [`MAX_PAGE`].
+pub fn page_number(raw: Option<&str>) -> Result<i64, PagingError> {
+    match paging_number(raw, "page")? {
+        n if n > MAX_PAGE => Err(PagingError::PageTooLarge),
+        n => Ok(n),
+    }
+}
+
+/// One paging number: `Ok(0)` when absent or empty, an error when not a whole number ≥ 0.
+pub fn paging_number(raw: Option<&str>, name: &'static str) -> Result<i64, PagingError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(0),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(n),
+            _ => Err(PagingError::Invalid(name)),
+        },
+    }
+}
+
+/// A page size (`perpage`, `limit`): `None` when absent, empty or 0 (the route's default).
+pub fn page_size(raw: Option<&str>, name: &'static str) -> Result<Option<i64>, PagingError> {
+    match paging_number(raw, name)? {
+        0 => Ok(None),
+        n if n > MAX_PER_PAGE => Err(PagingError::TooLarge(name)),
+        n => Ok(Some(n)),
+    }
+}
 
 impl Paging {
+    /// `page` from 1 (0 or absent is page 1) and `perpage` (0 or absent is `default_per_page`).
     pub fn parse(
         page: Option<&str>,
         per_page: Option<&str>,
         default_per_page: i64,
     ) -> Result<Self, ApiError> {
-        let num = |raw: Option<&str>, name: &str, default: i64| -> Result<i64, ApiError> {
-            match raw.map(str::trim) {
-                None | Some("") => Ok(default),
-                Some(v) => match v.parse::<i64>() {
-                    Ok(n) if n >= 1 => Ok(n),
-                    _ => Err(ApiError::bad_request(format!(
-                        "{name} must be a positive integer"
-                    ))),
-                },
-            }
-        };
-        let page = num(page, "page", 1)?;
-        let per_page = num(per_page, "perpage", default_per_page)?;
-        if per_page > MAX_PER_PAGE {
-            return Err(ApiError::bad_request(format!(
-                "perpage must not be greater than {MAX_PER_PAGE}"
-            )));
-        }
-        if page.checked_mul(per_page).is_none() {
-            return Err(ApiError::bad_request("page is out of range"));
-        }
+        Ok(Self::parse_named(
+            page,
+            per_page,
+            "perpage",
+            default_per_page,
+        )?)
+    }
+
+    /// As [`Paging::parse`], for a route whose page size is called `size_name` (`limit`).
+    pub fn parse_named(
+        page: Option<&str>,
+        per_page: Option<&str>,
+        size_name: &'static str,
+        default_per_page: i64,
+    ) -> Result<Self, PagingError> {
+        let page = page_number(page)?.max(1);
+        let per_page = page_size(per_page, size_name)?.unwrap_or(default_per_page);
         Ok(Paging { page, per_page })
+    }
+
+    /// Rows to skip.
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
     }
 }
 
@@ -189,13 +249,21 @@ mod tests {
     }
 
     #[test]
-    fn paging_rejects_nonsense() {
-        assert!(Paging::parse(Some("0"), None, 1000).is_err());
+    fn paging_takes_grafanas_zeroes_and_rejects_nonsense() {
+        let p = Paging::parse(Some("0"), Some("0"), 1000).unwrap();
+        assert_eq!((p.page, p.per_page), (1, 1000));
+        let p = Paging::parse(None, None, 1000).unwrap();
+        assert_eq!((p.page, p.per_page, p.offset()), (1, 1000, 0));
+        let p = Paging::parse(Some(" 3 "), Some("5000"), 1000).unwrap();
+        assert_eq!((p.page, p.per_page, p.offset()), (3, 5000, 10000));
+        assert!(Paging::parse(Some("-1"), None, 1000).is_err());
         assert!(Paging::parse(None, Some("-1"), 1000).is_err());
         assert!(Paging::parse(None, Some("x"), 1000).is_err());
-        assert!(Paging::parse(None, Some("100000"), 1000).is_err());
-        let p = Paging::parse(None, None, 1000).unwrap();
-        assert_eq!((p.page, p.per_page), (1, 1000));
+        assert!(Paging::parse(None, Some("1.5"), 1000).is_err());
+        assert!(Paging::parse(None, Some("5001"), 1000).is_err());
+        assert!(Paging::parse(Some("1000000001"), Some("10"), 1000).is_err());
+        let p = Paging::parse(Some("1000000000"), Some("5000"), 1000).unwrap();
+        assert_eq!(p.offset(), 999_999_999 * 5000);
     }
 }
 

@@ -16,6 +16,7 @@ mod lockout;
 mod logins;
 mod openapi;
 mod orgs;
+mod paging;
 mod preferences;
 mod provisioning;
 mod quotas;

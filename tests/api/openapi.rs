@@ -199,7 +199,7 @@ async fn operations_carry_their_access_rule_and_body_schemas() {
         assert!(create["requestBody"].is_object(), "{create}");
         assert_eq!(
             create["security"],
-            serde_json::json!([{"basic": []}]),
+            serde_json::json!([{"basic": []}, {"bearer": []}, {"cookie": []}]),
             "{create}"
         );
         assert!(
@@ -210,6 +210,104 @@ async fn operations_carry_their_access_rule_and_body_schemas() {
         assert!(
             health.get("security").is_none(),
             "a public route asks for no credentials: {health}"
+        );
+    })
+    .await;
+}
+
+/// Issue 12, item 14: statuses, path id types, required fields and security schemes as served.
+#[tokio::test]
+async fn the_document_declares_statuses_id_types_and_security_schemes() {
+    each_backend(|app| async move {
+        let doc = app.anonymous().get("/api/openapi.json").await.json;
+        let statuses = |path: &str, method: &str| -> Vec<String> {
+            let mut v: Vec<String> = doc["paths"][path][method]["responses"]
+                .as_object()
+                .unwrap_or_else(|| panic!("{method} {path}"))
+                .keys()
+                .cloned()
+                .collect();
+            v.sort();
+            v
+        };
+        // 201 where the route answers 201, and no catch-all `default`.
+        let create_sa = statuses("/api/serviceaccounts", "post");
+        assert!(create_sa.contains(&"201".to_string()), "{create_sa:?}");
+        assert!(!create_sa.contains(&"200".to_string()), "{create_sa:?}");
+        for (path, method, expected) in [
+            (
+                "/api/serviceaccounts",
+                "post",
+                vec![
+                    "201", "400", "401", "403", "404", "409", "413", "415", "500", "503",
+                ],
+            ),
+            (
+                "/api/admin/users",
+                "post",
+                vec![
+                    "200", "400", "401", "403", "404", "409", "412", "413", "415", "500", "503",
+                ],
+            ),
+            (
+                "/api/teams/{teamId}",
+                "delete",
+                vec!["200", "400", "401", "403", "404", "500", "503"],
+            ),
+            (
+                "/api/search",
+                "get",
+                vec!["200", "400", "401", "403", "404", "422", "500", "503"],
+            ),
+            (
+                "/login",
+                "post",
+                vec!["200", "400", "401", "403", "413", "415", "500", "503"],
+            ),
+            ("/logout", "get", vec!["302", "500", "503"]),
+        ] {
+            assert_eq!(statuses(path, method), expected, "{method} {path}");
+        }
+        // Numeric ids are integers; service accounts take an id or a uid.
+        let param = |path: &str, method: &str, name: &str| -> serde_json::Value {
+            doc["paths"][path][method]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .unwrap_or_else(|| panic!("{name} in {method} {path}"))["schema"]
+                .clone()
+        };
+        assert_eq!(param("/api/users/{id}", "get", "id")["type"], "integer");
+        assert_eq!(
+            param("/api/orgs/{orgId}/users/{userId}", "delete", "userId")["type"],
+            "integer"
+        );
+        assert_eq!(
+            param(
+                "/api/serviceaccounts/{serviceAccountId}",
+                "get",
+                "serviceAccountId"
+            )["type"],
+            "string"
+        );
+        // Security schemes: basic, bearer and the session cookie.
+        let schemes = &doc["components"]["securitySchemes"];
+        assert_eq!(schemes["basic"]["scheme"], "basic");
+        assert_eq!(schemes["bearer"]["scheme"], "bearer");
+        assert_eq!(
+            (&schemes["cookie"]["in"], &schemes["cookie"]["name"]),
+            (
+                &serde_json::json!("cookie"),
+                &serde_json::json!("grafana_session")
+            )
+        );
+        // Only always-present fields are required: preferences omit unset values.
+        let prefs = &doc["components"]["schemas"]["Prefs"];
+        let required = prefs["required"].as_array().cloned().unwrap_or_default();
+        assert!(
+            !required.contains(&serde_json::json!("weekStart")),
+            "{prefs}"
         );
     })
     .await;

@@ -238,10 +238,10 @@ async fn search_pages_filters_and_counts_tokens() {
             .await;
         assert_eq!(res.json["totalCount"], 1);
 
-        // Our paging rule (as for every search): bad paging is a 400, not a silent default.
+        // Our paging rule (as for every search): nonsense paging is a 400, not a silent default.
         assert_eq!(
             app.admin()
-                .get("/api/serviceaccounts/search?perpage=0")
+                .get("/api/serviceaccounts/search?perpage=-1")
                 .await
                 .status,
             StatusCode::BAD_REQUEST

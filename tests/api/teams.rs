@@ -185,7 +185,7 @@ async fn team_search_filters_sorts_and_pages() {
             StatusCode::BAD_REQUEST
         );
         assert_eq!(
-            admin.get("/api/teams/search?perpage=0").await.status,
+            admin.get("/api/teams/search?perpage=-1").await.status,
             StatusCode::BAD_REQUEST
         );
         let res = admin.get("/api/teams/search?perpage=2&page=9").await;

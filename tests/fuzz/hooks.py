@@ -1,0 +1,52 @@
+"""Schemathesis hooks for tests/fuzz/run.sh: keep the fuzz run from locking itself out.
+
+The run signs in as the server admin (user id 1, login `admin`, password `admin`) with basic
+auth. These hooks change only the generated values that would take that sign-in away, so every
+operation is still fuzzed:
+- a user id of 1 in the path of a route that changes, deletes or re-roles a user becomes the id
+  of `fuzz-target` (created by run.sh), so the admin's password, login, flag, org role and
+  memberships stay as they are;
+- `PUT /api/user` (the caller's own profile) keeps the login `admin`;
+- `PUT /api/user/password` never sends the admin's real old password;
+- `DELETE /api/orgs/1` (the admin's and new users' org) becomes an unknown org.
+"""
+
+import schemathesis
+
+ADMIN_ID = 1
+TARGET_ID = 2  # `fuzz-target`, the first user run.sh creates
+USER_PARAMS = ("id", "userId")
+MUTATING = ("PUT", "POST", "PATCH", "DELETE")
+
+
+def _is_admin_id(value):
+    return str(value).strip() == str(ADMIN_ID)
+
+
+@schemathesis.hook
+def map_case(context, case):
+    method = case.operation.method.upper()
+    path = case.operation.path
+    params = case.path_parameters or {}
+    if method in MUTATING:
+        for name in USER_PARAMS:
+            if name in params and _is_admin_id(params[name]) and _takes_user_id(path, name):
+                params[name] = TARGET_ID
+        if path == "/api/orgs/{orgId}" and method == "DELETE" and _is_admin_id(params.get("orgId")):
+            params["orgId"] = 999999
+    body = case.body
+    if isinstance(body, dict):
+        # Only a string is replaced, so that a wrongly typed login stays wrong for the
+        # negative-data check.
+        if method == "PUT" and path == "/api/user" and isinstance(body.get("login"), str):
+            body["login"] = "admin"
+        if method == "PUT" and path == "/api/user/password" and body.get("oldPassword") == "admin":
+            body["oldPassword"] = "not-the-password"
+    return case
+
+
+def _takes_user_id(path, name):
+    """Whether the path parameter `name` of `path` is a user's id."""
+    if name == "userId":
+        return True
+    return path.startswith("/api/admin/users/{id}") or path.startswith("/api/users/{id}")
