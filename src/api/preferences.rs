@@ -287,6 +287,23 @@ fn patch_week_start_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::
     enum_schema(WEEK_STARTS, true)
 }
 
+/// A nested object or null. serde's derived structs also take a JSON array (as a tuple), which
+/// Grafana refuses: so does this server (400 "bad request data").
+fn object_or_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    match Option::<serde_json::Value>::deserialize(deserializer)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(value @ serde_json::Value::Object(_)) => serde_json::from_value(value)
+            .map(Some)
+            .map_err(D::Error::custom),
+        Some(_) => Err(D::Error::custom("expected an object")),
+    }
+}
+
 fn check_theme(theme: &str) -> ApiResult<()> {
     if THEMES.contains(&theme) {
         Ok(())
@@ -382,11 +399,13 @@ pub struct PutBody {
     #[serde(default)]
     #[schemars(schema_with = "week_start_schema")]
     pub week_start: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_or_null")]
+    #[schemars(with = "Option<QueryHistory>")]
     pub query_history: Option<QueryHistory>,
     #[serde(default)]
     pub language: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_or_null")]
+    #[schemars(with = "Option<Navbar>")]
     pub navbar: Option<Navbar>,
 }
 
@@ -453,11 +472,13 @@ pub struct PatchBody {
     #[serde(default)]
     #[schemars(schema_with = "patch_week_start_schema")]
     pub week_start: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_or_null")]
+    #[schemars(with = "Option<QueryHistory>")]
     pub query_history: Option<QueryHistory>,
     #[serde(default)]
     pub language: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_or_null")]
+    #[schemars(with = "Option<Navbar>")]
     pub navbar: Option<Navbar>,
 }
 

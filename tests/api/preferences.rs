@@ -167,3 +167,34 @@ async fn preferences_belong_to_their_owner() {
     })
     .await;
 }
+
+/// Found by the schemathesis run (issue 12, item 14): serde took a JSON array for the nested
+/// objects; Grafana's decoder refuses it.
+#[tokio::test]
+async fn nested_preference_objects_must_be_objects() {
+    each_backend(|app| async move {
+        let admin = app.admin();
+        for body in [r#"{"queryHistory": []}"#, r#"{"navbar": ["x"]}"#] {
+            for path in ["/api/user/preferences", "/api/org/preferences"] {
+                assert_message(
+                    &admin.put(path, body).await,
+                    StatusCode::BAD_REQUEST,
+                    "bad request data",
+                );
+                assert_message(
+                    &admin.patch(path, body).await,
+                    StatusCode::BAD_REQUEST,
+                    "bad request data",
+                );
+            }
+        }
+        let res = admin
+            .put(
+                "/api/user/preferences",
+                r#"{"queryHistory": {"homeTab": "query"}, "navbar": null}"#,
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+    })
+    .await;
+}

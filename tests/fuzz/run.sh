@@ -15,6 +15,10 @@
 # change or delete a user, membership or role, and `PUT /api/user` keeps the login `admin`.
 # Everything else (sessions, /logout, tokens, other users) is fuzzed as generated: basic auth
 # does not depend on sessions, and the last server admin cannot be deleted, disabled or demoted.
+# The hooks also drop one kind of false report (a "schema-violating" query value that serialised
+# to nothing), and tests/fuzz/schemathesis.toml names the operations whose server-side rules JSON
+# Schema cannot state (old password, IANA timezones, names taken…), where 400 is a right answer
+# to a schema-valid request. Strings with NUL bytes are generated: they must be refused, not 500.
 #
 # Environment: FUZZ_PORT (default 3780), FUZZ_MAX_EXAMPLES (20), FUZZ_SEED (1), FUZZ_MAX_TIME
 # (seconds, default 300), FUZZ_VENV (.venv-fuzz), SCHEMATHESIS_VERSION (4.32.5).
