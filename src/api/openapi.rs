@@ -97,7 +97,7 @@ pub fn document(ops: &[Op]) -> Value {
         "ErrorResponse".into(),
         json!({ "type": "object", "properties": { "message": { "type": "string" } }, "required": ["message"] }),
     );
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "Usher: Grafana-compatible user and admin HTTP API",
@@ -112,7 +112,110 @@ pub fn document(ops: &[Op]) -> Value {
                 "cookie": { "type": "apiKey", "in": "cookie", "name": "grafana_session", "description": "The session cookie set by `POST /login`" },
             },
         },
-    })
+    });
+    forbid_control_characters_in_requests(&mut doc);
+    doc
+}
+
+/// Applies [`forbid_control_characters`] to what clients send: parameters, request bodies and
+/// the component schemas request bodies refer to (transitively). Responses are left as they are.
+fn forbid_control_characters_in_requests(doc: &mut Value) {
+    let mut referenced = std::collections::BTreeSet::new();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            let Some(ops) = item.as_object_mut() else {
+                continue;
+            };
+            for op in ops.values_mut() {
+                if let Some(params) = op.get_mut("parameters") {
+                    forbid_control_characters(params, None);
+                }
+                if let Some(body) = op.get_mut("requestBody") {
+                    collect_refs(body, &mut referenced);
+                    forbid_control_characters(body, None);
+                }
+            }
+        }
+    }
+    let mut pending: Vec<String> = referenced.iter().cloned().collect();
+    while let Some(name) = pending.pop() {
+        let schema = &doc["components"]["schemas"][&name];
+        let mut more = std::collections::BTreeSet::new();
+        collect_refs(schema, &mut more);
+        for r in more {
+            if referenced.insert(r.clone()) {
+                pending.push(r);
+            }
+        }
+    }
+    for name in referenced {
+        if let Some(schema) = doc["components"]["schemas"].get_mut(&name) {
+            forbid_control_characters(schema, None);
+        }
+    }
+}
+
+fn collect_refs(value: &Value, out: &mut std::collections::BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(r) = map.get("$ref").and_then(Value::as_str) {
+                if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                    out.insert(name.to_string());
+                }
+            }
+            map.values().for_each(|v| collect_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// No control characters (Unicode `Cc`, what `char::is_control` matches): the rule of every
+/// text value, path segment and query value (`crate::domain::text`, `src/api/url_guard.rs`).
+const NO_CONTROL: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+/// Role descriptions may also hold tabs and line breaks (`text::multiline`).
+const NO_CONTROL_BUT_LINE_BREAKS: &str =
+    "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$";
+
+/// Declares the control-character rule on every free string of the document (those without an
+/// enum, a format or a pattern of their own), so that the document says what the server refuses.
+fn forbid_control_characters(value: &mut Value, property: Option<&str>) {
+    match value {
+        Value::Object(map) => {
+            let free_string = map.get("type").and_then(Value::as_str) == Some("string")
+                && !["enum", "pattern", "format"]
+                    .iter()
+                    .any(|k| map.contains_key(*k))
+                && map.get("maxLength").and_then(Value::as_u64) != Some(0);
+            // Passwords are only hashed: any character is theirs (Grafana's rule too).
+            let secret = property.is_some_and(|p| p.to_ascii_lowercase().contains("password"));
+            if free_string && !secret {
+                let pattern = if property == Some("description") {
+                    NO_CONTROL_BUT_LINE_BREAKS
+                } else {
+                    NO_CONTROL
+                };
+                map.insert("pattern".into(), Value::String(pattern.into()));
+            }
+            for (key, child) in map.iter_mut() {
+                if key == "properties" {
+                    if let Value::Object(props) = child {
+                        for (name, schema) in props.iter_mut() {
+                            forbid_control_characters(schema, Some(name));
+                        }
+                    }
+                } else if key != "example" && key != "default" {
+                    forbid_control_characters(child, None);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                forbid_control_characters(item, None);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The error statuses a route can answer, from its shape:
@@ -187,7 +290,7 @@ fn query_param_schema(path: &str, name: &str) -> Value {
     use crate::domain::{MAX_PAGE, MAX_PER_PAGE};
     let sort_list = |options: &[&str]| {
         let one = format!("({})", options.join("|"));
-        json!({ "type": "string", "pattern": format!(r"^\s*$|^\s*{one}\s*(,\s*{one}\s*)*$") })
+        json!({ "type": "string", "pattern": format!(r"^ *$|^ *{one} *(, *{one} *)*$") })
     };
     match name {
         // Empty is the default, as absent (Grafana's `QueryInt`); given once.

@@ -4,7 +4,7 @@
 //! beyond Grafana), so that a full-width `ＡＤＭＩＮ` is `admin` and two accounts cannot differ
 //! only in how a letter is encoded. Comparing two stored values is then byte equality on every
 //! database: SQLite's and PostgreSQL's `lower()` leave a lower-cased value as it is, and MySQL
-//! compares the columns with `utf8mb4_bin` (migration 0007), not with an accent-blind collation
+//! compares byte copies of the columns (migration 0008), not with an accent-blind collation
 //! that would take `jose` for `josé`. Characters that print as nothing or reorder the text
 //! (bidi overrides, zero-width joiners, other format characters) are refused, as are control
 //! characters, so two logins cannot look identical.

@@ -312,3 +312,67 @@ async fn the_document_declares_statuses_id_types_and_security_schemes() {
     })
     .await;
 }
+
+/// The document says what the server refuses: no control character in any text a client sends
+/// (path segments, query values, body strings; `src/domain/text.rs`), line breaks allowed only in
+/// role descriptions. Without it a schema-driven client (schemathesis) sends control characters
+/// as valid data and the server's 400 looks like a bug.
+#[tokio::test]
+async fn request_strings_declare_the_control_character_rule() {
+    each_backend(|app| async move {
+        let doc = app.anonymous().get("/api/openapi.json").await.json;
+        let no_control = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+        let query = doc["paths"]["/api/users/search"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "query")
+            .cloned()
+            .unwrap();
+        assert_eq!(query["schema"]["pattern"], no_control, "{query}");
+        let target = doc["paths"]["/api/orgs/{orgId}/quotas/{target}"]["put"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "target")
+            .cloned()
+            .unwrap();
+        assert_eq!(target["schema"]["pattern"], no_control, "{target}");
+        // Body schemas, through their component references.
+        let resolve = |schema: &serde_json::Value| -> serde_json::Value {
+            match schema["$ref"].as_str() {
+                Some(r) => doc["components"]["schemas"]
+                    [r.trim_start_matches("#/components/schemas/")]
+                .clone(),
+                None => schema.clone(),
+            }
+        };
+        let body = |path: &str, method: &str| {
+            resolve(
+                &doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"],
+            )
+        };
+        let address = body("/api/org/address", "put");
+        assert_eq!(
+            address["properties"]["address1"]["pattern"], no_control,
+            "{address}"
+        );
+        let role = body("/api/access-control/roles", "post");
+        assert_eq!(role["properties"]["name"]["pattern"], no_control, "{role}");
+        let description = role["properties"]["description"]["pattern"]
+            .as_str()
+            .unwrap();
+        assert_ne!(description, no_control);
+        assert!(
+            !description.contains("\\u000a") && description.contains("\\u000b"),
+            "{description}"
+        );
+        // Passwords are only hashed: any character goes.
+        let password = body("/api/admin/users/{id}/password", "put");
+        assert!(
+            password["properties"]["password"]["pattern"].is_null(),
+            "{password}"
+        );
+    })
+    .await;
+}
