@@ -491,15 +491,7 @@ async fn check_grant(app: &AppState, caller: &Caller, org_id: i64, role: OrgRole
     if caller.is_server_admin() {
         return Ok(());
     }
-    let have = if org_id == caller.org_id {
-        caller.org_role
-    } else {
-        app.store
-            .org_role(caller.id(), org_id)
-            .await?
-            .as_deref()
-            .and_then(OrgRole::parse)
-    };
+    let have = caller.role_in(app, org_id).await?;
     if includes(have, role) {
         Ok(())
     } else {

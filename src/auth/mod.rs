@@ -98,6 +98,20 @@ impl Caller {
         self.user.is_admin
     }
 
+    /// The caller's basic role in `org_id`: the request's own without a read, else from the
+    /// membership (`None` when not a member).
+    pub async fn role_in(&self, app: &AppState, org_id: i64) -> Result<Option<OrgRole>, ApiError> {
+        if org_id == self.org_id {
+            return Ok(self.org_role);
+        }
+        Ok(app
+            .store
+            .org_role(self.id(), org_id)
+            .await?
+            .as_deref()
+            .and_then(OrgRole::parse))
+    }
+
     /// Refuses with Grafana's access-denied body unless the caller holds `action` on `scope`.
     pub fn require(&self, action: &str, scope: Option<&str>) -> Result<(), ApiError> {
         if self.permissions.allows(action, scope) {
@@ -192,15 +206,7 @@ pub async fn authorize(
                     .and_then(|v| v.parse::<i64>().ok())
                     .filter(|id| *id > 0)
                     .ok_or_else(denied)?;
-                let role = if org_id == caller.org_id {
-                    caller.org_role
-                } else {
-                    app.store
-                        .org_role(caller.id(), org_id)
-                        .await?
-                        .as_deref()
-                        .and_then(OrgRole::parse)
-                };
+                let role = caller.role_in(&app, org_id).await?;
                 let mut there = Permissions::new(caller.is_server_admin(), role);
                 if !there.allows(action, scope) {
                     there.add_grants(custom_grants(&app, &caller, org_id, role).await?);
@@ -357,15 +363,7 @@ pub async fn permissions_in(
             Ok(held)
         }
         Reach::Org(org_id) => {
-            let role = if org_id == caller.org_id {
-                caller.org_role
-            } else {
-                app.store
-                    .org_role(caller.id(), org_id)
-                    .await?
-                    .as_deref()
-                    .and_then(OrgRole::parse)
-            };
+            let role = caller.role_in(app, org_id).await?;
             let mut held = Permissions::new(caller.is_server_admin(), role);
             held.add_team_grants(&app.store.team_permissions(caller.id(), org_id).await?);
             held.add_grants(custom_grants(app, caller, org_id, role).await?);

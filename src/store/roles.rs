@@ -210,20 +210,7 @@ impl Store {
         who: Assignee<'_>,
         org_id: i64,
     ) -> StoreResult<Vec<RoleRow>> {
-        let (table, column) = Self::assignment_sql(who);
-        let sql = self.sql(&format!(
-            "SELECT {ROLE_COLUMNS} FROM role r JOIN {table} a ON a.role_id = r.id \
-             WHERE a.{column} = ? AND a.org_id IN (?, 0) ORDER BY r.name, r.id"
-        ));
-        let rows = with_conn!(&self.pool, c => {
-            let q = sqlx::query_as::<_, RoleRow>(&sql);
-            let q = match who {
-                Assignee::User(id) | Assignee::Team(id) => q.bind(id),
-                Assignee::Basic(name) => q.bind(name),
-            };
-            q.bind(org_id).fetch_all(c).await?
-        });
-        Ok(rows)
+        self.roles_assigned_where(who, org_id, "IN (?, 0)").await
     }
 
     /// Roles assigned to someone in exactly this org (`org_id` 0: the global assignments only):
@@ -233,10 +220,21 @@ impl Store {
         who: Assignee<'_>,
         org_id: i64,
     ) -> StoreResult<Vec<RoleRow>> {
+        self.roles_assigned_where(who, org_id, "= ?").await
+    }
+
+    /// Roles assigned to `who` whose assignment's `org_id` matches `org_match` (an SQL condition
+    /// with one `?`, bound to `org_id`).
+    async fn roles_assigned_where(
+        &self,
+        who: Assignee<'_>,
+        org_id: i64,
+        org_match: &str,
+    ) -> StoreResult<Vec<RoleRow>> {
         let (table, column) = Self::assignment_sql(who);
         let sql = self.sql(&format!(
             "SELECT {ROLE_COLUMNS} FROM role r JOIN {table} a ON a.role_id = r.id \
-             WHERE a.{column} = ? AND a.org_id = ? ORDER BY r.name, r.id"
+             WHERE a.{column} = ? AND a.org_id {org_match} ORDER BY r.name, r.id"
         ));
         let rows = with_conn!(&self.pool, c => {
             let q = sqlx::query_as::<_, RoleRow>(&sql);
