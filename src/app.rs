@@ -10,7 +10,7 @@ use crate::auth::apikey::{CallerKey, TokenCache};
 use crate::auth::cache::CredentialCache;
 use crate::auth::hasher::Hasher;
 use crate::auth::session::SessionCache;
-use crate::auth::{password, Caller};
+use crate::auth::{Caller, OrgRole};
 use crate::config::Config;
 use crate::store::{DbTime, NewUser, Store, StoreError};
 
@@ -247,15 +247,24 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
 /// First start: Grafana's "Main Org." (id 1) and the server admin from `[security]`.
 async fn bootstrap(app: &AppState) -> Result<(), StoreError> {
     let now = app.now();
-    if app.store.count_orgs().await? == 0 {
-        let id = app.store.create_org("Main Org.", now).await?;
-        tracing::info!(org_id = id, "created the main organization");
+    {
+        // Dropped at the end of the block when nothing was committed (on SQLite an open
+        // transaction holds the write lock).
+        let mut tx = app.store.begin().await?;
+        if app.store.count_orgs(tx.db()).await? == 0 {
+            match app.store.create_org(&mut tx, "Main Org.", now).await {
+                Ok(id) => {
+                    tx.commit().await?;
+                    tracing::info!(org_id = id, "created the main organization");
+                }
+                // Another instance created it first.
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
     // Grafana 12 turns legacy API keys into service accounts at start-up; the keys keep working.
-    let migrated = app
-        .store
-        .migrate_legacy_api_keys(now, crate::domain::new_uid, || password::random_string(10))
-        .await?;
+    let migrated = app.store.migrate_legacy_api_keys(now).await?;
     if migrated > 0 {
         tracing::info!(
             keys = migrated,
@@ -272,24 +281,22 @@ async fn bootstrap(app: &AppState) -> Result<(), StoreError> {
         .hash_internal(pw, scheme)
         .await
         .map_err(|e| StoreError::Config(e.to_string()))?;
-    let new = NewUser {
-        uid: crate::domain::new_uid(),
-        login: crate::domain::login::fold(&security.admin_user),
-        email: crate::domain::login::fold(&security.admin_email),
-        name: String::new(),
-        password_hash: Some(stored.hash),
-        salt: stored.salt,
-        rands: password::random_string(10),
-        is_admin: true,
-        is_disabled: false,
-        is_service_account: false,
-        theme: String::new(),
-        org_id: 1,
-        role: "Admin".into(),
-        own_org: None,
-    };
-    match app.store.create_user(&new, now).await {
-        Ok(id) => tracing::info!(user_id = id, login = %new.login, "created the server admin"),
+    let new = NewUser::new(
+        crate::domain::login::fold(&security.admin_user),
+        crate::domain::login::fold(&security.admin_email),
+        String::new(),
+        1,
+        OrgRole::Admin,
+    )
+    .with_password(stored.hash, stored.salt)
+    .server_admin(true);
+    // Not through the service: the first admin exists whatever `[quota] global_user` says.
+    let mut tx = app.store.begin().await?;
+    match app.store.create_user(&mut tx, &new, now).await {
+        Ok(id) => {
+            tx.commit().await?;
+            tracing::info!(user_id = id, login = %new.login, "created the server admin");
+        }
         // Another instance created it first.
         Err(StoreError::Conflict(_)) => {}
         Err(e) => return Err(e),

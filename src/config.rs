@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::domain::role::OrgRole;
+
 /// Grafana's defaults for every key this server reads (`conf/defaults.ini`).
 const DEFAULTS: &[(&str, &str, &str)] = &[
     ("server", "protocol", "http"),
@@ -297,7 +299,7 @@ pub struct UsersSection {
     pub allow_org_create: bool,
     pub auto_assign_org: bool,
     pub auto_assign_org_id: i64,
-    pub auto_assign_org_role: String,
+    pub auto_assign_org_role: OrgRole,
     pub default_theme: String,
     pub last_seen_update_interval: Duration,
 }
@@ -383,14 +385,11 @@ impl Config {
                 ))
             }
         };
-        let role = get("users", "auto_assign_org_role");
-        if !matches!(role.as_str(), "Viewer" | "Editor" | "Admin" | "None") {
-            return Err(invalid(
-                "users",
-                "auto_assign_org_role",
-                format!("{role:?} is not one of Viewer, Editor, Admin, None"),
-            ));
-        }
+        let role: OrgRole = get("users", "auto_assign_org_role").parse().map_err(
+            |e: crate::domain::role::UnknownRole| {
+                invalid("users", "auto_assign_org_role", e.to_string())
+            },
+        )?;
         let last_seen = parse_duration(&get("users", "last_seen_update_interval"))
             .map_err(|m| invalid("users", "last_seen_update_interval", m))?;
         // Grafana: "last_seen_update_interval must be between 5m and 1h".
@@ -837,7 +836,7 @@ mod tests {
         assert_eq!(c.database.db_type, DbType::Sqlite);
         assert_eq!(c.database.path, PathBuf::from("data/grafana.db"));
         assert_eq!(c.security.admin_user, "admin");
-        assert_eq!(c.users.auto_assign_org_role, "Viewer");
+        assert_eq!(c.users.auto_assign_org_role, OrgRole::Viewer);
         assert!(c.auth_basic.enabled);
     }
 

@@ -10,6 +10,7 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -111,7 +112,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound(what) => Self::NotFound(what.to_string()),
-            StoreError::Conflict(what) => Self::status(StatusCode::CONFLICT, what),
+            StoreError::Conflict(what) => Self::status(StatusCode::CONFLICT, what.to_string()),
             // A value the database cannot store. Inputs are checked before they reach the store
             // (src/domain/text.rs); this keeps one that slipped through a 400, not a 500.
             other if other.is_unstorable_value() => {
@@ -119,6 +120,18 @@ impl From<StoreError> for ApiError {
                 Self::bad_request("a value is too long or holds characters that cannot be stored")
             }
             other => Self::internal("Internal server error", other),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::Store(e) => e.into(),
+            ServiceError::LastServerAdmin => Self::bad_request(err.to_string()),
+            ServiceError::QuotaReached(_) | ServiceError::RoleCeiling => {
+                Self::Forbidden(err.to_string())
+            }
         }
     }
 }

@@ -9,4 +9,5 @@ pub mod error;
 pub mod memory;
 pub mod provisioning;
 pub mod server;
+pub mod service;
 pub mod store;

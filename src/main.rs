@@ -137,10 +137,7 @@ async fn reset_admin_password(
     };
     let scheme = state.config.security.password_hash;
     let stored = state.hasher.hash_internal(new_password, scheme).await?;
-    state
-        .store
-        .set_password(user.id, &stored.hash, &stored.salt, None, state.now())
-        .await?;
+    usher::service::users::set_password(&state, user.id, &stored.hash, &stored.salt, None).await?;
     println!("Admin password changed successfully ✔");
     Ok(())
 }

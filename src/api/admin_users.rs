@@ -11,9 +11,11 @@ use super::users::find_user;
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{password, Access, Caller};
-use crate::domain::{login, new_uid, text};
+use crate::domain::{login, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
-use crate::store::{NewUser, StoreError};
+use crate::service::{self, ServiceError};
+use crate::store::{Conflict, NewUser, StoreError};
+use axum::http::StatusCode;
 
 pub(super) fn routes(r: &mut Routes) {
     r.add(
@@ -129,8 +131,6 @@ async fn create_user(
     })?;
     let name = body.name.unwrap_or_default().trim().to_string();
     text::line("name", &name, text::VARCHAR_255)?;
-    // Beyond Grafana, whose admin route skips the user quota: `[quota] global_user` holds here too.
-    super::quotas::check_users(&app).await?;
     let pw = body.password.unwrap_or_default();
     password::validate_new_password(&pw, app.config.auth_basic.password_policy)
         .map_err(|_| ApiError::bad_request("Password is missing or too short"))?;
@@ -148,43 +148,40 @@ async fn create_user(
         .hash(pw, scheme)
         .await
         .map_err(|e| ApiError::from(e).context("failed to create user"))?;
-    // Grafana names a user's own org after their login.
-    let own_org = own_org.then(|| login.clone());
-    let new = NewUser {
-        uid: new_uid(),
-        // Grafana keeps the email empty only when the login is given; it stores the login then.
-        email: if email.is_empty() {
-            login.clone()
-        } else {
-            email
-        },
-        login,
-        name,
-        password_hash: Some(stored.hash),
-        salt: stored.salt,
-        rands: password::random_string(10),
-        is_admin: false,
-        is_disabled: false,
-        is_service_account: false,
-        theme: String::new(),
-        org_id,
-        role: app.config.users.auto_assign_org_role.clone(),
-        own_org,
+    // Grafana keeps the email empty only when the login is given; it stores the login then.
+    let email = if email.is_empty() {
+        login.clone()
+    } else {
+        email
     };
-    match app.store.create_user(&new, app.now()).await {
+    let mut new = NewUser::new(
+        login.clone(),
+        email,
+        name,
+        org_id,
+        app.config.users.auto_assign_org_role,
+    )
+    .with_password(stored.hash, stored.salt);
+    if own_org {
+        // Grafana names a user's own org after their login.
+        new = new.in_own_org(login);
+    }
+    match service::users::create(&app, &new).await {
         Ok(id) => Ok(Json(Created {
             id,
             uid: new.uid,
             message: "User created".into(),
         })),
-        Err(StoreError::Conflict(what)) if what == "Organization name taken" => {
-            Err(ApiError::status(axum::http::StatusCode::CONFLICT, what))
-        }
-        Err(StoreError::Conflict(_)) => Err(ApiError::status(
-            axum::http::StatusCode::PRECONDITION_FAILED,
+        Err(ServiceError::Store(StoreError::Conflict(Conflict::OrgNameTaken))) => Err(
+            ApiError::status(StatusCode::CONFLICT, Conflict::OrgNameTaken.to_string()),
+        ),
+        Err(ServiceError::Store(StoreError::Conflict(_))) => Err(ApiError::status(
+            StatusCode::PRECONDITION_FAILED,
             format!("User with email '{form_email}' or username '{form_login}' already exists"),
         )),
-        Err(StoreError::NotFound(_)) => Err(ApiError::bad_request("organization not found")),
+        Err(ServiceError::Store(StoreError::NotFound(_))) => {
+            Err(ApiError::bad_request("organization not found"))
+        }
         Err(e) => Err(ApiError::from(e).context("failed to create user")),
     }
 }
@@ -221,26 +218,13 @@ pub struct PermissionsBody {
     pub is_grafana_admin: bool,
 }
 
-/// Refuses a change that would leave the server without an enabled Grafana Admin
-/// (Grafana's `user.ErrLastGrafanaAdmin`).
-async fn keep_one_admin(app: &AppState, user_id: i64, is_admin: bool) -> ApiResult<()> {
-    if is_admin && app.store.count_other_server_admins(user_id).await? == 0 {
-        return Err(ApiError::bad_request("cannot remove last grafana admin"));
-    }
-    Ok(())
-}
-
 async fn set_permissions(
     State(app): State<AppState>,
     Path(id): Path<String>,
     GrafanaJson(body): GrafanaJson<PermissionsBody>,
 ) -> ApiResult<Json<Message>> {
     let user = find_user(&app, &id).await?;
-    if !body.is_grafana_admin {
-        keep_one_admin(&app, user.id, user.is_admin && !user.is_disabled).await?;
-    }
-    app.store
-        .set_server_admin(user.id, body.is_grafana_admin, app.now())
+    service::users::set_server_admin(&app, user.id, body.is_grafana_admin)
         .await
         .map_err(|e| ApiError::from(e).context("Failed to update user permissions"))?;
     Ok(message("User permissions updated"))
@@ -251,15 +235,9 @@ async fn delete_user(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
     let user = find_user(&app, &id).await?;
-    keep_one_admin(&app, user.id, user.is_admin && !user.is_disabled).await?;
-    if !app
-        .store
-        .delete_user(user.id)
+    service::users::delete(&app, user.id)
         .await
-        .map_err(|e| ApiError::from(e).context("Failed to delete user"))?
-    {
-        return Err(ApiError::not_found("user not found"));
-    }
+        .map_err(|e| ApiError::from(e).context("Failed to delete user"))?;
     Ok(message("User deleted"))
 }
 
@@ -268,9 +246,7 @@ async fn disable_user(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
     let user = find_user(&app, &id).await?;
-    keep_one_admin(&app, user.id, user.is_admin && !user.is_disabled).await?;
-    app.store
-        .set_disabled(user.id, true, app.now())
+    service::users::set_disabled(&app, user.id, true)
         .await
         .map_err(|e| ApiError::from(e).context("Failed to disable user"))?;
     Ok(message("User disabled"))
@@ -281,8 +257,7 @@ async fn enable_user(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
     let user = find_user(&app, &id).await?;
-    app.store
-        .set_disabled(user.id, false, app.now())
+    service::users::set_disabled(&app, user.id, false)
         .await
         .map_err(|e| ApiError::from(e).context("Failed to enable user"))?;
     Ok(message("User enabled"))

@@ -138,7 +138,7 @@ async fn save(
         .and_then(Value::as_f64)
         .is_some_and(|id| id as i64 > 0);
     // Grafana checks the dashboard quota whenever the body names no id.
-    if !has_id && super::quotas::dashboards_reached(&app, caller.org_id).await? {
+    if !has_id && crate::service::quotas::dashboards_reached(&app, caller.org_id).await? {
         // Grafana 12's answer (`dashboards.ErrQuotaReached`).
         return Ok(dashboard_error(
             StatusCode::FORBIDDEN,

@@ -20,8 +20,9 @@ use crate::domain::{
     age_string, auth_label, avatar_url, page_number, page_size, parse_id, rfc3339, text,
 };
 use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::service::{self, ServiceError};
 use crate::store::orgs::{OrgAddress, OrgDetails, OrgUserRow, Removed};
-use crate::store::StoreError;
+use crate::store::{Conflict, StoreError};
 
 pub(super) fn routes(r: &mut Routes) {
     // The current org (the caller's, or X-Grafana-Org-Id).
@@ -476,31 +477,6 @@ fn parse_role(raw: &str) -> ApiResult<OrgRole> {
     OrgRole::parse(&titled).ok_or_else(|| ApiError::bad_request("bad request data"))
 }
 
-/// Grafana's `RoleType.Includes`: may a caller with `have` hand out `want`?
-fn includes(have: Option<OrgRole>, want: OrgRole) -> bool {
-    match have {
-        Some(OrgRole::Admin) => true,
-        Some(OrgRole::Editor) => want != OrgRole::Admin,
-        Some(OrgRole::Viewer) => matches!(want, OrgRole::Viewer | OrgRole::None),
-        _ => false,
-    }
-}
-
-/// The caller may only grant roles their own role in `org_id` includes, unless server admin.
-async fn check_grant(app: &AppState, caller: &Caller, org_id: i64, role: OrgRole) -> ApiResult<()> {
-    if caller.is_server_admin() {
-        return Ok(());
-    }
-    let have = caller.role_in(app, org_id).await?;
-    if includes(have, role) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "Cannot assign a role higher than user's role".into(),
-        ))
-    }
-}
-
 fn org_not_found() -> ApiError {
     ApiError::not_found("Organization not found")
 }
@@ -517,11 +493,13 @@ async fn details(app: &AppState, org_id: i64) -> ApiResult<Json<OrgDetailsDto>> 
 
 async fn rename(app: &AppState, org_id: i64, body: OrgNameBody) -> ApiResult<Json<Message>> {
     let name = body.name()?;
-    match app.store.rename_org(org_id, name, app.now()).await {
-        Ok(true) => Ok(message("Organization updated")),
-        Ok(false) => Err(org_not_found()),
+    match service::orgs::rename(app, org_id, name).await {
+        Ok(()) => Ok(message("Organization updated")),
+        Err(ServiceError::Store(StoreError::NotFound(_))) => Err(org_not_found()),
         // Grafana: 400 on update (409 on create).
-        Err(StoreError::Conflict(_)) => Err(ApiError::bad_request("Organization name taken")),
+        Err(ServiceError::Store(StoreError::Conflict(c))) => {
+            Err(ApiError::bad_request(c.to_string()))
+        }
         Err(e) => Err(ApiError::from(e).context("Failed to update organization")),
     }
 }
@@ -626,27 +604,24 @@ async fn add_member(
         return Err(text::control("loginOrEmail"));
     }
     let role = parse_role(&body.role)?;
-    check_grant(app, caller, org_id, role).await?;
+    service::orgs::check_grant(app, app.store.db(), caller.into(), org_id, role).await?;
     let user = app
         .store
         .user_by_login_or_email(body.login_or_email.trim())
         .await?
         .filter(|u| !u.is_service_account.unwrap_or(false))
         .ok_or_else(|| ApiError::not_found("User not found"))?;
-    super::quotas::check_membership(app, org_id, user.id).await?;
-    match app
-        .store
-        .add_org_member(org_id, user.id, role.as_str(), app.now())
-        .await
-    {
-        Ok(()) => Ok(Json(json!({"message": "User added to organization", "userId": user.id}))
-            .into_response()),
-        Err(StoreError::Conflict(_)) => Ok((
+    match service::orgs::add_member(app, caller.into(), org_id, user.id, role).await {
+        Ok(()) => Ok(
+            Json(json!({"message": "User added to organization", "userId": user.id}))
+                .into_response(),
+        ),
+        Err(ServiceError::Store(StoreError::Conflict(c))) => Ok((
             StatusCode::CONFLICT,
-            Json(json!({"message": "User is already member of this organization", "userId": user.id})),
+            Json(json!({"message": c.to_string(), "userId": user.id})),
         )
             .into_response()),
-        Err(StoreError::NotFound(_)) => Err(org_not_found()),
+        Err(ServiceError::Store(StoreError::NotFound(_))) => Err(org_not_found()),
         Err(e) => Err(ApiError::from(e).context("Could not add user to organization")),
     }
 }
@@ -668,18 +643,16 @@ async fn update_member(
 ) -> ApiResult<Json<Message>> {
     let user_id = member_user_id(app, raw_user).await?;
     let role = parse_role(&body.role)?;
-    check_grant(app, caller, org_id, role).await?;
-    match app
-        .store
-        .set_org_member_role(org_id, user_id, role.as_str(), app.now())
-        .await
-    {
+    service::orgs::check_grant(app, app.store.db(), caller.into(), org_id, role).await?;
+    match service::orgs::set_member_role(app, caller.into(), org_id, user_id, role).await {
         Ok(()) => Ok(message("Organization user updated")),
-        Err(StoreError::Conflict(_)) => Err(ApiError::bad_request(
-            "Cannot change role so that there is no organization admin left",
-        )),
+        Err(ServiceError::Store(StoreError::Conflict(Conflict::LastOrgAdmin))) => Err(
+            ApiError::bad_request("Cannot change role so that there is no organization admin left"),
+        ),
         // Grafana answers 500 "Failed update org user" for a non-member; a 404 says what it is.
-        Err(StoreError::NotFound(_)) => Err(ApiError::not_found("User not found in organization")),
+        Err(ServiceError::Store(StoreError::NotFound(_))) => {
+            Err(ApiError::not_found("User not found in organization"))
+        }
         Err(e) => Err(ApiError::from(e).context("Failed update org user")),
     }
 }
@@ -691,16 +664,12 @@ async fn remove_member(
     delete_orphan: bool,
 ) -> ApiResult<Json<Message>> {
     let user_id = member_user_id(app, raw_user).await?;
-    match app
-        .store
-        .remove_org_member(org_id, user_id, delete_orphan)
-        .await
-    {
+    match service::orgs::remove_member(app, org_id, user_id, delete_orphan).await {
         Ok(Removed::Membership) => Ok(message("User removed from organization")),
         Ok(Removed::User) => Ok(message("User deleted")),
-        Err(StoreError::Conflict(_)) => Err(ApiError::bad_request(
-            "Cannot remove last organization admin",
-        )),
+        Err(ServiceError::Store(StoreError::Conflict(Conflict::LastOrgAdmin))) => Err(
+            ApiError::bad_request("Cannot remove last organization admin"),
+        ),
         Err(e) => Err(ApiError::from(e).context("Failed to remove user from organization")),
     }
 }
@@ -833,20 +802,14 @@ async fn create_org(
         });
     }
     let name = body.name()?;
-    super::quotas::check_orgs(&app, caller.id()).await?;
-    match app
-        .store
-        .create_org_with_admin(name, caller.id(), app.now())
-        .await
-    {
+    match service::orgs::create(&app, name, Some(caller.id())).await {
         Ok(org_id) => Ok(Json(Created {
             org_id,
             message: "Organization created".into(),
         })),
-        Err(StoreError::Conflict(_)) => Err(ApiError::status(
-            StatusCode::CONFLICT,
-            "Organization name taken",
-        )),
+        Err(ServiceError::Store(StoreError::Conflict(c))) => {
+            Err(ApiError::status(StatusCode::CONFLICT, c.to_string()))
+        }
         Err(e) => Err(ApiError::from(e).context("Failed to create organization")),
     }
 }
@@ -901,9 +864,9 @@ async fn delete_org(
             "Cannot delete the organization new users join ([users] auto_assign_org_id)",
         ));
     }
-    match app.store.delete_org(id).await {
-        Ok(true) => Ok(message("Organization deleted")),
-        Ok(false) => Err(ApiError::not_found(
+    match service::orgs::delete(&app, id).await {
+        Ok(()) => Ok(message("Organization deleted")),
+        Err(ServiceError::Store(StoreError::NotFound(_))) => Err(ApiError::not_found(
             "Failed to delete organization. ID not found",
         )),
         Err(e) => Err(ApiError::from(e).context("Failed to delete organization")),

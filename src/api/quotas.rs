@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::auth::{Access, Caller};
 use crate::domain::parse_id;
 use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::service::quotas;
 use crate::store::quotas::QuotaScope;
 
 pub(super) fn routes(r: &mut Routes) {
@@ -74,9 +75,6 @@ pub(super) fn routes(r: &mut Routes) {
     );
 }
 
-const ORG_TARGETS: &[&str] = &["org_user", "dashboard", "api_key"];
-const USER_TARGETS: &[&str] = &["org_user"];
-
 /// Grafana's `QuotaDTO`: `org_id` or `user_id`, target, limit (-1: none), used.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct QuotaDto {
@@ -111,54 +109,9 @@ fn require_enabled(app: &AppState) -> ApiResult<()> {
     }
 }
 
-/// The configured default for a target of a scope.
-fn default_limit(app: &AppState, scope: QuotaScope, target: &str) -> i64 {
-    let q = &app.config.quota;
-    match (scope, target) {
-        (QuotaScope::Org(_), "org_user") => q.org_user,
-        (QuotaScope::Org(_), "dashboard") => q.org_dashboard,
-        (QuotaScope::Org(_), "api_key") => q.org_api_key,
-        (QuotaScope::User(_), "org_user") => q.user_org,
-        _ => -1,
-    }
-}
-
-/// The limit in force: the stored one, else the configured default.
-async fn limit_of(app: &AppState, scope: QuotaScope, target: &str) -> ApiResult<i64> {
-    Ok(match app.store.quota_limit(scope, target).await? {
-        Some(limit) => limit,
-        None => default_limit(app, scope, target),
-    })
-}
-
-async fn used(app: &AppState, scope: QuotaScope, target: &str) -> ApiResult<i64> {
-    Ok(match (scope, target) {
-        (QuotaScope::Org(org), "org_user") => app.store.count_org_members(org).await?,
-        (QuotaScope::Org(org), "dashboard") => app.store.count_dashboards(Some(org)).await?,
-        (QuotaScope::Org(org), "api_key") => app.store.count_legacy_api_keys(Some(org)).await?,
-        (QuotaScope::User(user), "org_user") => app.store.count_user_orgs(user).await?,
-        _ => 0,
-    })
-}
-
-fn targets_of(scope: QuotaScope) -> &'static [&'static str] {
-    match scope {
-        QuotaScope::Org(_) => ORG_TARGETS,
-        QuotaScope::User(_) => USER_TARGETS,
-    }
-}
-
-/// Whether `scope`'s limit for `target` is reached.
-async fn over(app: &AppState, scope: QuotaScope, target: &str) -> ApiResult<bool> {
-    Ok(reached(
-        limit_of(app, scope, target).await?,
-        used(app, scope, target).await?,
-    ))
-}
-
 /// The quotas of `scope`; the caller has checked that quotas are on.
 async fn list(app: &AppState, scope: QuotaScope) -> ApiResult<Json<Vec<QuotaDto>>> {
-    let targets = targets_of(scope);
+    let targets = quotas::targets_of(scope);
     let mut out = Vec::with_capacity(targets.len());
     for target in targets {
         let (org_id, user_id) = match scope {
@@ -169,8 +122,8 @@ async fn list(app: &AppState, scope: QuotaScope) -> ApiResult<Json<Vec<QuotaDto>
             org_id,
             user_id,
             target: target.to_string(),
-            limit: limit_of(app, scope, target).await?,
-            used: used(app, scope, target).await?,
+            limit: quotas::limit_of(app, app.store.db(), scope, target).await?,
+            used: quotas::used(app, app.store.db(), scope, target).await?,
         });
     }
     Ok(Json(out))
@@ -178,7 +131,7 @@ async fn list(app: &AppState, scope: QuotaScope) -> ApiResult<Json<Vec<QuotaDto>
 
 /// Sets a limit of `scope`; the caller has checked that quotas are on.
 async fn set(app: &AppState, scope: QuotaScope, target: &str, limit: i64) -> ApiResult<()> {
-    if !targets_of(scope).contains(&target) {
+    if !quotas::targets_of(scope).contains(&target) {
         // Grafana answers a 500 (`quota.invalid-target-table`); an unknown target is the
         // client's mistake, so a 400 with the same message id.
         return Err(ApiError::coded(
@@ -249,64 +202,4 @@ async fn update_user(
     set(&app, QuotaScope::User(user.id), &target, body.limit).await?;
     // Grafana's user-quota handler says "Organization quota" too (`pkg/api/quota.go`).
     Ok(message("Organization quota updated"))
-}
-
-/// Grafana's limit rule: below 0 none, 0 always reached, else reached at `used >= limit`.
-fn reached(limit: i64, used: i64) -> bool {
-    limit >= 0 && used >= limit
-}
-
-/// Grafana's quota middleware answer: 403 "<service> Quota reached".
-fn quota_reached(service: &str) -> ApiError {
-    ApiError::Forbidden(format!("{service} Quota reached"))
-}
-
-/// A global limit (-1: none) against a count taken only when there is a limit.
-async fn global_over<F>(limit: i64, count: F) -> ApiResult<bool>
-where
-    F: std::future::Future<Output = Result<i64, crate::store::StoreError>>,
-{
-    Ok(limit >= 0 && reached(limit, count.await?))
-}
-
-/// Before a dashboard is created: whether the org's or the global dashboard limit is reached.
-pub(super) async fn dashboards_reached(app: &AppState, org_id: i64) -> ApiResult<bool> {
-    let q = &app.config.quota;
-    Ok(q.enabled
-        && (over(app, QuotaScope::Org(org_id), "dashboard").await?
-            || global_over(q.global_dashboard, app.store.count_dashboards(None)).await?))
-}
-
-/// Before a user is created: `global_user` ("user Quota reached").
-pub(super) async fn check_users(app: &AppState) -> ApiResult<()> {
-    let q = &app.config.quota;
-    if q.enabled && global_over(q.global_user, app.store.count_users()).await? {
-        return Err(quota_reached("user"));
-    }
-    Ok(())
-}
-
-/// Before an org is created by `user_id`: `global_org` and the creator's `user_org`
-/// ("org Quota reached").
-pub(super) async fn check_orgs(app: &AppState, user_id: i64) -> ApiResult<()> {
-    let q = &app.config.quota;
-    if q.enabled
-        && (global_over(q.global_org, app.store.count_orgs()).await?
-            || over(app, QuotaScope::User(user_id), "org_user").await?)
-    {
-        return Err(quota_reached("org"));
-    }
-    Ok(())
-}
-
-/// Before `user_id` joins `org_id`: the org's `org_user` and the user's `user_org`
-/// ("org Quota reached").
-pub(super) async fn check_membership(app: &AppState, org_id: i64, user_id: i64) -> ApiResult<()> {
-    if app.config.quota.enabled
-        && (over(app, QuotaScope::Org(org_id), "org_user").await?
-            || over(app, QuotaScope::User(user_id), "org_user").await?)
-    {
-        return Err(quota_reached("org"));
-    }
-    Ok(())
 }

@@ -15,10 +15,9 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message};
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::password::random_string;
 use crate::auth::tokens::ServiceAccountToken;
 use crate::auth::{Access, Caller, OrgRole};
-use crate::domain::{avatar_url, new_uid, rfc3339, text, Paging};
+use crate::domain::{avatar_url, rfc3339, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::service_accounts::{
     service_account_login, ApiKeyRow, NewApiKey, ServiceAccountRow, ServiceAccountSearch,
@@ -406,25 +405,12 @@ async fn create(
             "name is too long: the login {login:?} would exceed 190 characters"
         )));
     }
-    let new = NewUser {
-        uid: new_uid(),
-        email: login.clone(),
-        login,
-        name: body.name.clone(),
-        password_hash: None,
-        salt: random_string(10),
-        rands: random_string(10),
-        is_admin: false,
-        is_disabled: body.is_disabled.unwrap_or(false),
-        is_service_account: true,
-        theme: String::new(),
-        org_id: caller.org_id,
-        role: role.as_str().to_string(),
-        own_org: None,
-    };
-    let id = match app.store.create_user(&new, app.now()).await {
+    let new = NewUser::new(login.clone(), login, body.name.clone(), caller.org_id, role)
+        .disabled(body.is_disabled.unwrap_or(false))
+        .service_account();
+    let id = match crate::service::users::create(&app, &new).await {
         Ok(id) => id,
-        Err(StoreError::Conflict(_)) => {
+        Err(crate::service::ServiceError::Store(StoreError::Conflict(_))) => {
             return Err(ApiError::coded(
                 StatusCode::BAD_REQUEST,
                 "service account already exists",
@@ -440,7 +426,7 @@ async fn create(
         login: new.login,
         org_id: caller.org_id,
         is_disabled: new.is_disabled,
-        role: new.role,
+        role: new.role.to_string(),
         tokens: 0,
         // Grafana's create handler leaves it empty.
         avatar_url: String::new(),

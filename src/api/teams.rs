@@ -1,6 +1,6 @@
 //! The Team API (Grafana's `pkg/services/team/teamapi`): teams of the request's org, their
 //! members and team admins. Org Admins manage every team; a team's members may read it, and its
-//! Admins (team permission 4) may also change it and its members.
+//! Admins (team permission Admin, stored as 4) may also change it and its members.
 
 use std::collections::HashMap;
 
@@ -15,9 +15,11 @@ use super::dto::{message, Message, UserTeam};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, AuthMethod, Caller};
+use crate::domain::role::TeamPermission;
 use crate::domain::{avatar_url, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
-use crate::store::teams::{TeamMemberRow, TeamSearch, TeamSort, TEAM_ADMIN};
+use crate::service::{self, ServiceError};
+use crate::store::teams::{TeamMemberRow, TeamSearch, TeamSort};
 use crate::store::StoreError;
 
 pub(super) fn routes(r: &mut Routes) {
@@ -290,18 +292,14 @@ async fn create(
     // Grafana makes the creating user the team's Admin (machine identities are not members).
     let creator =
         matches!(caller.method, AuthMethod::Basic | AuthMethod::Session).then(|| caller.id());
-    match app
-        .store
-        .create_team_with_admin(caller.org_id, name, body.email.trim(), creator, app.now())
-        .await
-    {
+    match service::teams::create(&app, caller.org_id, name, body.email.trim(), creator).await {
         Ok((team_id, uid)) => Ok(Json(Created {
             team_id,
             uid,
             message: "Team created".into(),
         })),
-        Err(StoreError::Conflict(_)) => {
-            Err(ApiError::status(StatusCode::CONFLICT, "Team name taken"))
+        Err(ServiceError::Store(StoreError::Conflict(c))) => {
+            Err(ApiError::status(StatusCode::CONFLICT, c.to_string()))
         }
         Err(e) => Err(ApiError::from(e).context("Failed to create Team")),
     }
@@ -333,15 +331,13 @@ async fn update(
         check_name(n)?;
     }
     check_email(body.email.trim())?;
-    match app
-        .store
-        .update_team(caller.org_id, id, name, body.email.trim(), app.now())
-        .await
-    {
+    match service::teams::update(&app, caller.org_id, id, name, body.email.trim()).await {
         Ok(true) => Ok(message("Team updated")),
         Ok(false) => Err(team_not_found()),
         // Grafana: 400 on update (409 on create).
-        Err(StoreError::Conflict(_)) => Err(ApiError::bad_request("Team name taken")),
+        Err(ServiceError::Store(StoreError::Conflict(c))) => {
+            Err(ApiError::bad_request(c.to_string()))
+        }
         Err(e) => Err(ApiError::from(e).context("Failed to update Team")),
     }
 }
@@ -351,7 +347,7 @@ async fn delete(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
-    match app.store.delete_team(caller.org_id, team_id(&id)?).await {
+    match service::teams::delete(&app, caller.org_id, team_id(&id)?).await {
         Ok(true) => Ok(message("Team deleted")),
         Ok(false) => Err(ApiError::not_found("Failed to delete Team. ID not found")),
         Err(e) => Err(ApiError::from(e).context("Failed to delete Team")),
@@ -429,17 +425,23 @@ async fn add_member(
     if body.user_id <= 0 {
         return Err(ApiError::bad_request("bad request data"));
     }
-    match app
-        .store
-        .add_member_to_team(caller.org_id, team, body.user_id, 0, app.now())
-        .await
+    match service::teams::add_member(
+        &app,
+        caller.org_id,
+        team,
+        body.user_id,
+        TeamPermission::Member,
+    )
+    .await
     {
         Ok(()) => Ok(message("Member added to Team")),
-        Err(StoreError::Conflict(_)) => {
-            Err(ApiError::bad_request("User is already added to this team"))
+        Err(ServiceError::Store(StoreError::Conflict(c))) => {
+            Err(ApiError::bad_request(c.to_string()))
         }
         // Grafana answers 500 "Failed to add Member to Team" for an unknown user.
-        Err(StoreError::NotFound(_)) => Err(ApiError::not_found("User not found")),
+        Err(ServiceError::Store(StoreError::NotFound(_))) => {
+            Err(ApiError::not_found("User not found"))
+        }
         Err(e) => Err(ApiError::from(e).context("Failed to add Member to Team")),
     }
 }
@@ -452,14 +454,9 @@ async fn update_member(
 ) -> ApiResult<Json<Message>> {
     let team = find_team(&app, &caller, &id).await?;
     let user_id = parse_id(&user_id, "userId is invalid")?;
-    let permission = if body.permission == TEAM_ADMIN {
-        TEAM_ADMIN
-    } else {
-        0
-    };
-    match app
-        .store
-        .set_team_member_permission(caller.org_id, team, user_id, permission, app.now())
+    // Grafana's values: 4 is Admin; anything else makes a plain member.
+    let permission = TeamPermission::from_value(Some(body.permission));
+    match service::teams::set_member_permission(&app, caller.org_id, team, user_id, permission)
         .await
     {
         Ok(true) => Ok(message("Team member updated")),
@@ -475,11 +472,7 @@ async fn remove_member(
 ) -> ApiResult<Json<Message>> {
     let team = find_team(&app, &caller, &id).await?;
     let user_id = parse_id(&user_id, "userId is invalid")?;
-    match app
-        .store
-        .remove_team_member(caller.org_id, team, user_id)
-        .await
-    {
+    match service::teams::remove_member(&app, caller.org_id, team, user_id).await {
         Ok(true) => Ok(message("Team Member removed")),
         Ok(false) => Err(ApiError::not_found("Team member not found")),
         Err(e) => Err(ApiError::from(e).context("Failed to remove Member from Team")),

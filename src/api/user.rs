@@ -153,15 +153,9 @@ pub(super) async fn set_password(
         .hash(new_password, scheme)
         .await
         .map_err(|e| ApiError::from(e).context("Failed to update user password"))?;
-    let found = app
-        .store
-        .set_password(user_id, &stored.hash, &stored.salt, keep_session, app.now())
+    crate::service::users::set_password(app, user_id, &stored.hash, &stored.salt, keep_session)
         .await
-        .map_err(|e| ApiError::from(e).context("Failed to update user password"))?;
-    if !found {
-        return Err(ApiError::not_found("user not found"));
-    }
-    Ok(())
+        .map_err(|e| ApiError::from(e).context("Failed to update user password"))
 }
 
 async fn my_orgs(caller: Caller, State(app): State<AppState>) -> ApiResult<Json<Vec<UserOrg>>> {

@@ -13,6 +13,7 @@ use crate::app::AppState;
 use crate::auth::Access;
 use crate::domain::{login, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::service::ServiceError;
 use crate::store::{StoreError, UserRow, UserSearch, UserSort, UserUpdate};
 
 const USERS_READ: Access = Access::perm("users:read", "global.users:*");
@@ -262,13 +263,12 @@ pub(super) async fn apply_update(
         name: name.unwrap_or_else(|| user.name.clone().unwrap_or_default()),
         theme,
     };
-    match app.store.update_user(user.id, &update, app.now()).await {
+    match crate::service::users::update(app, user.id, &update).await {
         Ok(()) => Ok(()),
-        Err(StoreError::Conflict(_)) => Err(ApiError::status(
+        Err(ServiceError::Store(StoreError::Conflict(_))) => Err(ApiError::status(
             axum::http::StatusCode::CONFLICT,
             "Update would result in user login conflict",
         )),
-        Err(StoreError::NotFound(_)) => Err(ApiError::not_found("user not found")),
         Err(e) => Err(ApiError::from(e).context("Failed to update user")),
     }
 }

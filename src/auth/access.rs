@@ -3,35 +3,7 @@
 //! one action on one scope. Scopes match Grafana's way: a granted scope ending in `*` covers every
 //! scope with that prefix (`users:*` covers `users:id:7`), and `*` covers everything.
 
-/// Grafana's basic org roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum OrgRole {
-    None,
-    Viewer,
-    Editor,
-    Admin,
-}
-
-impl OrgRole {
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "None" => Self::None,
-            "Viewer" => Self::Viewer,
-            "Editor" => Self::Editor,
-            "Admin" => Self::Admin,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "None",
-            Self::Viewer => "Viewer",
-            Self::Editor => "Editor",
-            Self::Admin => "Admin",
-        }
-    }
-}
+pub use crate::domain::role::OrgRole;
 
 /// Which org a permission is evaluated in (Grafana's `authorize` / `authorizeInOrg`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -104,12 +104,7 @@ impl Caller {
         if org_id == self.org_id {
             return Ok(self.org_role);
         }
-        Ok(app
-            .store
-            .org_role(self.id(), org_id)
-            .await?
-            .as_deref()
-            .and_then(OrgRole::parse))
+        Ok(app.store.org_role(self.id(), org_id).await?)
     }
 
     /// Refuses with Grafana's access-denied body unless the caller holds `action` on `scope`.
@@ -273,7 +268,6 @@ async fn select_org(
         return Ok(());
     }
     let role = app.store.org_role(caller.id(), org_id).await?;
-    let role = role.as_deref().and_then(OrgRole::parse);
     caller.org_id = if role.is_some() { org_id } else { -1 };
     caller.org_role = role;
     caller.permissions = Permissions::new(caller.is_server_admin(), role);

@@ -5,8 +5,6 @@
 
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
-use rand::distributions::Alphanumeric;
-use rand::Rng;
 use subtle::ConstantTimeEq;
 
 use crate::config::PasswordHashScheme;
@@ -20,13 +18,7 @@ fn argon2() -> Argon2<'static> {
 }
 
 /// Grafana's `util.GetRandomString`: alphanumeric characters from a CSPRNG.
-pub fn random_string(len: usize) -> String {
-    rand::rngs::OsRng
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
-}
+pub use crate::domain::random_string;
 
 /// Grafana's PBKDF2 encoding of a password with the user's salt.
 pub fn pbkdf2_hex(password: &str, salt: &str) -> String {

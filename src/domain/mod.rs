@@ -2,6 +2,7 @@
 
 pub mod dashboard;
 pub mod login;
+pub mod role;
 pub mod text;
 
 use rand::Rng;
@@ -10,6 +11,15 @@ use serde::Serialize;
 use crate::error::ApiError;
 
 /// Grafana's short uid: 14 lower-case alphanumerics starting with a letter.
+/// `len` random letters and digits from the OS's generator (salts, `rands`, passwords).
+pub fn random_string(len: usize) -> String {
+    rand::rngs::OsRng
+        .sample_iter(&rand::distributions::Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
 pub fn new_uid() -> String {
     const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyz";
     const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";

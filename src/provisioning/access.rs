@@ -37,10 +37,11 @@ use serde::Deserialize;
 use super::values::interpolate;
 use super::Problem;
 use crate::app::AppState;
-use crate::auth::{password, OrgRole};
-use crate::domain::{login as logins, new_uid, text};
-use crate::store::teams::TeamSearch;
-use crate::store::{NewUser, StoreError};
+use crate::auth::password;
+use crate::domain::role::{OrgRole, TeamPermission};
+use crate::domain::{login as logins, text};
+use crate::service::{self, Actor, ServiceError};
+use crate::store::{Lock, NewUser, StoreError, Tx, UserRow, UserUpdate};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -314,8 +315,19 @@ pub fn read(dir: &Path) -> Result<Declared, Problem> {
     Ok(declared)
 }
 
-fn server(e: StoreError) -> Problem {
+fn server(e: impl std::fmt::Display) -> Problem {
     Problem::server(e.to_string())
+}
+
+/// A refused change of a declared user, org or team, named by where it is declared; a failure of
+/// the database itself is the server's.
+fn refused(at: &(PathBuf, Option<usize>), what: &str, e: ServiceError) -> Problem {
+    match e {
+        ServiceError::Store(
+            e @ (StoreError::Db(_) | StoreError::Migration { .. } | StoreError::Config(_)),
+        ) => server(e),
+        e => Problem::new(&at.0, at.1, format!("{what}: {e}")),
+    }
 }
 
 /// What one run changed.
@@ -324,9 +336,101 @@ pub struct Applied {
     pub changes: usize,
 }
 
-/// Checks references against the database (orgs and users that must exist), then applies.
+/// What to do with a declared password, decided before the transaction (hashing is slow and
+/// must not hold the database's locks).
+enum PasswordPlan {
+    /// The stored password is the declared one.
+    Keep,
+    /// Store this hash and salt.
+    Set(String, String),
+}
+
+/// Hashes or verifies every declared password against the stored one.
+async fn plan_passwords(
+    app: &AppState,
+    d: &Declared,
+) -> Result<Vec<Option<PasswordPlan>>, Problem> {
+    let mut plans = Vec::with_capacity(d.users.len());
+    for u in &d.users {
+        let Some(secret) = u.password.clone().filter(|_| u.state == State::Present) else {
+            plans.push(None);
+            continue;
+        };
+        let row = app
+            .store
+            .user_by_login_or_email(&u.login)
+            .await
+            .map_err(server)?;
+        let stored = row.as_ref().and_then(|r| r.password.clone());
+        let salt = row.as_ref().and_then(|r| r.salt.clone());
+        let plan = match secret {
+            Secret::Hash(h) if stored.as_deref() == Some(h.as_str()) => PasswordPlan::Keep,
+            Secret::Hash(h) => {
+                PasswordPlan::Set(h, salt.unwrap_or_else(|| password::random_string(10)))
+            }
+            Secret::Plain(p) => {
+                let same = match (stored, salt) {
+                    (Some(stored), Some(salt)) => app
+                        .hasher
+                        .verify_internal(p.clone(), stored, salt)
+                        .await
+                        .map_err(server)?,
+                    _ => false,
+                };
+                if same {
+                    PasswordPlan::Keep
+                } else {
+                    let h = app
+                        .hasher
+                        .hash_internal(p, app.config.security.password_hash)
+                        .await
+                        .map_err(server)?;
+                    PasswordPlan::Set(h.hash, h.salt)
+                }
+            }
+        };
+        plans.push(Some(plan));
+    }
+    Ok(plans)
+}
+
+/// Checks references against the database (orgs and users that must exist), then applies
+/// everything in one transaction: a refusal anywhere leaves the database as it was.
 pub async fn apply(app: &AppState, d: &Declared) -> Result<Applied, Problem> {
-    let store = &app.store;
+    let passwords = plan_passwords(app, d).await?;
+    let mut tx = app.store.begin().await.map_err(server)?;
+    // Every lock a change below may take, in their one order, so that this transaction never
+    // waits for one while holding another that a concurrent request waits for.
+    for lock in Lock::ALL {
+        tx.lock(lock).await.map_err(server)?;
+    }
+    let applied = apply_in(app, &mut tx, d, &passwords).await?;
+    tx.commit().await.map_err(server)?;
+    Ok(applied)
+}
+
+async fn org_id(app: &AppState, tx: &mut Tx, name: &str) -> Result<Option<i64>, Problem> {
+    Ok(app
+        .store
+        .org_by_name_in(tx.db(), name)
+        .await
+        .map_err(server)?
+        .map(|o| o.id))
+}
+
+async fn user_row(app: &AppState, tx: &mut Tx, login: &str) -> Result<Option<UserRow>, Problem> {
+    app.store
+        .user_by_login_or_email_in(tx.db(), login)
+        .await
+        .map_err(server)
+}
+
+async fn apply_in(
+    app: &AppState,
+    tx: &mut Tx,
+    d: &Declared,
+    passwords: &[Option<PasswordPlan>],
+) -> Result<Applied, Problem> {
     let present_orgs: HashSet<&str> = d
         .orgs
         .iter()
@@ -341,8 +445,8 @@ pub async fn apply(app: &AppState, d: &Declared) -> Result<Applied, Problem> {
         .collect();
     // The org new users join stays (see `AppState::is_default_org`).
     for o in d.orgs.iter().filter(|o| o.state == State::Absent) {
-        if let Some(org) = store.org_by_name(&o.name).await.map_err(server)? {
-            if app.is_default_org(org.id) {
+        if let Some(org) = org_id(app, tx, &o.name).await? {
+            if app.is_default_org(org) {
                 return Err(Problem::new(
                     &o.at.0,
                     o.at.1,
@@ -361,32 +465,29 @@ pub async fn apply(app: &AppState, d: &Declared) -> Result<Applied, Problem> {
         .map(|u| u.login.as_str())
         .collect();
     // Every org a present user or team names must be declared present or exist already.
-    async fn org_ok(
-        app: &AppState,
-        present: &HashSet<&str>,
-        absent: &HashSet<&str>,
-        name: &str,
-    ) -> Result<bool, Problem> {
-        Ok(!absent.contains(name)
-            && (present.contains(name)
-                || app.store.org_by_name(name).await.map_err(server)?.is_some()))
-    }
+    let org_ok = |name: &str, exists: bool| {
+        !absent_orgs.contains(name) && (present_orgs.contains(name) || exists)
+    };
     for u in d.users.iter().filter(|u| u.state == State::Present) {
         for (org, _, state) in &u.orgs {
-            if *state == State::Present && !org_ok(app, &present_orgs, &absent_orgs, org).await? {
-                return Err(Problem::new(
-                    &u.at.0,
-                    u.at.1,
-                    format!(
-                        "user {:?}: organization {org:?} is neither declared nor existing",
-                        u.login
-                    ),
-                ));
+            if *state == State::Present {
+                let exists = org_id(app, tx, org).await?.is_some();
+                if !org_ok(org, exists) {
+                    return Err(Problem::new(
+                        &u.at.0,
+                        u.at.1,
+                        format!(
+                            "user {:?}: organization {org:?} is neither declared nor existing",
+                            u.login
+                        ),
+                    ));
+                }
             }
         }
     }
     for Team { entry: t, at } in d.teams.iter().filter(|t| t.entry.state == State::Present) {
-        if !org_ok(app, &present_orgs, &absent_orgs, &t.org).await? {
+        let exists = org_id(app, tx, &t.org).await?.is_some();
+        if !org_ok(&t.org, exists) {
             return Err(Problem::new(
                 &at.0,
                 at.1,
@@ -398,12 +499,7 @@ pub async fn apply(app: &AppState, d: &Declared) -> Result<Applied, Problem> {
         }
         for login in t.members.iter().chain(&t.admins) {
             let login = login.to_lowercase();
-            if !present_users.contains(login.as_str())
-                && store
-                    .user_by_login_or_email(&login)
-                    .await
-                    .map_err(server)?
-                    .is_none()
+            if !present_users.contains(login.as_str()) && user_row(app, tx, &login).await?.is_none()
             {
                 return Err(Problem::new(
                     &at.0,
@@ -417,48 +513,38 @@ pub async fn apply(app: &AppState, d: &Declared) -> Result<Applied, Problem> {
         }
     }
 
-    let now = app.now();
     let mut applied = Applied::default();
     // Orgs first, so that users and teams can join them.
-    for Org { name, state, .. } in &d.orgs {
-        if *state == State::Present && store.org_by_name(name).await.map_err(server)?.is_none() {
-            store.create_org(name, now).await.map_err(server)?;
+    for Org { name, state, at } in &d.orgs {
+        if *state == State::Present && org_id(app, tx, name).await?.is_none() {
+            service::orgs::create_in(app, tx, name, None)
+                .await
+                .map_err(|e| refused(at, &format!("organization {name:?}"), e))?;
             applied.changes += 1;
         }
     }
-    for u in d.users.iter().filter(|u| u.state == State::Present) {
-        applied.changes += apply_user(app, u).await?;
+    for (u, password) in d.users.iter().zip(passwords) {
+        if u.state == State::Present {
+            applied.changes += apply_user(app, tx, u, password.as_ref()).await?;
+        }
     }
     for t in &d.teams {
-        applied.changes += apply_team(app, &t.entry).await?;
+        applied.changes += apply_team(app, tx, t).await?;
     }
     for u in d.users.iter().filter(|u| u.state == State::Absent) {
-        if let Some(row) = store
-            .user_by_login_or_email(&u.login)
-            .await
-            .map_err(server)?
-        {
-            if row.is_admin
-                && store
-                    .count_other_server_admins(row.id)
-                    .await
-                    .map_err(server)?
-                    == 0
-            {
-                return Err(Problem::new(
-                    &u.at.0,
-                    u.at.1,
-                    format!("user {:?} is the last server admin and stays", u.login),
-                ));
-            }
-            store.delete_user(row.id).await.map_err(server)?;
+        if let Some(row) = user_row(app, tx, &u.login).await? {
+            service::users::delete_in(app, tx, row.id)
+                .await
+                .map_err(|e| user_refused(u, e, ""))?;
             applied.changes += 1;
         }
     }
-    for Org { name, state, .. } in &d.orgs {
+    for Org { name, state, at } in &d.orgs {
         if *state == State::Absent {
-            if let Some(org) = store.org_by_name(name).await.map_err(server)? {
-                store.delete_org(org.id).await.map_err(server)?;
+            if let Some(org) = org_id(app, tx, name).await? {
+                service::orgs::delete_in(app, tx, org)
+                    .await
+                    .map_err(|e| refused(at, &format!("organization {name:?}"), e))?;
                 applied.changes += 1;
             }
         }
@@ -466,24 +552,29 @@ pub async fn apply(app: &AppState, d: &Declared) -> Result<Applied, Problem> {
     Ok(applied)
 }
 
-async fn org_id(app: &AppState, name: &str) -> Result<Option<i64>, Problem> {
-    Ok(app
-        .store
-        .org_by_name(name)
-        .await
-        .map_err(server)?
-        .map(|o| o.id))
+/// A refused change of a declared user; `stays` says what the last server admin stays.
+fn user_refused(u: &User, e: ServiceError, stays: &str) -> Problem {
+    match e {
+        ServiceError::LastServerAdmin => Problem::new(
+            &u.at.0,
+            u.at.1,
+            format!(
+                "user {:?} is the last server admin and stays{stays} (Grafana: {e})",
+                u.login
+            ),
+        ),
+        e => refused(&u.at, &format!("user {:?}", u.login), e),
+    }
 }
 
-async fn apply_user(app: &AppState, u: &User) -> Result<usize, Problem> {
-    let store = &app.store;
-    let now = app.now();
+async fn apply_user(
+    app: &AppState,
+    tx: &mut Tx,
+    u: &User,
+    password: Option<&PasswordPlan>,
+) -> Result<usize, Problem> {
     let mut changes = 0;
-    let existing = store
-        .user_by_login_or_email(&u.login)
-        .await
-        .map_err(server)?;
-    let id = match existing {
+    let id = match user_row(app, tx, &u.login).await? {
         Some(row) => {
             let wanted_name = if u.name.is_empty() {
                 row.name.clone().unwrap_or_default()
@@ -492,248 +583,171 @@ async fn apply_user(app: &AppState, u: &User) -> Result<usize, Problem> {
             };
             let wanted_email = u.email.clone().unwrap_or_else(|| row.email.clone());
             if row.email != wanted_email || row.name.as_deref().unwrap_or("") != wanted_name {
-                let update = crate::store::UserUpdate {
+                let update = UserUpdate {
                     login: row.login.clone(),
                     email: wanted_email,
                     name: wanted_name,
                     theme: None,
                 };
-                store.update_user(row.id, &update, now).await.map_err(|e| {
-                    Problem::new(&u.at.0, u.at.1, format!("user {:?}: {e}", u.login))
-                })?;
+                app.store
+                    .update_user(tx, row.id, &update, app.now())
+                    .await
+                    .map_err(|e| user_refused(u, e.into(), ""))?;
                 changes += 1;
             }
-            if let Some(secret) = &u.password {
-                let stored = row.password.clone().unwrap_or_default();
-                let salt = row.salt.clone().unwrap_or_default();
-                let (matches, new) = match secret.clone() {
-                    Secret::Hash(h) => (h == stored, Some((h, salt))),
-                    Secret::Plain(p) => {
-                        let scheme = app.config.security.password_hash;
-                        let (s2, st2) = (salt.clone(), stored.clone());
-                        let hasher = &app.hasher;
-                        let same = hasher
-                            .verify_internal(p.clone(), st2, s2)
-                            .await
-                            .map_err(|e| Problem::server(e.to_string()))?;
-                        if same {
-                            (true, None)
-                        } else {
-                            let h = hasher
-                                .hash_internal(p, scheme)
-                                .await
-                                .map_err(|e| Problem::server(e.to_string()))?;
-                            (false, Some((h.hash, h.salt)))
-                        }
-                    }
-                };
-                if !matches {
-                    if let Some((hash, salt)) = new {
-                        store
-                            .set_password(row.id, &hash, &salt, None, now)
-                            .await
-                            .map_err(server)?;
-                        changes += 1;
-                    }
-                }
+            if let Some(PasswordPlan::Set(hash, salt)) = password {
+                service::users::set_password_in(app, tx, row.id, hash, salt, None)
+                    .await
+                    .map_err(|e| user_refused(u, e, ""))?;
+                changes += 1;
             }
-            if let Some(admin) = u.is_admin {
-                if admin != row.is_admin {
-                    store
-                        .set_server_admin(row.id, admin, now)
-                        .await
-                        .map_err(server)?;
-                    changes += 1;
-                }
+            if let Some(admin) = u.is_admin.filter(|a| *a != row.is_admin) {
+                service::users::set_server_admin_in(app, tx, row.id, admin)
+                    .await
+                    .map_err(|e| user_refused(u, e, " a server admin"))?;
+                changes += 1;
             }
-            if let Some(disabled) = u.is_disabled {
-                if disabled != row.is_disabled {
-                    store
-                        .set_disabled(row.id, disabled, now)
-                        .await
-                        .map_err(server)?;
-                    changes += 1;
-                }
+            if let Some(disabled) = u.is_disabled.filter(|d| *d != row.is_disabled) {
+                service::users::set_disabled_in(app, tx, row.id, disabled)
+                    .await
+                    .map_err(|e| user_refused(u, e, " enabled"))?;
+                changes += 1;
             }
             row.id
         }
         None => {
-            let (hash, salt) = match u.password.clone() {
-                Some(Secret::Hash(h)) => (Some(h), password::random_string(10)),
-                Some(Secret::Plain(p)) => {
-                    let scheme = app.config.security.password_hash;
-                    let h = app
-                        .hasher
-                        .hash_internal(p, scheme)
-                        .await
-                        .map_err(|e| Problem::server(e.to_string()))?;
-                    (Some(h.hash), h.salt)
-                }
-                None => (None, password::random_string(10)),
-            };
             // The first org listed is the user's current org; else [users] auto_assign_org_id.
             let first = u.orgs.iter().find(|(_, _, s)| *s == State::Present);
             let (org, role) = match first {
                 Some((name, role, _)) => (
-                    org_id(app, name)
+                    org_id(app, tx, name)
                         .await?
                         .unwrap_or(app.config.users.auto_assign_org_id),
                     role.unwrap_or(OrgRole::Viewer),
                 ),
                 None => (
                     app.config.users.auto_assign_org_id,
-                    OrgRole::parse(&app.config.users.auto_assign_org_role)
-                        .unwrap_or(OrgRole::Viewer),
+                    app.config.users.auto_assign_org_role,
                 ),
             };
-            let new = NewUser {
-                uid: new_uid(),
-                login: u.login.clone(),
-                email: u.email.clone().unwrap_or_else(|| u.login.clone()),
-                name: u.name.clone(),
-                password_hash: hash,
-                salt,
-                rands: password::random_string(10),
-                is_admin: u.is_admin.unwrap_or(false),
-                is_disabled: u.is_disabled.unwrap_or(false),
-                is_service_account: false,
-                theme: String::new(),
-                org_id: org,
-                role: role.as_str().to_string(),
-                own_org: None,
-            };
+            let email = u.email.clone().unwrap_or_else(|| u.login.clone());
+            let mut new = NewUser::new(u.login.clone(), email, u.name.clone(), org, role)
+                .server_admin(u.is_admin.unwrap_or(false))
+                .disabled(u.is_disabled.unwrap_or(false));
+            if let Some(PasswordPlan::Set(hash, salt)) = password {
+                new = new.with_password(hash.clone(), salt.clone());
+            }
             changes += 1;
-            store
-                .create_user(&new, now)
+            service::users::create_in(app, tx, &new)
                 .await
-                .map_err(|e| Problem::new(&u.at.0, u.at.1, format!("user {:?}: {e}", u.login)))?
+                .map_err(|e| user_refused(u, e, ""))?
         }
     };
     for (org, role, state) in &u.orgs {
-        let Some(org) = org_id(app, org).await? else {
+        let Some(org) = org_id(app, tx, org).await? else {
             continue;
         };
-        let current = store.org_role(id, org).await.map_err(server)?;
-        match (state, current) {
+        let current = app
+            .store
+            .org_role_in(tx.db(), id, org)
+            .await
+            .map_err(server)?;
+        let change = match (state, current) {
             (State::Present, None) => {
                 let role = role.unwrap_or(OrgRole::Viewer);
-                store
-                    .add_org_member(org, id, role.as_str(), now)
-                    .await
-                    .map_err(server)?;
-                changes += 1;
+                service::orgs::add_member_in(app, tx, Actor::System, org, id, role).await
             }
-            (State::Present, Some(current)) => {
-                if let Some(role) = role {
-                    if current != role.as_str() {
-                        store
-                            .set_org_member_role(org, id, role.as_str(), now)
-                            .await
-                            .map_err(|e| {
-                                Problem::new(&u.at.0, u.at.1, format!("user {:?}: {e}", u.login))
-                            })?;
-                        changes += 1;
-                    }
+            (State::Present, Some(current)) => match role {
+                Some(role) if current != *role => {
+                    service::orgs::set_member_role_in(app, tx, Actor::System, org, id, *role).await
                 }
-            }
-            (State::Absent, Some(_)) => {
-                store.remove_org_member(org, id, false).await.map_err(|e| {
-                    Problem::new(&u.at.0, u.at.1, format!("user {:?}: {e}", u.login))
-                })?;
-                changes += 1;
-            }
-            (State::Absent, None) => {}
-        }
+                _ => continue,
+            },
+            (State::Absent, Some(_)) => service::orgs::remove_member_in(app, tx, org, id, false)
+                .await
+                .map(|_| ()),
+            (State::Absent, None) => continue,
+        };
+        change.map_err(|e| user_refused(u, e, ""))?;
+        changes += 1;
     }
     Ok(changes)
 }
 
-async fn apply_team(app: &AppState, t: &TeamEntry) -> Result<usize, Problem> {
-    let store = &app.store;
-    let now = app.now();
-    let Some(org) = org_id(app, &t.org).await? else {
+async fn apply_team(app: &AppState, tx: &mut Tx, team: &Team) -> Result<usize, Problem> {
+    let Team { entry: t, at } = team;
+    let what = format!("team {:?}", t.name);
+    let Some(org) = org_id(app, tx, &t.org).await? else {
         return Ok(0);
     };
-    let search = TeamSearch {
-        name: t.name.clone(),
-        limit: 1,
-        ..Default::default()
-    };
-    let existing = store
-        .search_teams(org, &search)
+    let existing = app
+        .store
+        .team_by_name_in(tx.db(), org, &t.name)
         .await
-        .map_err(server)?
-        .1
-        .into_iter()
-        .next();
+        .map_err(server)?;
     let mut changes = 0;
     if t.state == State::Absent {
-        if let Some(team) = existing {
-            store.delete_team(org, team.id).await.map_err(server)?;
+        if let Some(existing) = existing {
+            service::teams::delete_in(app, tx, org, existing.id)
+                .await
+                .map_err(|e| refused(at, &what, e))?;
             changes += 1;
         }
         return Ok(changes);
     }
     let email = t.email.clone().unwrap_or_default();
     let team_id = match existing {
-        Some(team) => {
-            if t.email.is_some() && team.email.as_deref().unwrap_or("") != email {
-                store
-                    .update_team(org, team.id, None, &email, now)
+        Some(existing) => {
+            if t.email.is_some() && existing.email.as_deref().unwrap_or("") != email {
+                app.store
+                    .update_team(tx, org, existing.id, None, &email, app.now())
                     .await
-                    .map_err(server)?;
+                    .map_err(|e| refused(at, &what, e.into()))?;
                 changes += 1;
             }
-            team.id
+            existing.id
         }
         None => {
             changes += 1;
-            store
-                .create_team_with_admin(org, &t.name, &email, None, now)
+            service::teams::create_in(app, tx, org, &t.name, &email, None)
                 .await
-                .map_err(server)?
+                .map_err(|e| refused(at, &what, e))?
                 .0
         }
     };
     let wanted = t
         .members
         .iter()
-        .map(|l| (l, 0))
-        .chain(t.admins.iter().map(|l| (l, 4)));
+        .map(|l| (l, TeamPermission::Member))
+        .chain(t.admins.iter().map(|l| (l, TeamPermission::Admin)));
     for (login, permission) in wanted {
-        let Some(user) = store
-            .user_by_login_or_email(&login.to_lowercase())
-            .await
-            .map_err(server)?
-        else {
+        let Some(user) = user_row(app, tx, &login.to_lowercase()).await? else {
             continue;
         };
-        if store
-            .org_role(user.id, org)
+        let member = app
+            .store
+            .org_role_in(tx.db(), user.id, org)
             .await
-            .map_err(server)?
-            .is_none()
-        {
-            store
-                .add_org_member(org, user.id, "Viewer", now)
+            .map_err(server)?;
+        if member.is_none() {
+            service::orgs::add_member_in(app, tx, Actor::System, org, user.id, OrgRole::Viewer)
                 .await
-                .map_err(server)?;
+                .map_err(|e| refused(at, &what, e))?;
             changes += 1;
         }
-        if store
-            .is_team_member(team_id, user.id)
+        let in_team = app
+            .store
+            .is_team_member_in(tx.db(), team_id, user.id)
             .await
-            .map_err(server)?
-        {
-            store
-                .set_team_member_permission(org, team_id, user.id, permission, now)
+            .map_err(server)?;
+        if in_team {
+            service::teams::set_member_permission_in(app, tx, org, team_id, user.id, permission)
                 .await
-                .map_err(server)?;
+                .map_err(|e| refused(at, &what, e))?;
         } else {
-            store
-                .add_member_to_team(org, team_id, user.id, permission, now)
+            service::teams::add_member_in(app, tx, org, team_id, user.id, permission)
                 .await
-                .map_err(server)?;
+                .map_err(|e| refused(at, &what, e))?;
             changes += 1;
         }
     }

@@ -67,6 +67,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0009_login_attempt_exact.sql"),
         mysql: include_str!("../../migrations/mysql/0009_login_attempt_exact.sql"),
     },
+    Migration {
+        id: "0010_usher_lock",
+        sqlite: include_str!("../../migrations/sqlite/0010_usher_lock.sql"),
+        postgres: include_str!("../../migrations/postgres/0010_usher_lock.sql"),
+        mysql: include_str!("../../migrations/mysql/0010_usher_lock.sql"),
+    },
 ];
 
 /// Splits a migration file into statements. Statements end with `;` at the end of a line;

@@ -39,9 +39,9 @@ pub use users::*;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{0}")]
-    NotFound(&'static str),
+    NotFound(Missing),
     #[error("{0}")]
-    Conflict(&'static str),
+    Conflict(Conflict),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration {id} failed: {source}")]
@@ -121,6 +121,15 @@ impl Dialect {
         }
     }
 
+    /// ` FOR UPDATE` where the dialect locks the rows a read finds until the transaction ends
+    /// (SQLite has no row locks; its write transactions are serial).
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            _ => " FOR UPDATE",
+        }
+    }
+
     /// SQL for "true" in a literal context.
     pub fn bool_lit(self, value: bool) -> &'static str {
         match (self, value) {
@@ -152,20 +161,20 @@ macro_rules! with_conn {
     };
 }
 
-/// Like [`with_conn!`] for an open transaction.
+/// Like [`with_conn!`] for an open transaction ([`Tx`]).
 #[macro_export]
 macro_rules! with_tx {
     ($tx:expr, $c:ident => $body:expr) => {
-        match $tx {
-            $crate::store::Tx::Sqlite(t) => {
+        match &mut ($tx).conn {
+            $crate::store::TxConn::Sqlite(t) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::store::Tx::Postgres(t) => {
+            $crate::store::TxConn::Postgres(t) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::store::Tx::MySql(t) => {
+            $crate::store::TxConn::MySql(t) => {
                 let $c = &mut **t;
                 $body
             }
@@ -173,21 +182,155 @@ macro_rules! with_tx {
     };
 }
 
-pub enum Tx {
+/// Like [`with_conn!`] for a [`Db`]: the pool, or an open transaction. The body may use `$c`
+/// once (a transaction's connection is a unique borrow).
+#[macro_export]
+macro_rules! with_db {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            $crate::store::Db::Pool(pool) => $crate::with_conn!(pool, $c => $body),
+            $crate::store::Db::Tx(tx) => $crate::with_tx!(tx, $c => $body),
+        }
+    };
+}
+
+/// Where a read runs: on the pool, or inside a caller's transaction (so that a check and the
+/// write it guards see the same data).
+pub enum Db<'a> {
+    Pool(&'a Pool),
+    Tx(&'a mut Tx),
+}
+
+impl Db<'_> {
+    /// What a counting read appends inside a transaction so that it sees the latest committed
+    /// rows: MySQL's REPEATABLE READ would otherwise answer from the snapshot of the
+    /// transaction's first read (` LOCK IN SHARE MODE` reads current rows); PostgreSQL's READ
+    /// COMMITTED and SQLite's serial writers see them anyway.
+    pub fn current_read(&self) -> &'static str {
+        match self {
+            Db::Tx(tx) if tx.dialect == Dialect::MySql => " LOCK IN SHARE MODE",
+            _ => "",
+        }
+    }
+}
+
+impl<'a> From<&'a mut Tx> for Db<'a> {
+    fn from(tx: &'a mut Tx) -> Self {
+        Db::Tx(tx)
+    }
+}
+
+/// The driver's transaction inside a [`Tx`].
+pub enum TxConn {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
     MySql(sqlx::Transaction<'static, sqlx::MySql>),
 }
 
+/// An open write transaction. Dropped without [`Tx::commit`], it rolls back. Committing bumps
+/// the store's generation (see [`Store::generation`]): whatever the transaction wrote, cached
+/// user rows are read again.
+pub struct Tx {
+    pub(crate) conn: TxConn,
+    dialect: Dialect,
+    generation: Arc<AtomicU64>,
+}
+
 impl Tx {
     pub async fn commit(self) -> StoreResult<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
-            Tx::MySql(t) => t.commit().await?,
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Postgres(t) => t.commit().await?,
+            TxConn::MySql(t) => t.commit().await?,
         }
+        self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Reads inside this transaction.
+    pub fn db(&mut self) -> Db<'_> {
+        Db::Tx(self)
+    }
+
+    /// Serialises this transaction with every other one that takes the same lock, until it
+    /// ends: a check made after it (a quota's usage, say) cannot be raced by another instance.
+    /// SQLite's write transactions are serial already (`BEGIN IMMEDIATE`); PostgreSQL and
+    /// MySQL lock the lock's row in `usher_lock` (migration 0010).
+    pub async fn lock(&mut self, lock: Lock) -> StoreResult<()> {
+        if self.dialect == Dialect::Sqlite {
+            return Ok(());
+        }
+        let sql = self
+            .dialect
+            .sql("UPDATE usher_lock SET taken = taken + 1 WHERE name = ?")
+            .into_owned();
+        with_tx!(self, c => {
+            sqlx::query(&sql).bind(lock.name()).execute(c).await?;
+        });
+        Ok(())
+    }
+}
+
+/// Named locks a transaction can take (rows of `usher_lock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// Held while a quota's usage is compared with its limit and the counted row written.
+    Quota,
+    /// Held while the enabled server admins are counted and one of them changed.
+    ServerAdmin,
+    /// Held while an org's Admins are counted and one of them changed.
+    OrgAdmin,
+}
+
+impl Lock {
+    /// Every lock, in the order a transaction that needs several takes them (one order
+    /// everywhere: two transactions never wait for each other's locks).
+    pub const ALL: [Lock; 3] = [Lock::Quota, Lock::ServerAdmin, Lock::OrgAdmin];
+
+    fn name(self) -> &'static str {
+        match self {
+            Lock::Quota => "quota",
+            Lock::ServerAdmin => "server_admin",
+            Lock::OrgAdmin => "org_admin",
+        }
+    }
+}
+
+/// What a write refused because it would break a uniqueness or membership rule. The HTTP edge
+/// turns each into Grafana's status and wording (`crate::error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("user already exists")]
+    UserExists,
+    #[error("Organization name taken")]
+    OrgNameTaken,
+    #[error("Team name taken")]
+    TeamNameTaken,
+    #[error("User is already member of this organization")]
+    AlreadyOrgMember,
+    #[error("User is already added to this team")]
+    AlreadyTeamMember,
+    #[error("token name taken")]
+    TokenNameTaken,
+    #[error("role already exists")]
+    RoleExists,
+    #[error("last org admin")]
+    LastOrgAdmin,
+}
+
+/// What a write found missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Missing {
+    #[error("user not found")]
+    User,
+    #[error("organization not found")]
+    Org,
+    #[error("org user not found")]
+    OrgUser,
 }
 
 /// Bumps the store's generation when dropped (see [`Store::changed`]).
@@ -337,15 +480,25 @@ impl Store {
         self.dialect.sql(query).into_owned()
     }
 
+    /// Reads on the pool.
+    pub fn db(&self) -> Db<'_> {
+        Db::Pool(&self.pool)
+    }
+
     /// Opens a write transaction. On SQLite it takes the write lock up front (`BEGIN
     /// IMMEDIATE`): a deferred transaction that reads and then writes fails with SQLITE_BUSY,
     /// whatever the busy timeout, when another connection committed in between (for instance a
     /// `last_seen_at` update).
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
-            Pool::MySql(p) => Tx::MySql(p.begin().await?),
+        let conn = match &self.pool {
+            Pool::Sqlite(p) => TxConn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => TxConn::Postgres(p.begin().await?),
+            Pool::MySql(p) => TxConn::MySql(p.begin().await?),
+        };
+        Ok(Tx {
+            conn,
+            dialect: self.dialect,
+            generation: self.generation.clone(),
         })
     }
 
@@ -452,20 +605,20 @@ impl Store {
         build: impl FnOnce(Args) -> Args,
     ) -> StoreResult<i64> {
         let args = build(Args::default());
-        let id = match tx {
-            Tx::Sqlite(t) => {
+        let id = match &mut tx.conn {
+            TxConn::Sqlite(t) => {
                 let sql = format!("{insert} RETURNING id");
                 bind_args!(sqlx::query_scalar::<_, i64>(&sql), args)
                     .fetch_one(&mut **t)
                     .await?
             }
-            Tx::Postgres(t) => {
+            TxConn::Postgres(t) => {
                 let sql = format!("{} RETURNING id", self.sql(insert));
                 bind_args!(sqlx::query_scalar::<_, i64>(&sql), args)
                     .fetch_one(&mut **t)
                     .await?
             }
-            Tx::MySql(t) => {
+            TxConn::MySql(t) => {
                 let done = bind_args!(sqlx::query(insert), args)
                     .execute(&mut **t)
                     .await?;

@@ -3,8 +3,9 @@
 use chrono::NaiveDateTime;
 
 use super::users::{like_prefix, UserSort};
-use super::{DbTime, Dialect, Store, StoreError, StoreResult, Tx};
-use crate::{with_conn, with_tx};
+use super::{Conflict, Db, DbTime, Dialect, Lock, Missing, Store, StoreError, StoreResult, Tx};
+use crate::domain::role::{OrgRole, TeamPermission};
+use crate::{with_conn, with_db, with_tx};
 
 /// An org with its address.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -96,32 +97,28 @@ impl Store {
         tx: &mut Tx,
         org_id: i64,
         user_id: i64,
-        role: &str,
+        role: OrgRole,
         now: DbTime,
     ) -> StoreResult<()> {
         let sql = self.sql(
             "INSERT INTO org_user (org_id, user_id, role, created, updated) VALUES (?, ?, ?, ?, ?)",
         );
         with_tx!(tx, c => {
-            sqlx::query(&sql).bind(org_id).bind(user_id).bind(role)
+            sqlx::query(&sql).bind(org_id).bind(user_id).bind(role.as_str())
                 .bind(now.get()).bind(now.get()).execute(c).await?;
         });
         Ok(())
     }
 
     /// Creates an org and returns its id.
-    pub async fn create_org(&self, name: &str, now: DbTime) -> StoreResult<i64> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        let id = self
-            .insert_returning_id(
-                &mut tx,
-                "INSERT INTO org (version, name, created, updated) VALUES (0, ?, ?, ?)",
-                |a| a.text(name).time(now.get()).time(now.get()),
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(id)
+    pub async fn create_org(&self, tx: &mut Tx, name: &str, now: DbTime) -> StoreResult<i64> {
+        self.insert_returning_id(
+            tx,
+            "INSERT INTO org (version, name, created, updated) VALUES (0, ?, ?, ?)",
+            |a| a.text(name).time(now.get()).time(now.get()),
+        )
+        .await
+        .map_err(org_conflict)
     }
 
     pub async fn org_details(&self, id: i64) -> StoreResult<Option<OrgDetails>> {
@@ -133,8 +130,13 @@ impl Store {
     }
 
     pub async fn org_by_name(&self, name: &str) -> StoreResult<Option<OrgDetails>> {
+        self.org_by_name_in(self.db(), name).await
+    }
+
+    /// [`Store::org_by_name`] on a pool or inside a transaction.
+    pub async fn org_by_name_in(&self, db: Db<'_>, name: &str) -> StoreResult<Option<OrgDetails>> {
         let sql = self.sql(&format!("{ORG_DETAILS} WHERE name = ?"));
-        let row = with_conn!(&self.pool, c => {
+        let row = with_db!(db, c => {
             sqlx::query_as::<_, OrgDetails>(&sql).bind(name).fetch_optional(c).await?
         });
         Ok(row)
@@ -184,35 +186,32 @@ impl Store {
     /// Creates an org with `creator` as its Admin, in one transaction.
     pub async fn create_org_with_admin(
         &self,
+        tx: &mut Tx,
         name: &str,
         creator: i64,
         now: DbTime,
     ) -> StoreResult<i64> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        let id = self
-            .insert_returning_id(
-                &mut tx,
-                "INSERT INTO org (version, name, created, updated) VALUES (0, ?, ?, ?)",
-                |a| a.text(name).time(now.get()).time(now.get()),
-            )
-            .await
-            .map_err(org_conflict)?;
-        self.add_org_user_tx(&mut tx, id, creator, "Admin", now)
+        let id = self.create_org(tx, name, now).await?;
+        self.add_org_user_tx(tx, id, creator, OrgRole::Admin, now)
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
     /// Renames an org. `Ok(false)` if it does not exist.
-    pub async fn rename_org(&self, id: i64, name: &str, now: DbTime) -> StoreResult<bool> {
+    pub async fn rename_org(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        name: &str,
+        now: DbTime,
+    ) -> StoreResult<bool> {
         let sql = self.sql("UPDATE org SET name = ?, updated = ? WHERE id = ?");
-        let n = with_conn!(&self.pool, c => {
+        let n = with_tx!(tx, c => {
             sqlx::query(&sql).bind(name).bind(now.get()).bind(id).execute(c).await
                 .map_err(|e| org_conflict(e.into()))?.rows_affected()
         });
         // MySQL reports 0 affected rows when nothing changed; tell that apart from a missing org.
-        Ok(n > 0 || self.org_by_id(id).await?.is_some())
+        Ok(n > 0 || self.org_exists_tx(tx, id).await?)
     }
 
     pub async fn set_org_address(&self, id: i64, a: &OrgAddress, now: DbTime) -> StoreResult<()> {
@@ -232,28 +231,26 @@ impl Store {
     /// Deletes an org and everything in it — memberships, teams and their members, stars,
     /// preferences, quotas, its custom roles and role assignments — in one transaction, and moves users whose current org it was to
     /// another of their orgs (or to none, 0). `Ok(false)` if it does not exist.
-    pub async fn delete_org(&self, id: i64) -> StoreResult<bool> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
+    pub async fn delete_org(&self, tx: &mut Tx, id: i64) -> StoreResult<bool> {
         let sql = self
             .sql("DELETE FROM permission WHERE role_id IN (SELECT id FROM role WHERE org_id = ?)");
-        with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
+        with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
         // The org's service accounts go with it (Grafana's DeleteOrg), and so do any keys left.
         let sql = self.sql(&format!(
             "SELECT id FROM `user` WHERE org_id = ? AND is_service_account = {}",
             self.dialect.bool_lit(true)
         ));
-        let accounts: Vec<i64> = with_tx!(&mut tx, c => {
+        let accounts: Vec<i64> = with_tx!(&mut *tx, c => {
             sqlx::query_scalar(&sql).bind(id).fetch_all(c).await?
         });
         for account in accounts {
-            self.delete_user_tx(&mut tx, account).await?;
+            self.delete_user(tx, account).await?;
         }
         let sql = self.sql(
             "DELETE FROM dashboard_provisioning \
              WHERE dashboard_id IN (SELECT id FROM dashboard WHERE org_id = ?)",
         );
-        with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
+        with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
         for table in [
             "api_key",
             "dashboard_tag",
@@ -270,10 +267,10 @@ impl Store {
             "role",
         ] {
             let sql = self.sql(&format!("DELETE FROM {table} WHERE org_id = ?"));
-            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
+            with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
         }
         let sql = self.sql("DELETE FROM org WHERE id = ?");
-        let n = with_tx!(&mut tx, c => {
+        let n = with_tx!(&mut *tx, c => {
             sqlx::query(&sql).bind(id).execute(c).await?.rows_affected()
         });
         if n == 0 {
@@ -284,8 +281,7 @@ impl Store {
              (SELECT MIN(ou.org_id) FROM org_user ou WHERE ou.user_id = `user`.id), 0) \
              WHERE org_id = ?",
         );
-        with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
-        tx.commit().await?;
+        with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
         Ok(true)
     }
 
@@ -389,30 +385,23 @@ impl Store {
     /// theirs (e.g. 0) is moved to this org, as Grafana does.
     pub async fn add_org_member(
         &self,
+        tx: &mut Tx,
         org_id: i64,
         user_id: i64,
-        role: &str,
+        role: OrgRole,
         now: DbTime,
     ) -> StoreResult<()> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        if !self.org_exists_tx(&mut tx, org_id).await? {
-            return Err(StoreError::NotFound("org not found"));
+        if !self.org_exists_tx(tx, org_id).await? {
+            return Err(StoreError::NotFound(Missing::Org));
         }
-        if self
-            .member_role_tx(&mut tx, org_id, user_id)
-            .await?
-            .is_some()
-        {
-            return Err(StoreError::Conflict(
-                "User is already member of this organization",
-            ));
+        if self.member_role_tx(tx, org_id, user_id).await?.is_some() {
+            return Err(StoreError::Conflict(Conflict::AlreadyOrgMember));
         }
-        self.add_org_user_tx(&mut tx, org_id, user_id, role, now)
+        self.add_org_user_tx(tx, org_id, user_id, role, now)
             .await
             .map_err(|e| {
                 if e.is_unique_violation() {
-                    StoreError::Conflict("User is already member of this organization")
+                    StoreError::Conflict(Conflict::AlreadyOrgMember)
                 } else {
                     e
                 }
@@ -421,22 +410,23 @@ impl Store {
             "UPDATE `user` SET org_id = ? WHERE id = ? AND org_id NOT IN \
              (SELECT ou.org_id FROM org_user ou WHERE ou.user_id = ? AND ou.org_id <> ?)",
         );
-        with_tx!(&mut tx, c => {
+        with_tx!(tx, c => {
             sqlx::query(&sql).bind(org_id).bind(user_id).bind(user_id).bind(org_id).execute(c).await?;
         });
-        tx.commit().await?;
         Ok(())
     }
 
-    /// Number of Admins of an org other than `except`.
+    /// Number of Admins of an org other than `except`, their rows locked until the
+    /// transaction ends (see [`Store::count_other_server_admins`]).
     async fn other_admins_tx(&self, tx: &mut Tx, org_id: i64, except: i64) -> StoreResult<i64> {
-        let sql = self.sql(
-            "SELECT COUNT(*) FROM org_user WHERE org_id = ? AND role = 'Admin' AND user_id <> ?",
-        );
-        let n: i64 = with_tx!(tx, c => {
-            sqlx::query_scalar(&sql).bind(org_id).bind(except).fetch_one(c).await?
+        let sql = self.sql(&format!(
+            "SELECT user_id FROM org_user WHERE org_id = ? AND role = 'Admin' AND user_id <> ?{}",
+            self.dialect.for_update()
+        ));
+        let ids: Vec<i64> = with_tx!(tx, c => {
+            sqlx::query_scalar(&sql).bind(org_id).bind(except).fetch_all(c).await?
         });
-        Ok(n)
+        Ok(ids.len() as i64)
     }
 
     /// A user's role in an org inside a transaction; `None` when they are not a member.
@@ -457,28 +447,27 @@ impl Store {
     /// would be left without an Admin.
     pub async fn set_org_member_role(
         &self,
+        tx: &mut Tx,
         org_id: i64,
         user_id: i64,
-        role: &str,
+        role: OrgRole,
         now: DbTime,
     ) -> StoreResult<()> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        let Some(current) = self.member_role_tx(&mut tx, org_id, user_id).await? else {
-            return Err(StoreError::NotFound("org user not found"));
+        tx.lock(Lock::OrgAdmin).await?;
+        let Some(current) = self.member_role_tx(tx, org_id, user_id).await? else {
+            return Err(StoreError::NotFound(Missing::OrgUser));
         };
         if current == "Admin"
-            && role != "Admin"
-            && self.other_admins_tx(&mut tx, org_id, user_id).await? == 0
+            && role != OrgRole::Admin
+            && self.other_admins_tx(tx, org_id, user_id).await? == 0
         {
-            return Err(StoreError::Conflict("last org admin"));
+            return Err(StoreError::Conflict(Conflict::LastOrgAdmin));
         }
         let sql =
             self.sql("UPDATE org_user SET role = ?, updated = ? WHERE org_id = ? AND user_id = ?");
-        with_tx!(&mut tx, c => {
-            sqlx::query(&sql).bind(role).bind(now.get()).bind(org_id).bind(user_id).execute(c).await?;
+        with_tx!(tx, c => {
+            sqlx::query(&sql).bind(role.as_str()).bind(now.get()).bind(org_id).bind(user_id).execute(c).await?;
         });
-        tx.commit().await?;
         Ok(())
     }
 
@@ -488,26 +477,26 @@ impl Store {
     /// left in other orgs whose current org this was moves to one of them.
     pub async fn remove_org_member(
         &self,
+        tx: &mut Tx,
         org_id: i64,
         user_id: i64,
         delete_orphan: bool,
     ) -> StoreResult<Removed> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        let role = self.member_role_tx(&mut tx, org_id, user_id).await?;
+        tx.lock(Lock::OrgAdmin).await?;
+        let role = self.member_role_tx(&mut *tx, org_id, user_id).await?;
         if role.as_deref() == Some("Admin")
-            && self.other_admins_tx(&mut tx, org_id, user_id).await? == 0
+            && self.other_admins_tx(&mut *tx, org_id, user_id).await? == 0
         {
-            return Err(StoreError::Conflict("last org admin"));
+            return Err(StoreError::Conflict(Conflict::LastOrgAdmin));
         }
         for table in ["org_user", "team_member", "user_role"] {
             let sql = self.sql(&format!(
                 "DELETE FROM {table} WHERE org_id = ? AND user_id = ?"
             ));
-            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(org_id).bind(user_id).execute(c).await?; });
+            with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(org_id).bind(user_id).execute(c).await?; });
         }
         let sql = self.sql("SELECT MIN(org_id) FROM org_user WHERE user_id = ?");
-        let other: Option<i64> = with_tx!(&mut tx, c => {
+        let other: Option<i64> = with_tx!(&mut *tx, c => {
             sqlx::query_scalar(&sql).bind(user_id).fetch_one(c).await?
         });
         // Server admins and service accounts are never deleted this way: an org Admin may remove
@@ -515,31 +504,31 @@ impl Store {
         // pkg/services/org/orgimpl/store.go deletes orphans only when `!usr.IsAdmin`, and finds
         // no service accounts at all).
         let sql = self.sql("SELECT is_admin, is_service_account FROM `user` WHERE id = ?");
-        let kind: Option<(bool, Option<bool>)> = with_tx!(&mut tx, c => {
+        let kind: Option<(bool, Option<bool>)> = with_tx!(&mut *tx, c => {
             sqlx::query_as(&sql).bind(user_id).fetch_optional(c).await?
         });
         let deletable = matches!(kind, Some((false, None | Some(false))));
         let removed = match other {
             None if delete_orphan && role.is_some() && deletable => {
-                self.delete_user_tx(&mut tx, user_id).await?;
+                self.delete_user(tx, user_id).await?;
                 Removed::User
             }
             _ => {
                 let sql = self.sql("UPDATE `user` SET org_id = ? WHERE id = ? AND org_id = ?");
-                with_tx!(&mut tx, c => {
+                with_tx!(&mut *tx, c => {
                     sqlx::query(&sql).bind(other.unwrap_or(0)).bind(user_id).bind(org_id).execute(c).await?;
                 });
                 Removed::Membership
             }
         };
-        tx.commit().await?;
         Ok(removed)
     }
 
     /// Number of orgs, for first-start set-up.
-    pub async fn count_orgs(&self) -> StoreResult<i64> {
-        let n = with_conn!(&self.pool, c => {
-            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM org").fetch_one(c).await?
+    pub async fn count_orgs(&self, db: Db<'_>) -> StoreResult<i64> {
+        let sql = format!("SELECT COUNT(*) FROM org{}", db.current_read());
+        let n = with_db!(db, c => {
+            sqlx::query_scalar::<_, i64>(&sql).fetch_one(c).await?
         });
         Ok(n)
     }
@@ -560,10 +549,9 @@ impl Store {
         &self,
         org_id: i64,
         user_id: i64,
-        role: &str,
+        role: OrgRole,
         now: DbTime,
     ) -> StoreResult<()> {
-        let _changed = self.changed();
         let mut tx = self.begin().await?;
         self.add_org_user_tx(&mut tx, org_id, user_id, role, now)
             .await?;
@@ -578,9 +566,11 @@ impl Store {
         email: &str,
         now: DbTime,
     ) -> StoreResult<i64> {
+        let mut tx = self.begin().await?;
         let (id, _) = self
-            .create_team_with_admin(org_id, name, email, None, now)
+            .create_team_with_admin(&mut tx, org_id, name, email, None, now)
             .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
@@ -590,10 +580,9 @@ impl Store {
         org_id: i64,
         team_id: i64,
         user_id: i64,
-        permission: i64,
+        permission: TeamPermission,
         now: DbTime,
     ) -> StoreResult<()> {
-        let _changed = self.changed();
         let mut tx = self.begin().await?;
         self.insert_team_member(&mut tx, org_id, team_id, user_id, permission, now)
             .await?;
@@ -604,7 +593,7 @@ impl Store {
 /// A unique-index violation on `org` means a taken name.
 fn org_conflict(err: StoreError) -> StoreError {
     if err.is_unique_violation() {
-        StoreError::Conflict("Organization name taken")
+        StoreError::Conflict(Conflict::OrgNameTaken)
     } else {
         err
     }

@@ -1,8 +1,8 @@
 //! Quota limits stored per org or per user (Grafana's `quota` table: org rows have `user_id` 0,
 //! user rows `org_id` 0) and the usage counts they are compared with.
 
-use super::{DbTime, Store, StoreResult};
-use crate::{with_conn, with_tx};
+use super::{Db, DbTime, Store, StoreResult};
+use crate::{with_conn, with_db, with_tx};
 
 /// Whose limit: an org's or a user's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,13 +22,19 @@ impl QuotaScope {
 
 impl Store {
     /// The stored limit of `target` for `scope`, if one was set.
-    pub async fn quota_limit(&self, scope: QuotaScope, target: &str) -> StoreResult<Option<i64>> {
+    pub async fn quota_limit(
+        &self,
+        db: Db<'_>,
+        scope: QuotaScope,
+        target: &str,
+    ) -> StoreResult<Option<i64>> {
         let (org_id, user_id) = scope.ids();
         let sql = self.sql(&format!(
-            "SELECT {} FROM quota WHERE org_id = ? AND user_id = ? AND target = ?",
-            self.dialect.bigint("`limit`")
+            "SELECT {} FROM quota WHERE org_id = ? AND user_id = ? AND target = ?{}",
+            self.dialect.bigint("`limit`"),
+            db.current_read()
         ));
-        let limit = with_conn!(&self.pool, c => {
+        let limit = with_db!(db, c => {
             sqlx::query_scalar::<_, i64>(&sql).bind(org_id).bind(user_id).bind(target)
                 .fetch_optional(c).await?
         });
@@ -67,22 +73,26 @@ impl Store {
     }
 
     /// Members of an org (service accounts not counted), for the `org_user` quota.
-    pub async fn count_org_members(&self, org_id: i64) -> StoreResult<i64> {
+    pub async fn count_org_members(&self, db: Db<'_>, org_id: i64) -> StoreResult<i64> {
         let sql = self.sql(&format!(
             "SELECT COUNT(*) FROM org_user ou JOIN `user` u ON u.id = ou.user_id \
-             WHERE ou.org_id = ? AND {}",
-            self.not_service_account("u")
+             WHERE ou.org_id = ? AND {}{}",
+            self.not_service_account("u"),
+            db.current_read()
         ));
-        let n = with_conn!(&self.pool, c => {
+        let n = with_db!(db, c => {
             sqlx::query_scalar::<_, i64>(&sql).bind(org_id).fetch_one(c).await?
         });
         Ok(n)
     }
 
     /// Orgs a user belongs to, for the per-user `org_user` quota.
-    pub async fn count_user_orgs(&self, user_id: i64) -> StoreResult<i64> {
-        let sql = self.sql("SELECT COUNT(*) FROM org_user WHERE user_id = ?");
-        let n = with_conn!(&self.pool, c => {
+    pub async fn count_user_orgs(&self, db: Db<'_>, user_id: i64) -> StoreResult<i64> {
+        let sql = self.sql(&format!(
+            "SELECT COUNT(*) FROM org_user WHERE user_id = ?{}",
+            db.current_read()
+        ));
+        let n = with_db!(db, c => {
             sqlx::query_scalar::<_, i64>(&sql).bind(user_id).fetch_one(c).await?
         });
         Ok(n)
@@ -112,13 +122,14 @@ impl Store {
 
 impl Store {
     /// Users (not service accounts), for the `global_user` quota.
-    pub async fn count_users(&self) -> StoreResult<i64> {
+    pub async fn count_users(&self, db: Db<'_>) -> StoreResult<i64> {
         let sql = format!(
-            "SELECT COUNT(*) FROM `user` u WHERE {}",
-            self.not_service_account("u")
+            "SELECT COUNT(*) FROM `user` u WHERE {}{}",
+            self.not_service_account("u"),
+            db.current_read()
         );
         let sql = self.sql(&sql);
-        let n = with_conn!(&self.pool, c => {
+        let n = with_db!(db, c => {
             sqlx::query_scalar::<_, i64>(&sql).fetch_one(c).await?
         });
         Ok(n)

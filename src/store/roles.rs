@@ -3,7 +3,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::{DbTime, Store, StoreError, StoreResult, Tx};
+use super::{Conflict, DbTime, Store, StoreError, StoreResult, Tx};
 use crate::{with_conn, with_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -109,7 +109,7 @@ impl Store {
             sqlx::query_scalar(&sql).bind(&spec.uid).bind(spec.org_id).bind(&spec.name).fetch_one(c).await?
         });
         if n > 0 {
-            return Err(StoreError::Conflict("role already exists"));
+            return Err(StoreError::Conflict(Conflict::RoleExists));
         }
         let id = self
             .insert_returning_id(
@@ -132,7 +132,7 @@ impl Store {
             .await
             .map_err(|e| {
                 if e.is_unique_violation() {
-                    StoreError::Conflict("role already exists")
+                    StoreError::Conflict(Conflict::RoleExists)
                 } else {
                     e
                 }
@@ -156,7 +156,7 @@ impl Store {
                 .bind(&spec.display_name).bind(&spec.group).bind(spec.hidden).bind(now.get()).bind(id)
                 .execute(c).await.map_err(|e| {
                     let e = StoreError::from(e);
-                    if e.is_unique_violation() { StoreError::Conflict("role already exists") } else { e }
+                    if e.is_unique_violation() { StoreError::Conflict(Conflict::RoleExists) } else { e }
                 })?;
         });
         self.put_permissions(&mut tx, id, &spec.permissions, now)

@@ -7,7 +7,8 @@
 use chrono::NaiveDateTime;
 
 use super::users::{like_pattern, SignedInRow, USER_COLUMNS};
-use super::{DbTime, NewUser, Store, StoreError, StoreResult, Tx};
+use super::{Conflict, DbTime, NewUser, Store, StoreError, StoreResult, Tx};
+use crate::domain::role::OrgRole;
 use crate::{bind_args, with_conn, with_tx};
 
 /// A service account as the API shows it: the user row with its role in its org and its number
@@ -204,7 +205,7 @@ impl Store {
         if !self.service_account_in_tx(&mut tx, org_id, id).await? {
             return Ok(false);
         }
-        self.delete_user_tx(&mut tx, id).await?;
+        self.delete_user(&mut tx, id).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -289,7 +290,7 @@ impl Store {
             sqlx::query_scalar(&sql).bind(new.org_id).bind(new.name).fetch_one(c).await?
         });
         if taken > 0 {
-            return Err(StoreError::Conflict("token name taken"));
+            return Err(StoreError::Conflict(Conflict::TokenNameTaken));
         }
         let id = self
             .insert_returning_id(
@@ -313,7 +314,7 @@ impl Store {
             .await
             .map_err(|e| {
                 if e.is_unique_violation() {
-                    StoreError::Conflict("token name taken")
+                    StoreError::Conflict(Conflict::TokenNameTaken)
                 } else {
                     e
                 }
@@ -411,12 +412,7 @@ impl Store {
     /// (`CreateServiceAccountFromApikey` in `pkg/services/serviceaccounts/database/store.go`).
     /// One transaction per key; a key another instance migrated meanwhile is left alone. Returns
     /// how many keys were migrated.
-    pub async fn migrate_legacy_api_keys(
-        &self,
-        now: DbTime,
-        mut fresh_uid: impl FnMut() -> String,
-        mut random: impl FnMut() -> String,
-    ) -> StoreResult<u64> {
+    pub async fn migrate_legacy_api_keys(&self, now: DbTime) -> StoreResult<u64> {
         let sql = self.sql(&format!(
             "SELECT {KEY_COLUMNS} FROM api_key k WHERE k.service_account_id IS NULL ORDER BY k.id"
         ));
@@ -431,10 +427,7 @@ impl Store {
             // Grafana retries a taken login with -001 … -010.
             let logins =
                 std::iter::once(base.clone()).chain((1..=10).map(|n| format!("{base}-{n:03}")));
-            let role = match key.role.as_str() {
-                "Admin" | "Editor" | "Viewer" | "None" => key.role.clone(),
-                _ => "Viewer".to_string(),
-            };
+            let role = OrgRole::parse(&key.role).unwrap_or(OrgRole::Viewer);
             let mut tx = self.begin().await?;
             if !self.org_exists_tx(&mut tx, key.org_id).await? {
                 continue;
@@ -450,24 +443,9 @@ impl Store {
                 tracing::warn!(key_id = key.id, "no free login to migrate a legacy API key");
                 continue;
             };
-            let new = NewUser {
-                uid: fresh_uid(),
-                email: login.clone(),
-                login,
-                name,
-                password_hash: None,
-                salt: random(),
-                rands: random(),
-                is_admin: false,
-                is_disabled: false,
-                is_service_account: true,
-                theme: String::new(),
-                org_id: key.org_id,
-                role,
-                own_org: None,
-            };
+            let new = NewUser::new(login.clone(), login, name, key.org_id, role).service_account();
             let id = self.insert_user_tx(&mut tx, &new, key.org_id, now).await?;
-            self.add_org_user_tx(&mut tx, key.org_id, id, &new.role, now)
+            self.add_org_user_tx(&mut tx, key.org_id, id, new.role, now)
                 .await?;
             let sql = self.sql(
                 "UPDATE api_key SET service_account_id = ?, updated = ? \

@@ -1,14 +1,12 @@
 //! Teams and their members (Grafana's `pkg/services/team/teamimpl/store.go`). A member's
-//! `permission` is 0 (Member) or 4 (Admin), as in Grafana's `team_member` table.
+//! permission is a [`TeamPermission`], stored as Grafana stores it in `team_member`.
 
 use chrono::NaiveDateTime;
 
 use super::users::{like_pattern, UserTeamRow};
-use super::{DbTime, Dialect, Store, StoreError, StoreResult, Tx};
-use crate::{with_conn, with_tx};
-
-/// Grafana's team-admin permission value.
-pub const TEAM_ADMIN: i64 = 4;
+use super::{Conflict, Db, DbTime, Dialect, Missing, Store, StoreError, StoreResult, Tx};
+use crate::domain::role::TeamPermission;
+use crate::{with_conn, with_db, with_tx};
 
 /// `team_member` rows with their users, as the members listing shows them.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -149,11 +147,37 @@ impl Store {
 
     /// A team of an org (a team of another org is "not found").
     pub async fn team(&self, org_id: i64, id: i64) -> StoreResult<Option<UserTeamRow>> {
+        self.team_in(self.db(), org_id, id).await
+    }
+
+    /// [`Store::team`] on a pool or inside a transaction.
+    pub async fn team_in(
+        &self,
+        db: Db<'_>,
+        org_id: i64,
+        id: i64,
+    ) -> StoreResult<Option<UserTeamRow>> {
         let sql = self.sql(&format!(
             "SELECT {TEAM_COLUMNS} FROM team t WHERE t.org_id = ? AND t.id = ?"
         ));
-        let row = with_conn!(&self.pool, c => {
+        let row = with_db!(db, c => {
             sqlx::query_as::<_, UserTeamRow>(&sql).bind(org_id).bind(id).fetch_optional(c).await?
+        });
+        Ok(row)
+    }
+
+    /// The team of this exact name in an org, on a pool or inside a transaction.
+    pub async fn team_by_name_in(
+        &self,
+        db: Db<'_>,
+        org_id: i64,
+        name: &str,
+    ) -> StoreResult<Option<UserTeamRow>> {
+        let sql = self.sql(&format!(
+            "SELECT {TEAM_COLUMNS} FROM team t WHERE t.org_id = ? AND t.name = ?"
+        ));
+        let row = with_db!(db, c => {
+            sqlx::query_as::<_, UserTeamRow>(&sql).bind(org_id).bind(name).fetch_optional(c).await?
         });
         Ok(row)
     }
@@ -162,21 +186,20 @@ impl Store {
     /// permission, in one transaction. Returns the id and uid.
     pub async fn create_team_with_admin(
         &self,
+        tx: &mut Tx,
         org_id: i64,
         name: &str,
         email: &str,
         admin: Option<i64>,
         now: DbTime,
     ) -> StoreResult<(i64, String)> {
-        let _changed = self.changed();
         let uid = crate::domain::new_uid();
-        let mut tx = self.begin().await?;
-        if self.team_name_taken(&mut tx, org_id, name, 0).await? {
-            return Err(StoreError::Conflict("Team name taken"));
+        if self.team_name_taken(tx, org_id, name, 0).await? {
+            return Err(StoreError::Conflict(Conflict::TeamNameTaken));
         }
         let id = self
             .insert_returning_id(
-                &mut tx,
+                tx,
                 "INSERT INTO team (name, org_id, created, updated, uid, email) VALUES (?, ?, ?, ?, ?, ?)",
                 |a| {
                     a.text(name)
@@ -190,10 +213,9 @@ impl Store {
             .await
             .map_err(team_conflict)?;
         if let Some(user_id) = admin {
-            self.insert_team_member(&mut tx, org_id, id, user_id, TEAM_ADMIN, now)
+            self.insert_team_member(tx, org_id, id, user_id, TeamPermission::Admin, now)
                 .await?;
         }
-        tx.commit().await?;
         Ok((id, uid))
     }
 
@@ -217,7 +239,7 @@ impl Store {
         org_id: i64,
         team_id: i64,
         user_id: i64,
-        permission: i64,
+        permission: TeamPermission,
         now: DbTime,
     ) -> StoreResult<()> {
         let sql = self.sql(
@@ -225,7 +247,7 @@ impl Store {
              VALUES (?, ?, ?, ?, ?, ?, ?)",
         );
         with_tx!(tx, c => {
-            sqlx::query(&sql).bind(org_id).bind(team_id).bind(user_id).bind(false).bind(permission)
+            sqlx::query(&sql).bind(org_id).bind(team_id).bind(user_id).bind(false).bind(permission.value())
                 .bind(now.get()).bind(now.get()).execute(c).await?;
         });
         Ok(())
@@ -234,36 +256,32 @@ impl Store {
     /// Renames a team and sets its email. `Ok(false)` if it is not a team of the org.
     pub async fn update_team(
         &self,
+        tx: &mut Tx,
         org_id: i64,
         id: i64,
         name: Option<&str>,
         email: &str,
         now: DbTime,
     ) -> StoreResult<bool> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
         if let Some(name) = name {
-            if self.team_name_taken(&mut tx, org_id, name, id).await? {
-                return Err(StoreError::Conflict("Team name taken"));
+            if self.team_name_taken(tx, org_id, name, id).await? {
+                return Err(StoreError::Conflict(Conflict::TeamNameTaken));
             }
         }
         let sql = self.sql(
             "UPDATE team SET name = COALESCE(?, name), email = ?, updated = ? WHERE org_id = ? AND id = ?",
         );
-        let n = with_tx!(&mut tx, c => {
+        let n = with_tx!(tx, c => {
             sqlx::query(&sql).bind(name).bind(email).bind(now.get()).bind(org_id).bind(id)
                 .execute(c).await.map_err(|e| team_conflict(e.into()))?.rows_affected()
         });
-        tx.commit().await?;
-        Ok(n > 0 || self.team(org_id, id).await?.is_some())
+        Ok(n > 0 || self.team_in(Db::Tx(tx), org_id, id).await?.is_some())
     }
 
     /// Deletes a team with its memberships and preferences. `Ok(false)` if not a team of the org.
-    pub async fn delete_team(&self, org_id: i64, id: i64) -> StoreResult<bool> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
+    pub async fn delete_team(&self, tx: &mut Tx, org_id: i64, id: i64) -> StoreResult<bool> {
         let sql = self.sql("DELETE FROM team WHERE org_id = ? AND id = ?");
-        let n = with_tx!(&mut tx, c => {
+        let n = with_tx!(tx, c => {
             sqlx::query(&sql).bind(org_id).bind(id).execute(c).await?.rows_affected()
         });
         if n == 0 {
@@ -273,9 +291,8 @@ impl Store {
             let sql = self.sql(&format!(
                 "DELETE FROM {table} WHERE org_id = ? AND team_id = ?"
             ));
-            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(org_id).bind(id).execute(c).await?; });
+            with_tx!(tx, c => { sqlx::query(&sql).bind(org_id).bind(id).execute(c).await?; });
         }
-        tx.commit().await?;
         Ok(true)
     }
 
@@ -323,64 +340,64 @@ impl Store {
     /// `Conflict` for one already in the team.
     pub async fn add_member_to_team(
         &self,
+        tx: &mut Tx,
         org_id: i64,
         team_id: i64,
         user_id: i64,
-        permission: i64,
+        permission: TeamPermission,
         now: DbTime,
     ) -> StoreResult<()> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        if self
-            .member_role_tx(&mut tx, org_id, user_id)
-            .await?
-            .is_none()
-        {
-            return Err(StoreError::NotFound("user not found"));
+        if self.member_role_tx(tx, org_id, user_id).await?.is_none() {
+            return Err(StoreError::NotFound(Missing::User));
         }
-        let sql = self.sql("SELECT COUNT(*) FROM team_member WHERE team_id = ? AND user_id = ?");
-        let n: i64 = with_tx!(&mut tx, c => {
-            sqlx::query_scalar(&sql).bind(team_id).bind(user_id).fetch_one(c).await?
-        });
-        if n > 0 {
-            return Err(StoreError::Conflict("User is already added to this team"));
+        if self.is_team_member_in(Db::Tx(tx), team_id, user_id).await? {
+            return Err(StoreError::Conflict(Conflict::AlreadyTeamMember));
         }
-        self.insert_team_member(&mut tx, org_id, team_id, user_id, permission, now)
+        self.insert_team_member(tx, org_id, team_id, user_id, permission, now)
             .await
             .map_err(|e| {
                 if e.is_unique_violation() {
-                    StoreError::Conflict("User is already added to this team")
+                    StoreError::Conflict(Conflict::AlreadyTeamMember)
                 } else {
                     e
                 }
             })?;
-        tx.commit().await?;
         Ok(())
     }
 
-    /// Sets a member's permission (0 or 4). `Ok(false)` if they are not a member.
+    /// Sets a member's permission. `Ok(false)` if they are not a member.
     pub async fn set_team_member_permission(
         &self,
+        tx: &mut Tx,
         org_id: i64,
         team_id: i64,
         user_id: i64,
-        permission: i64,
+        permission: TeamPermission,
         now: DbTime,
     ) -> StoreResult<bool> {
-        let _changed = self.changed();
         let sql = self.sql(
             "UPDATE team_member SET permission = ?, updated = ? WHERE org_id = ? AND team_id = ? AND user_id = ?",
         );
-        let n = with_conn!(&self.pool, c => {
-            sqlx::query(&sql).bind(permission).bind(now.get()).bind(org_id).bind(team_id).bind(user_id)
+        let n = with_tx!(tx, c => {
+            sqlx::query(&sql).bind(permission.value()).bind(now.get()).bind(org_id).bind(team_id).bind(user_id)
                 .execute(c).await?.rows_affected()
         });
-        Ok(n > 0 || self.is_team_member(team_id, user_id).await?)
+        Ok(n > 0 || self.is_team_member_in(Db::Tx(tx), team_id, user_id).await?)
     }
 
     pub async fn is_team_member(&self, team_id: i64, user_id: i64) -> StoreResult<bool> {
+        self.is_team_member_in(self.db(), team_id, user_id).await
+    }
+
+    /// [`Store::is_team_member`] on a pool or inside a transaction.
+    pub async fn is_team_member_in(
+        &self,
+        db: Db<'_>,
+        team_id: i64,
+        user_id: i64,
+    ) -> StoreResult<bool> {
         let sql = self.sql("SELECT COUNT(*) FROM team_member WHERE team_id = ? AND user_id = ?");
-        let n = with_conn!(&self.pool, c => {
+        let n = with_db!(db, c => {
             sqlx::query_scalar::<_, i64>(&sql).bind(team_id).bind(user_id).fetch_one(c).await?
         });
         Ok(n > 0)
@@ -389,14 +406,14 @@ impl Store {
     /// Removes a member. `Ok(false)` if they were not one.
     pub async fn remove_team_member(
         &self,
+        tx: &mut Tx,
         org_id: i64,
         team_id: i64,
         user_id: i64,
     ) -> StoreResult<bool> {
-        let _changed = self.changed();
         let sql =
             self.sql("DELETE FROM team_member WHERE org_id = ? AND team_id = ? AND user_id = ?");
-        let n = with_conn!(&self.pool, c => {
+        let n = with_tx!(tx, c => {
             sqlx::query(&sql).bind(org_id).bind(team_id).bind(user_id).execute(c).await?.rows_affected()
         });
         Ok(n > 0)
@@ -406,7 +423,7 @@ impl Store {
 /// A unique-index violation on `team` means a taken name.
 fn team_conflict(err: StoreError) -> StoreError {
     if err.is_unique_violation() {
-        StoreError::Conflict("Team name taken")
+        StoreError::Conflict(Conflict::TeamNameTaken)
     } else {
         err
     }

@@ -2,8 +2,9 @@
 
 use chrono::NaiveDateTime;
 
-use super::{DbTime, Dialect, Store, StoreError, StoreResult, Tx};
-use crate::{with_conn, with_tx};
+use super::{Conflict, Db, DbTime, Dialect, Missing, Store, StoreError, StoreResult, Tx};
+use crate::domain::role::OrgRole;
+use crate::{with_conn, with_db, with_tx};
 
 pub(super) const USER_COLUMNS: &str =
     "u.id, u.uid, u.login, u.email, u.name, u.password, u.salt, u.org_id, \
@@ -49,8 +50,9 @@ struct SearchRow {
     total_count: i64,
 }
 
-/// What creating a user needs, already validated.
-#[derive(Debug, Clone)]
+/// What creating a user needs, already validated. Built with [`NewUser::new`] and its setters,
+/// the one place a new user's defaults are decided.
+#[derive(Clone)]
 pub struct NewUser {
     pub uid: String,
     pub login: String,
@@ -66,10 +68,75 @@ pub struct NewUser {
     pub theme: String,
     /// The org to join, with the role to take there.
     pub org_id: i64,
-    pub role: String,
+    pub role: OrgRole,
     /// Instead of joining `org_id`, create an org of this name and be its Admin (Grafana's
     /// `[users] auto_assign_org = false`).
     pub own_org: Option<String>,
+}
+
+impl NewUser {
+    /// A person who joins `org_id` as `role`: a fresh uid and `rands`, no password (a random
+    /// salt), enabled, not a server admin.
+    pub fn new(login: String, email: String, name: String, org_id: i64, role: OrgRole) -> Self {
+        NewUser {
+            uid: crate::domain::new_uid(),
+            login,
+            email,
+            name,
+            password_hash: None,
+            salt: crate::domain::random_string(10),
+            rands: crate::domain::random_string(10),
+            is_admin: false,
+            is_disabled: false,
+            is_service_account: false,
+            theme: String::new(),
+            org_id,
+            role,
+            own_org: None,
+        }
+    }
+
+    /// The stored password: a hash, with the salt Grafana's PBKDF2 format needs.
+    pub fn with_password(mut self, hash: String, salt: String) -> Self {
+        self.password_hash = Some(hash);
+        self.salt = salt;
+        self
+    }
+
+    pub fn server_admin(mut self, is_admin: bool) -> Self {
+        self.is_admin = is_admin;
+        self
+    }
+
+    pub fn disabled(mut self, is_disabled: bool) -> Self {
+        self.is_disabled = is_disabled;
+        self
+    }
+
+    /// A machine identity of its org, never listed among users.
+    pub fn service_account(mut self) -> Self {
+        self.is_service_account = true;
+        self
+    }
+
+    /// Instead of joining an org, create one of this name and be its Admin.
+    pub fn in_own_org(mut self, name: String) -> Self {
+        self.own_org = Some(name);
+        self
+    }
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("uid", &self.uid)
+            .field("login", &self.login)
+            .field("org_id", &self.org_id)
+            .field("role", &self.role)
+            .field("is_admin", &self.is_admin)
+            .field("is_service_account", &self.is_service_account)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `PUT /api/users/:id` and `PUT /api/user`.
@@ -199,10 +266,21 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>> {
+        self.user_by_id_in(self.db(), id).await
+    }
+
+    /// [`Store::user_by_id`] on a pool or inside a transaction; in a transaction on PostgreSQL
+    /// and MySQL the row stays locked until it ends.
+    pub async fn user_by_id_in(&self, db: Db<'_>, id: i64) -> StoreResult<Option<UserRow>> {
+        let lock = if matches!(db, Db::Tx(_)) {
+            self.dialect.for_update()
+        } else {
+            ""
+        };
         let sql = self.sql(&format!(
-            "SELECT {USER_COLUMNS} FROM `user` u WHERE u.id = ?"
+            "SELECT {USER_COLUMNS} FROM `user` u WHERE u.id = ?{lock}"
         ));
-        let row = with_conn!(&self.pool, c => {
+        let row = with_db!(db, c => {
             sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(c).await?
         });
         Ok(row)
@@ -231,6 +309,16 @@ impl Store {
         &self,
         login_or_email: &str,
     ) -> StoreResult<Option<UserRow>> {
+        self.user_by_login_or_email_in(self.db(), login_or_email)
+            .await
+    }
+
+    /// [`Store::user_by_login_or_email`] on a pool or inside a transaction.
+    pub async fn user_by_login_or_email_in(
+        &self,
+        mut db: Db<'_>,
+        login_or_email: &str,
+    ) -> StoreResult<Option<UserRow>> {
         let Some(needle) = crate::domain::login::lookup_key(login_or_email) else {
             return Ok(None);
         };
@@ -247,7 +335,7 @@ impl Store {
             let sql = self.sql(&format!(
                 "SELECT {USER_COLUMNS} FROM `user` u WHERE {predicate}"
             ));
-            let row = with_conn!(&self.pool, c => {
+            let row = with_db!(&mut db, c => {
                 sqlx::query_as::<_, UserRow>(&sql).bind(&needle).fetch_optional(c).await?
             });
             if row.is_some() {
@@ -282,41 +370,38 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Creates a user and their membership of `new.org_id`, in one transaction.
-    pub async fn create_user(&self, new: &NewUser, now: DbTime) -> StoreResult<i64> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        if Self::login_or_email_taken(&mut tx, self.dialect, &new.login, &new.email, 0).await? {
-            return Err(StoreError::Conflict("user already exists"));
+    /// Creates a user and their membership of `new.org_id` (or their own org).
+    pub async fn create_user(&self, tx: &mut Tx, new: &NewUser, now: DbTime) -> StoreResult<i64> {
+        if Self::login_or_email_taken(tx, self.dialect, &new.login, &new.email, 0).await? {
+            return Err(StoreError::Conflict(Conflict::UserExists));
         }
         let (org_id, role) = match &new.own_org {
             Some(name) => {
                 let sql = self.sql("SELECT COUNT(*) FROM org WHERE name = ?");
-                let taken: i64 = with_tx!(&mut tx, c => {
+                let taken: i64 = with_tx!(tx, c => {
                     sqlx::query_scalar(&sql).bind(name).fetch_one(c).await?
                 });
                 if taken > 0 {
-                    return Err(StoreError::Conflict("Organization name taken"));
+                    return Err(StoreError::Conflict(Conflict::OrgNameTaken));
                 }
                 let id = self
                     .insert_returning_id(
-                        &mut tx,
+                        tx,
                         "INSERT INTO org (version, name, created, updated) VALUES (0, ?, ?, ?)",
                         |a| a.text(name).time(now.get()).time(now.get()),
                     )
                     .await?;
-                (id, "Admin")
+                (id, OrgRole::Admin)
             }
             None => {
-                if !self.org_exists_tx(&mut tx, new.org_id).await? {
-                    return Err(StoreError::NotFound("organization not found"));
+                if !self.org_exists_tx(tx, new.org_id).await? {
+                    return Err(StoreError::NotFound(Missing::Org));
                 }
-                (new.org_id, new.role.as_str())
+                (new.org_id, new.role)
             }
         };
-        let id = self.insert_user_tx(&mut tx, new, org_id, now).await?;
-        self.add_org_user_tx(&mut tx, org_id, id, role, now).await?;
-        tx.commit().await?;
+        let id = self.insert_user_tx(tx, new, org_id, now).await?;
+        self.add_org_user_tx(tx, org_id, id, role, now).await?;
         Ok(id)
     }
 
@@ -358,27 +443,28 @@ impl Store {
         .map_err(map_user_conflict)
     }
 
-    pub async fn update_user(&self, id: i64, update: &UserUpdate, now: DbTime) -> StoreResult<()> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        if Self::login_or_email_taken(&mut tx, self.dialect, &update.login, &update.email, id)
-            .await?
-        {
-            return Err(StoreError::Conflict("user already exists"));
+    pub async fn update_user(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        update: &UserUpdate,
+        now: DbTime,
+    ) -> StoreResult<()> {
+        if Self::login_or_email_taken(tx, self.dialect, &update.login, &update.email, id).await? {
+            return Err(StoreError::Conflict(Conflict::UserExists));
         }
         let sql = self.sql(
             "UPDATE `user` SET login = ?, email = ?, name = ?, theme = COALESCE(?, theme), updated = ? WHERE id = ?",
         );
-        let affected = with_tx!(&mut tx, c => {
+        let affected = with_tx!(tx, c => {
             sqlx::query(&sql)
                 .bind(&update.login).bind(&update.email).bind(&update.name)
                 .bind(update.theme.as_deref()).bind(now.get()).bind(id)
                 .execute(c).await.map_err(|e| map_user_conflict(e.into()))?.rows_affected()
         });
         if affected == 0 {
-            return Err(StoreError::NotFound("user not found"));
+            return Err(StoreError::NotFound(Missing::User));
         }
-        tx.commit().await?;
         Ok(())
     }
 
@@ -386,26 +472,24 @@ impl Store {
     /// login session of the user but `keep_session`, in one transaction.
     pub async fn set_password(
         &self,
+        tx: &mut Tx,
         id: i64,
         hash: &str,
         salt: &str,
         keep_session: Option<i64>,
         now: DbTime,
     ) -> StoreResult<bool> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
         let sql = self.sql("UPDATE `user` SET password = ?, salt = ?, updated = ? WHERE id = ?");
-        let n = with_tx!(&mut tx, c => {
+        let n = with_tx!(tx, c => {
             sqlx::query(&sql).bind(hash).bind(salt).bind(now.get()).bind(id).execute(c).await?.rows_affected()
         });
         if n == 0 {
             return Ok(false);
         }
         let sql = self.sql("DELETE FROM user_auth_token WHERE user_id = ? AND id <> ?");
-        with_tx!(&mut tx, c => {
+        with_tx!(tx, c => {
             sqlx::query(&sql).bind(id).bind(keep_session.unwrap_or(0)).execute(c).await?;
         });
-        tx.commit().await?;
         Ok(true)
     }
 
@@ -429,47 +513,39 @@ impl Store {
 
     pub async fn set_server_admin(
         &self,
+        tx: &mut Tx,
         id: i64,
         is_admin: bool,
         now: DbTime,
     ) -> StoreResult<bool> {
-        let _changed = self.changed();
         let sql = self.sql("UPDATE `user` SET is_admin = ?, updated = ? WHERE id = ?");
-        let n = with_conn!(&self.pool, c => {
+        let n = with_tx!(tx, c => {
             sqlx::query(&sql).bind(is_admin).bind(now.get()).bind(id).execute(c).await?.rows_affected()
         });
         Ok(n > 0)
     }
 
     /// Disables or enables a user. Disabling also ends every login session of the user.
-    pub async fn set_disabled(&self, id: i64, disabled: bool, now: DbTime) -> StoreResult<bool> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
+    pub async fn set_disabled(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        disabled: bool,
+        now: DbTime,
+    ) -> StoreResult<bool> {
         let sql = self.sql("UPDATE `user` SET is_disabled = ?, updated = ? WHERE id = ?");
-        let n = with_tx!(&mut tx, c => {
+        let n = with_tx!(tx, c => {
             sqlx::query(&sql).bind(disabled).bind(now.get()).bind(id).execute(c).await?.rows_affected()
         });
         if disabled {
             let sql = self.sql("DELETE FROM user_auth_token WHERE user_id = ?");
-            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
+            with_tx!(tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
         }
-        tx.commit().await?;
         Ok(n > 0)
     }
 
-    /// Deletes a user and everything that belongs to them, in one transaction.
-    pub async fn delete_user(&self, id: i64) -> StoreResult<bool> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        if !self.delete_user_tx(&mut tx, id).await? {
-            return Ok(false);
-        }
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    /// The body of [`Store::delete_user`], inside a caller's transaction.
-    pub(super) async fn delete_user_tx(&self, tx: &mut Tx, id: i64) -> StoreResult<bool> {
+    /// Deletes a user and everything that belongs to them.
+    pub async fn delete_user(&self, tx: &mut Tx, id: i64) -> StoreResult<bool> {
         for table in [
             "org_user",
             "team_member",
@@ -493,17 +569,20 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Number of enabled server admins other than `except`.
-    pub async fn count_other_server_admins(&self, except: i64) -> StoreResult<i64> {
+    /// Number of enabled server admins other than `except`. Their rows stay locked until the
+    /// transaction ends (PostgreSQL, MySQL; SQLite's write transactions are serial), so two
+    /// transactions each demoting one of the last two admins cannot both pass.
+    pub async fn count_other_server_admins(&self, tx: &mut Tx, except: i64) -> StoreResult<i64> {
         let sql = self.sql(&format!(
-            "SELECT COUNT(*) FROM `user` WHERE is_admin = {} AND is_disabled = {} AND id <> ?",
+            "SELECT id FROM `user` WHERE is_admin = {} AND is_disabled = {} AND id <> ?{}",
             self.dialect.bool_lit(true),
-            self.dialect.bool_lit(false)
+            self.dialect.bool_lit(false),
+            self.dialect.for_update(),
         ));
-        let n = with_conn!(&self.pool, c => {
-            sqlx::query_scalar::<_, i64>(&sql).bind(except).fetch_one(c).await?
+        let ids: Vec<i64> = with_tx!(tx, c => {
+            sqlx::query_scalar::<_, i64>(&sql).bind(except).fetch_all(c).await?
         });
-        Ok(n)
+        Ok(ids.len() as i64)
     }
 
     /// Records that the user was seen, at most once per `interval` (checked in SQL so that
@@ -637,12 +716,23 @@ impl Store {
     }
 
     /// The user's role in an org, if they are a member.
-    pub async fn org_role(&self, user_id: i64, org_id: i64) -> StoreResult<Option<String>> {
+    pub async fn org_role(&self, user_id: i64, org_id: i64) -> StoreResult<Option<OrgRole>> {
+        self.org_role_in(self.db(), user_id, org_id).await
+    }
+
+    /// [`Store::org_role`] on a pool or inside a transaction.
+    pub async fn org_role_in(
+        &self,
+        db: Db<'_>,
+        user_id: i64,
+        org_id: i64,
+    ) -> StoreResult<Option<OrgRole>> {
         let sql = self.sql("SELECT role FROM org_user WHERE user_id = ? AND org_id = ?");
-        let role = with_conn!(&self.pool, c => {
+        let role = with_db!(db, c => {
             sqlx::query_scalar::<_, String>(&sql).bind(user_id).bind(org_id).fetch_optional(c).await?
         });
-        Ok(role)
+        // Only Grafana's four names are ever written; anything else counts as no basic role.
+        Ok(role.map(|r| OrgRole::parse(&r).unwrap_or(OrgRole::None)))
     }
 
     /// Teams the user belongs to, in every org (`/api/users/:id/teams`) or one org.
@@ -748,7 +838,7 @@ impl Store {
 /// A unique-index violation on `user` means a duplicate login or email.
 fn map_user_conflict(err: StoreError) -> StoreError {
     if err.is_unique_violation() {
-        StoreError::Conflict("user already exists")
+        StoreError::Conflict(Conflict::UserExists)
     } else {
         err
     }

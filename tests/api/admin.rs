@@ -55,10 +55,18 @@ async fn stats_count_what_is_stored() {
         let b = app.create_user("eli", "password1").await;
         let now = app.state.now();
         let store = &app.state.store;
-        let org = store.create_org("Org B", now).await.unwrap();
-        store.add_org_user(org, a, "Editor", now).await.unwrap();
+        let org = usher::service::orgs::create(&app.state, "Org B", None)
+            .await
+            .unwrap();
+        store
+            .add_org_user(org, a, usher::auth::OrgRole::Editor, now)
+            .await
+            .unwrap();
         let team = store.create_team(1, "T1", "", now).await.unwrap();
-        store.add_team_member(1, team, b, 0, now).await.unwrap();
+        store
+            .add_team_member(1, team, b, usher::domain::role::TeamPermission::Member, now)
+            .await
+            .unwrap();
         app.admin()
             .post(&format!("/api/admin/users/{b}/disable"), "")
             .await;

@@ -31,10 +31,7 @@ async fn create_user_returns_id_and_puts_the_user_in_the_default_org() {
 #[tokio::test]
 async fn create_user_into_another_org_and_login_from_email() {
     each_backend(|app| async move {
-        let org = app
-            .state
-            .store
-            .create_org("Elsewhere", app.state.now())
+        let org = usher::service::orgs::create(&app.state, "Elsewhere", None)
             .await
             .unwrap();
         let body = json!({"email": "pat@example.com", "password": "password1", "OrgId": org});
@@ -241,7 +238,13 @@ async fn delete_user_removes_memberships_and_credentials() {
         let team = app.state.store.create_team(1, "T", "", now).await.unwrap();
         app.state
             .store
-            .add_team_member(1, team, id, 0, now)
+            .add_team_member(
+                1,
+                team,
+                id,
+                usher::domain::role::TeamPermission::Member,
+                now,
+            )
             .await
             .unwrap();
         let uma = app.as_user("uma", "password1");

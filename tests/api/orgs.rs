@@ -505,7 +505,13 @@ async fn deleting_an_org_removes_its_memberships_and_teams_and_moves_its_users()
             .unwrap();
         app.state
             .store
-            .add_team_member(org, team, kim, 0, app.state.now())
+            .add_team_member(
+                org,
+                team,
+                kim,
+                usher::domain::role::TeamPermission::Member,
+                app.state.now(),
+            )
             .await
             .unwrap();
         let kim_c = app.as_user("kim", "password1");

@@ -156,16 +156,33 @@ async fn own_orgs_and_teams_and_org_switch() {
         let id = app.create_user("max", "password1").await;
         let now = app.state.now();
         let store = &app.state.store;
-        let org = store.create_org("Team Org", now).await.unwrap();
-        store.add_org_user(org, id, "Admin", now).await.unwrap();
+        let org = usher::service::orgs::create(&app.state, "Team Org", None)
+            .await
+            .unwrap();
+        store
+            .add_org_user(org, id, usher::auth::OrgRole::Admin, now)
+            .await
+            .unwrap();
         let team_main = store.create_team(1, "Main team", "", now).await.unwrap();
         store
-            .add_team_member(1, team_main, id, 0, now)
+            .add_team_member(
+                1,
+                team_main,
+                id,
+                usher::domain::role::TeamPermission::Member,
+                now,
+            )
             .await
             .unwrap();
         let team_other = store.create_team(org, "Other team", "", now).await.unwrap();
         store
-            .add_team_member(org, team_other, id, 0, now)
+            .add_team_member(
+                org,
+                team_other,
+                id,
+                usher::domain::role::TeamPermission::Member,
+                now,
+            )
             .await
             .unwrap();
 

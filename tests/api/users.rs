@@ -223,14 +223,31 @@ async fn user_orgs_and_teams_read_memberships() {
         let id = app.create_user("ivy", "password1").await;
         let now = app.state.now();
         let store = &app.state.store;
-        let org = store.create_org("Second", now).await.unwrap();
-        store.add_org_user(org, id, "Editor", now).await.unwrap();
+        let org = usher::service::orgs::create(&app.state, "Second", None)
+            .await
+            .unwrap();
+        store
+            .add_org_user(org, id, usher::auth::OrgRole::Editor, now)
+            .await
+            .unwrap();
         let team = store
             .create_team(1, "Ops", "ops@example.com", now)
             .await
             .unwrap();
-        store.add_team_member(1, team, id, 0, now).await.unwrap();
-        store.add_team_member(1, team, 1, 0, now).await.unwrap();
+        store
+            .add_team_member(
+                1,
+                team,
+                id,
+                usher::domain::role::TeamPermission::Member,
+                now,
+            )
+            .await
+            .unwrap();
+        store
+            .add_team_member(1, team, 1, usher::domain::role::TeamPermission::Member, now)
+            .await
+            .unwrap();
 
         let res = app.admin().get(&format!("/api/users/{id}/orgs")).await;
         assert_eq!(
@@ -261,7 +278,9 @@ async fn switching_a_users_org_requires_membership() {
     each_backend(|app| async move {
         let id = app.create_user("jack", "password1").await;
         let now = app.state.now();
-        let org = app.state.store.create_org("Other", now).await.unwrap();
+        let org = usher::service::orgs::create(&app.state, "Other", None)
+            .await
+            .unwrap();
         // Grafana answers 401 "Not a valid organization" (`pkg/api/user.go` UpdateUserActiveOrg).
         let res = app
             .admin()
@@ -270,7 +289,7 @@ async fn switching_a_users_org_requires_membership() {
         assert_message(&res, StatusCode::UNAUTHORIZED, "Not a valid organization");
         app.state
             .store
-            .add_org_user(org, id, "Viewer", now)
+            .add_org_user(org, id, usher::auth::OrgRole::Viewer, now)
             .await
             .unwrap();
         let res = app
