@@ -48,12 +48,16 @@ pub struct Throttle(moka::sync::Cache<i64, DateTime<Utc>>);
 
 impl Default for Throttle {
     fn default() -> Self {
-        Throttle(moka::sync::Cache::new(Self::MAX_KEYS))
+        Self::with_capacity(Self::MAX_KEYS)
     }
 }
 
 impl Throttle {
     const MAX_KEYS: u64 = 100_000;
+
+    fn with_capacity(keys: u64) -> Self {
+        Throttle(moka::sync::Cache::new(keys))
+    }
 
     /// True (and the time noted) when `key` was not let through within `interval` before `now`.
     /// Concurrent calls for one key are serialised, so only one of them is let through.
@@ -310,4 +314,33 @@ async fn bootstrap(app: &AppState) -> Result<(), StoreError> {
 
 pub fn build_router(state: AppState) -> Router {
     crate::api::router(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_throttle_admits_once_per_interval_and_forgets_keys_one_at_a_time() {
+        let throttle = Throttle::with_capacity(100);
+        let start = Utc::now();
+        let interval = chrono::Duration::minutes(5);
+        assert!(throttle.admit(1, start, interval));
+        assert!(!throttle.admit(1, start + chrono::Duration::minutes(4), interval));
+        assert!(throttle.admit(1, start + interval, interval));
+        // Thousands of other keys: the one in use is still throttled.
+        let now = start + interval;
+        for key in 1_000..11_000 {
+            assert!(throttle.admit(key, now, interval));
+            if key % 20 == 0 {
+                assert!(
+                    !throttle.admit(1, now, interval),
+                    "key 1 forgotten at {key}"
+                );
+            }
+        }
+        throttle.0.run_pending_tasks();
+        let held = throttle.0.entry_count();
+        assert!((80..=100).contains(&held), "{held} keys held");
+    }
 }

@@ -233,6 +233,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn passed_checks_in_use_survive_a_flood_of_others() {
+        let checks = RecentChecks::new(100);
+        let now = Utc::now();
+        let within = chrono::Duration::seconds(1);
+        checks.remember("admin", "10.0.0.1", now, 0);
+        for i in 0..10_000 {
+            let ip = format!("10.1.{}.{}", i / 256, i % 256);
+            assert!(!checks.passed("someone", &ip, now, within));
+            checks.remember("someone", &ip, now, 0);
+            if i % 20 == 0 {
+                assert!(
+                    checks.passed("admin", "10.0.0.1", now, within),
+                    "forgotten at {i}"
+                );
+            }
+        }
+        checks.passed.run_pending_tasks();
+        let held = checks.passed.entry_count();
+        assert!((80..=100).contains(&held), "{held} checks held");
+        // A failure recorded here still makes every remembered check stale.
+        checks.note_failure();
+        assert!(!checks.passed("admin", "10.0.0.1", now, within));
+    }
+
+    #[test]
     fn each_limit_locks_on_its_own() {
         let limits = BruteForce {
             per_login: Some(5),
