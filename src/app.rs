@@ -1,6 +1,5 @@
 //! Application state and router construction, shared by `main` and the tests.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -41,22 +40,37 @@ impl Clock {
 }
 
 /// At most one write per key and interval from this process: remembers when each key was
-/// last written (`last_seen_at`, `last_used_at`).
-#[derive(Default)]
-pub struct Throttle(Mutex<HashMap<i64, DateTime<Utc>>>);
+/// last written (`last_seen_at`, `last_used_at`). It remembers at most [`Throttle::MAX_KEYS`]
+/// keys and, when full, forgets them one at a time (moka's TinyLFU policy), never all at once; a
+/// forgotten key costs one more conditional write, which the database's own threshold makes a
+/// no-op when the recorded time is recent.
+pub struct Throttle(moka::sync::Cache<i64, DateTime<Utc>>);
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self::with_capacity(Self::MAX_KEYS)
+    }
+}
 
 impl Throttle {
+    const MAX_KEYS: u64 = 100_000;
+
+    fn with_capacity(keys: u64) -> Self {
+        Throttle(moka::sync::Cache::new(keys))
+    }
+
     /// True (and the time noted) when `key` was not let through within `interval` before `now`.
+    /// Concurrent calls for one key are serialised, so only one of them is let through.
     fn admit(&self, key: i64, now: DateTime<Utc>, interval: chrono::Duration) -> bool {
-        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.get(&key).is_some_and(|at| now - *at < interval) {
-            return false;
-        }
-        if seen.len() > 100_000 {
-            seen.clear();
-        }
-        seen.insert(key, now);
-        true
+        use moka::ops::compute::{CompResult, Op};
+        let result = self.0.entry(key).and_compute_with(|seen| match seen {
+            Some(at) if now - *at.value() < interval => Op::Nop,
+            _ => Op::Put(now),
+        });
+        matches!(
+            result,
+            CompResult::Inserted(_) | CompResult::ReplacedWith(_)
+        )
     }
 }
 
@@ -216,18 +230,19 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
         config.security.password_hash_concurrency,
         config.security.password_hash_queue,
     );
+    let basic_entries = config.auth_basic.cache_max_entries;
     let state = AppState {
-        config: Arc::new(config),
         store,
         clock,
-        credentials: Arc::new(CredentialCache::default()),
-        recent_checks: Arc::default(),
-        sessions: Arc::new(SessionCache::default()),
-        tokens: Arc::new(TokenCache::default()),
+        credentials: Arc::new(CredentialCache::new(basic_entries)),
+        recent_checks: Arc::new(crate::auth::brute_force::RecentChecks::new(basic_entries)),
+        sessions: Arc::new(SessionCache::new(config.auth.session_cache_max_entries)),
+        tokens: Arc::new(TokenCache::new(config.auth.api_key_cache_max_entries)),
         provisioner: Arc::default(),
         hasher,
         last_seen: Arc::new(Throttle::default()),
         key_used: Arc::new(Throttle::default()),
+        config: Arc::new(config),
     };
     bootstrap(&state).await?;
     // Users, orgs and teams first (dashboards may name an org they create).
@@ -306,4 +321,33 @@ async fn bootstrap(app: &AppState) -> Result<(), StoreError> {
 
 pub fn build_router(state: AppState) -> Router {
     crate::api::router(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_throttle_admits_once_per_interval_and_forgets_keys_one_at_a_time() {
+        let throttle = Throttle::with_capacity(100);
+        let start = Utc::now();
+        let interval = chrono::Duration::minutes(5);
+        assert!(throttle.admit(1, start, interval));
+        assert!(!throttle.admit(1, start + chrono::Duration::minutes(4), interval));
+        assert!(throttle.admit(1, start + interval, interval));
+        // Thousands of other keys: the one in use is still throttled.
+        let now = start + interval;
+        for key in 1_000..11_000 {
+            assert!(throttle.admit(key, now, interval));
+            if key % 20 == 0 {
+                assert!(
+                    !throttle.admit(1, now, interval),
+                    "key 1 forgotten at {key}"
+                );
+            }
+        }
+        throttle.0.run_pending_tasks();
+        let held = throttle.0.entry_count();
+        assert!((80..=100).contains(&held), "{held} keys held");
+    }
 }

@@ -102,6 +102,9 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     // (0 = every request). Empty: 1s on SQLite (one server per database file), 0 on PostgreSQL
     // and MySQL, where another instance may revoke a session at any time.
     ("auth", "session_cache_revalidate_interval", ""),
+    // Usher's own: the most session rows kept by that cache; when full, rows are evicted one at a
+    // time (least recently or frequently used first), never all at once.
+    ("auth", "session_cache_max_entries", "100000"),
     // Grafana's: the longest lifetime a service-account token may be given, in seconds (-1: no
     // limit, and a token may live forever).
     ("auth", "api_key_max_seconds_to_live", "-1"),
@@ -109,6 +112,8 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     // (0 = every request). Empty: as session_cache_revalidate_interval (1s on SQLite, 0 on
     // PostgreSQL and MySQL). Token hashes are cached either way.
     ("auth", "api_key_cache_revalidate_interval", ""),
+    // Usher's own: the most verified machine tokens kept (evicted one at a time when full).
+    ("auth", "api_key_cache_max_entries", "100000"),
     // Grafana's: the most days ahead a service-account token may expire (-1: no limit).
     ("service_accounts", "token_expiration_day_limit", "-1"),
     ("auth.basic", "enabled", "true"),
@@ -116,6 +121,9 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     // Usher's own: how long a cached basic-auth credential is trusted before the user's row is
     // read again (0 = on every request). Changes made through this instance apply at once.
     ("auth.basic", "cache_revalidate_interval", "1s"),
+    // Usher's own: the most verified basic-auth credentials kept (evicted one at a time when
+    // full, so a flood of new credentials never makes every user pay a password hash again).
+    ("auth.basic", "cache_max_entries", "100000"),
     ("quota", "enabled", "false"),
     ("quota", "org_user", "10"),
     ("quota", "org_dashboard", "100"),
@@ -289,6 +297,10 @@ pub struct AuthSection {
     pub api_key_max_seconds_to_live: Option<i64>,
     /// `None` or zero: machine-token rows are read on every request.
     pub api_key_cache_revalidate_interval: Option<Duration>,
+    /// The most session rows the session cache keeps (at least 1).
+    pub session_cache_max_entries: u64,
+    /// The most verified machine tokens the token cache keeps (at least 1).
+    pub api_key_cache_max_entries: u64,
     /// `[service_accounts] token_expiration_day_limit`; `None`: no limit.
     pub token_expiration_day_limit: Option<i64>,
 }
@@ -309,6 +321,8 @@ pub struct AuthBasicSection {
     pub enabled: bool,
     pub password_policy: bool,
     pub cache_revalidate_interval: Duration,
+    /// The most verified credentials the basic-auth cache keeps (at least 1).
+    pub cache_max_entries: u64,
 }
 
 impl Config {
@@ -462,6 +476,14 @@ impl Config {
                 )),
             }
         };
+        // Usher's cache sizes: a whole number of entries, at least one.
+        let max_entries = |section: &str, key: &str| -> Result<u64, ConfigError> {
+            let n: u64 = parse_num(&get(section, key), section, key)?;
+            if n == 0 {
+                return Err(invalid(section, key, "must be at least 1"));
+            }
+            Ok(n)
+        };
         // Grafana's "-1 means no limit" integers.
         let positive_limit = |section: &str, key: &str| -> Result<Option<i64>, ConfigError> {
             let value = get(section, key);
@@ -584,6 +606,8 @@ impl Config {
                 session_cache_revalidate_interval: row_cache("session_cache_revalidate_interval")?,
                 api_key_max_seconds_to_live: positive_limit("auth", "api_key_max_seconds_to_live")?,
                 api_key_cache_revalidate_interval: row_cache("api_key_cache_revalidate_interval")?,
+                session_cache_max_entries: max_entries("auth", "session_cache_max_entries")?,
+                api_key_cache_max_entries: max_entries("auth", "api_key_cache_max_entries")?,
                 token_expiration_day_limit: positive_limit(
                     "service_accounts",
                     "token_expiration_day_limit",
@@ -626,6 +650,7 @@ impl Config {
                     "cache_revalidate_interval",
                 ))
                 .map_err(|m| invalid("auth.basic", "cache_revalidate_interval", m))?,
+                cache_max_entries: max_entries("auth.basic", "cache_max_entries")?,
             },
             quota: {
                 let limit = |key: &str| -> Result<i64, ConfigError> {

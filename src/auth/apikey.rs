@@ -18,9 +18,10 @@
 //! `[security] ip_address_login_protection_max_attempts` in the brute-force window gets no more
 //! hashing for tokens it has not verified before (answered `api-key.invalid` as any unknown
 //! token). Malformed tokens cost nothing and are not counted.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//!
+//! The cache holds at most `[auth] api_key_cache_max_entries` tokens (default 100,000); when full,
+//! tokens are evicted one at a time (moka's TinyLFU policy), never all at once, so a burst of new
+//! tokens does not make every machine client pay its hash again.
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -33,7 +34,8 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::store::service_accounts::TokenAuthRow;
 
-const MAX_ENTRIES: usize = 10_000;
+/// `[auth] api_key_cache_max_entries` by default.
+pub const DEFAULT_MAX_ENTRIES: u64 = 100_000;
 
 /// Why a token was refused, each with Grafana's 401 body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,19 +169,24 @@ struct Entry {
 /// Verified tokens (see the module documentation).
 pub struct TokenCache {
     key: [u8; 32],
-    entries: Mutex<HashMap<[u8; 32], Entry>>,
+    entries: moka::sync::Cache<[u8; 32], Entry>,
 }
 
 impl Default for TokenCache {
     fn default() -> Self {
-        Self {
-            key: rand::random(),
-            entries: Mutex::new(HashMap::new()),
-        }
+        Self::new(DEFAULT_MAX_ENTRIES)
     }
 }
 
 impl TokenCache {
+    /// A cache of at most `max_entries` verified tokens.
+    pub fn new(max_entries: u64) -> Self {
+        Self {
+            key: rand::random(),
+            entries: moka::sync::Cache::new(max_entries),
+        }
+    }
+
     fn key_for(&self, token: &str) -> [u8; 32] {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(token.as_bytes());
@@ -187,21 +194,30 @@ impl TokenCache {
     }
 
     fn get(&self, key: &[u8; 32]) -> Option<Entry> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.get(key).cloned()
+        self.entries.get(key)
     }
 
     fn insert(&self, key: [u8; 32], entry: Entry) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
-            entries.clear();
-        }
-        entries.insert(key, entry);
+        self.entries.insert(key, entry);
     }
 
     fn remove(&self, key: &[u8; 32]) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(key);
+        self.entries.invalidate(key);
+    }
+
+    /// Whether this token is held as verified (for tests and diagnostics).
+    pub fn holds(&self, token: &str) -> bool {
+        self.entries.contains_key(&self.key_for(token))
+    }
+
+    /// The number of tokens held, once pending evictions have run (for tests and diagnostics).
+    pub fn len(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.entry_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

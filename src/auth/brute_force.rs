@@ -30,11 +30,11 @@
 //! this does not cost a database read per request, a passed check is remembered per login and
 //! address ([`RecentChecks`]) for `[auth.basic] cache_revalidate_interval` (1 s), and forgotten as
 //! soon as this instance records any failure; failures recorded by another instance apply within
-//! that interval, like the other changes it makes.
+//! that interval, like the other changes it makes. That memory holds at most `[auth.basic]
+//! cache_max_entries` checks and, when full, forgets them one at a time (least recently or
+//! frequently used first), never all at once.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
@@ -147,18 +147,29 @@ impl CachedCheck {
 }
 
 /// Checks that passed, by login and address, for [`check_cached`].
-#[derive(Default)]
 pub struct RecentChecks {
     /// Failures recorded by this instance so far.
     failures: AtomicU64,
-    passed: Mutex<HashMap<(String, String), Passed>>,
+    passed: moka::sync::Cache<(String, String), Passed>,
 }
 
 /// When a check passed, and this instance's failure count then.
 type Passed = (DateTime<Utc>, u64);
 
+impl Default for RecentChecks {
+    fn default() -> Self {
+        Self::new(crate::auth::cache::DEFAULT_MAX_ENTRIES)
+    }
+}
+
 impl RecentChecks {
-    const MAX_ENTRIES: usize = 10_000;
+    /// A memory of at most `max_entries` passed checks.
+    pub fn new(max_entries: u64) -> Self {
+        Self {
+            failures: AtomicU64::new(0),
+            passed: moka::sync::Cache::new(max_entries),
+        }
+    }
 
     fn failures(&self) -> u64 {
         self.failures.load(Ordering::SeqCst)
@@ -169,20 +180,16 @@ impl RecentChecks {
     }
 
     fn passed(&self, key: &str, ip: &str, now: DateTime<Utc>, within: chrono::Duration) -> bool {
-        let passed = self.passed.lock().unwrap_or_else(|e| e.into_inner());
-        passed
+        self.passed
             .get(&(key.to_string(), ip.to_string()))
             .is_some_and(|(at, failures)| {
-                *failures == self.failures() && now - *at < within && *at <= now
+                failures == self.failures() && now - at < within && at <= now
             })
     }
 
     fn remember(&self, key: &str, ip: &str, now: DateTime<Utc>, failures: u64) {
-        let mut passed = self.passed.lock().unwrap_or_else(|e| e.into_inner());
-        if passed.len() >= Self::MAX_ENTRIES {
-            passed.clear();
-        }
-        passed.insert((key.to_string(), ip.to_string()), (now, failures));
+        self.passed
+            .insert((key.to_string(), ip.to_string()), (now, failures));
     }
 }
 
@@ -224,6 +231,31 @@ impl Attempt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passed_checks_in_use_survive_a_flood_of_others() {
+        let checks = RecentChecks::new(100);
+        let now = Utc::now();
+        let within = chrono::Duration::seconds(1);
+        checks.remember("admin", "10.0.0.1", now, 0);
+        for i in 0..10_000 {
+            let ip = format!("10.1.{}.{}", i / 256, i % 256);
+            assert!(!checks.passed("someone", &ip, now, within));
+            checks.remember("someone", &ip, now, 0);
+            if i % 20 == 0 {
+                assert!(
+                    checks.passed("admin", "10.0.0.1", now, within),
+                    "forgotten at {i}"
+                );
+            }
+        }
+        checks.passed.run_pending_tasks();
+        let held = checks.passed.entry_count();
+        assert!((80..=100).contains(&held), "{held} checks held");
+        // A failure recorded here still makes every remembered check stale.
+        checks.note_failure();
+        assert!(!checks.passed("admin", "10.0.0.1", now, within));
+    }
 
     #[test]
     fn each_limit_locks_on_its_own() {

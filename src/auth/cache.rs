@@ -14,17 +14,26 @@
 //! hash is the one the credentials verified against and the user exists and is enabled; that is
 //! how changes made by another instance sharing the database are noticed. Entries expire after a
 //! fixed TTL whatever happens.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//!
+//! The cache holds at most `[auth.basic] cache_max_entries` entries (default 100,000). It is a
+//! [`moka`] cache: when full, entries are evicted one at a time by its TinyLFU policy (the least
+//! recently used among the least frequently used), never all at once, so a flood of new
+//! credentials cannot make every signed-in user pay a password hash again. A new entry may have to
+//! be asked for more than once before it displaces one that is in use. The TTL is checked against
+//! the application's clock (which tests move by hand), not with moka's time-to-live, which runs on
+//! its own monotonic clock: an expired entry is dropped when it is next read, and otherwise goes
+//! the way of any entry nobody uses.
 
 use chrono::{DateTime, Duration, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use moka::ops::compute::Op;
+
 use crate::store::SignedInRow;
 
-const MAX_ENTRIES: usize = 10_000;
+/// `[auth.basic] cache_max_entries` by default.
+pub const DEFAULT_MAX_ENTRIES: u64 = 100_000;
 
 pub type CacheKey = [u8; 32];
 
@@ -57,20 +66,25 @@ impl CachedCredential {
 pub struct CredentialCache {
     key: [u8; 32],
     ttl: Duration,
-    entries: Mutex<HashMap<CacheKey, CachedCredential>>,
+    entries: moka::sync::Cache<CacheKey, CachedCredential>,
 }
 
 impl Default for CredentialCache {
     fn default() -> Self {
-        Self {
-            key: rand::random(),
-            ttl: Duration::seconds(60),
-            entries: Mutex::new(HashMap::new()),
-        }
+        Self::new(DEFAULT_MAX_ENTRIES)
     }
 }
 
 impl CredentialCache {
+    /// A cache of at most `max_entries` verified credentials.
+    pub fn new(max_entries: u64) -> Self {
+        Self {
+            key: rand::random(),
+            ttl: Duration::seconds(60),
+            entries: moka::sync::Cache::new(max_entries),
+        }
+    }
+
     pub fn key_for(&self, login: &str, password: &str) -> CacheKey {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(login.as_bytes());
@@ -80,27 +94,21 @@ impl CredentialCache {
     }
 
     pub fn get(&self, key: &CacheKey, now: DateTime<Utc>) -> Option<CachedCredential> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        match entries.get(key) {
-            Some(entry) if entry.expires > now => Some(entry.clone()),
-            Some(_) => {
-                entries.remove(key);
-                None
-            }
-            None => None,
+        let entry = self.entries.get(key)?;
+        if entry.expires > now {
+            return Some(entry);
         }
+        // Only the expired entry: a fresh one inserted meanwhile stays.
+        self.entries.entry(*key).and_compute_with(|e| match e {
+            Some(e) if e.value().expires <= now => Op::Remove,
+            _ => Op::Nop,
+        });
+        None
     }
 
     /// Stores a fresh verification.
     pub fn insert(&self, key: CacheKey, row: SignedInRow, generation: u64, now: DateTime<Utc>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, e| e.expires > now);
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-        }
-        entries.insert(
+        self.entries.insert(
             key,
             CachedCredential {
                 row,
@@ -111,20 +119,32 @@ impl CredentialCache {
         );
     }
 
-    /// Records a successful re-check of an entry (its TTL is unchanged).
+    /// Records a successful re-check of an entry (its TTL is unchanged). An entry removed
+    /// meanwhile is not brought back.
     pub fn refresh(&self, key: &CacheKey, row: SignedInRow, generation: u64, now: DateTime<Utc>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = entries.get_mut(key) {
-            entry.row = row;
-            entry.generation = generation;
-            entry.checked_at = now;
-        }
+        self.entries.entry(*key).and_compute_with(|e| match e {
+            Some(e) => {
+                let mut entry = e.into_value();
+                entry.row = row;
+                entry.generation = generation;
+                entry.checked_at = now;
+                Op::Put(entry)
+            }
+            None => Op::Nop,
+        });
     }
 
     pub fn remove(&self, key: &CacheKey) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+        self.entries.invalidate(key);
+    }
+
+    /// The number of entries, once pending evictions have run (for tests and diagnostics).
+    pub fn len(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.entry_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }

@@ -10,7 +10,7 @@
 //! a hash ([`Hasher::pause_like_verify`]).
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -60,6 +60,8 @@ pub struct Hasher {
     workers: usize,
     queue: usize,
     timing: Arc<VerifyTiming>,
+    /// Password verifications run so far (real and dummy).
+    verifications: Arc<AtomicU64>,
 }
 
 impl Hasher {
@@ -96,6 +98,28 @@ impl Hasher {
             workers,
             queue,
             timing: Arc::new(VerifyTiming::default()),
+            verifications: Arc::default(),
+        }
+    }
+
+    /// How many password verifications this pool has run: [`Hasher::verify`],
+    /// [`Hasher::verify_internal`] and [`Hasher::verify_dummy`] (which spends a real hash too),
+    /// counted as each one finishes on a worker. Token hashes are not counted. For tests and
+    /// diagnostics: a cached credential costs no verification.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// Counts one verification, for jobs that run one.
+    fn counted<T>(
+        &self,
+        f: impl FnOnce(&mut Workspace) -> T + Send + 'static,
+    ) -> impl FnOnce(&mut Workspace) -> T + Send + 'static {
+        let count = Arc::clone(&self.verifications);
+        move |ws| {
+            let out = f(ws);
+            count.fetch_add(1, Ordering::Relaxed);
+            out
         }
     }
 
@@ -181,9 +205,10 @@ impl Hasher {
     ) -> Result<bool, HashError> {
         let started = Instant::now();
         let ok = self
-            .submit(Admission::Shed, move |ws| {
-                password::verify_with(&password, &stored, &salt, ws)
-            })
+            .submit(
+                Admission::Shed,
+                self.counted(move |ws| password::verify_with(&password, &stored, &salt, ws)),
+            )
             .await?;
         self.timing.record(started.elapsed());
         Ok(ok)
@@ -196,9 +221,10 @@ impl Hasher {
         stored: String,
         salt: String,
     ) -> Result<bool, HashError> {
-        self.submit(Admission::Always, move |ws| {
-            password::verify_with(&password, &stored, &salt, ws)
-        })
+        self.submit(
+            Admission::Always,
+            self.counted(move |ws| password::verify_with(&password, &stored, &salt, ws)),
+        )
         .await
     }
 
@@ -206,9 +232,10 @@ impl Hasher {
     /// from a wrong password (by time, or by a 503 under load).
     pub async fn verify_dummy(&self, password: String) -> Result<(), HashError> {
         let started = Instant::now();
-        self.submit(Admission::Shed, move |ws| {
-            password::verify_dummy_with(&password, ws)
-        })
+        self.submit(
+            Admission::Shed,
+            self.counted(move |ws| password::verify_dummy_with(&password, ws)),
+        )
         .await?;
         self.timing.record(started.elapsed());
         Ok(())
@@ -278,6 +305,14 @@ mod tests {
         assert!(!check("s3cret!").await.unwrap());
         // The same worker memory serves the next, different password.
         assert!(check("s3cret").await.unwrap());
+        assert_eq!(hasher.verifications(), 3);
+        hasher.verify_dummy("x".into()).await.unwrap();
+        // Hashing a new password is not a verification.
+        hasher
+            .hash("other".into(), PasswordHashScheme::Argon2id)
+            .await
+            .unwrap();
+        assert_eq!(hasher.verifications(), 4);
     }
 
     #[tokio::test]

@@ -24,10 +24,9 @@
 //! the store's generation, which empties the cache's validity at once; the interval only bounds
 //! how long a change made by *another* process goes unseen. It is therefore on (1 s) by default
 //! only for SQLite, whose database belongs to one server process, and off for PostgreSQL and
-//! MySQL, where several instances share the database and every request reads the row.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! MySQL, where several instances share the database and every request reads the row. The cache
+//! holds at most `[auth] session_cache_max_entries` rows (default 100,000); when full, rows are
+//! evicted one at a time (moka's TinyLFU policy), never all at once.
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use chrono::{DateTime, Utc};
@@ -155,8 +154,10 @@ pub async fn create(app: &AppState, user_id: i64, client: &ClientInfo) -> Result
     })
 }
 
-const MAX_CACHED: usize = 10_000;
+/// `[auth] session_cache_max_entries` by default.
+pub const DEFAULT_MAX_CACHED: u64 = 100_000;
 
+#[derive(Clone)]
 struct CachedSession {
     row: SessionWithUser,
     generation: u64,
@@ -164,13 +165,26 @@ struct CachedSession {
 }
 
 /// Session rows by token hash, trusted while the store's generation is unchanged and for at most
-/// the revalidate interval.
-#[derive(Default)]
+/// the revalidate interval. A row that is no longer trusted stays until the next read of it
+/// replaces it, or until it is evicted.
 pub struct SessionCache {
-    entries: Mutex<HashMap<String, CachedSession>>,
+    entries: moka::sync::Cache<String, CachedSession>,
+}
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_CACHED)
+    }
 }
 
 impl SessionCache {
+    /// A cache of at most `max_entries` session rows.
+    pub fn new(max_entries: u64) -> Self {
+        Self {
+            entries: moka::sync::Cache::new(max_entries),
+        }
+    }
+
     fn get(
         &self,
         hashed: &str,
@@ -178,20 +192,12 @@ impl SessionCache {
         now: DateTime<Utc>,
         revalidate: chrono::Duration,
     ) -> Option<SessionWithUser> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let e = entries.get(hashed)?;
-        (e.generation == generation && now - e.checked_at < revalidate).then(|| e.row.clone())
+        let e = self.entries.get(hashed)?;
+        (e.generation == generation && now - e.checked_at < revalidate).then_some(e.row)
     }
 
     fn insert(&self, hashed: String, row: SessionWithUser, generation: u64, now: DateTime<Utc>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_CACHED {
-            entries.retain(|_, e| e.generation == generation);
-            if entries.len() >= MAX_CACHED {
-                entries.clear();
-            }
-        }
-        entries.insert(
+        self.entries.insert(
             hashed,
             CachedSession {
                 row,
@@ -199,6 +205,21 @@ impl SessionCache {
                 checked_at: now,
             },
         );
+    }
+
+    /// Whether a row is held for this cookie value, trusted or not (for tests and diagnostics).
+    pub fn holds(&self, token: &str, secret_key: &str) -> bool {
+        self.entries.contains_key(&hash_token(token, secret_key))
+    }
+
+    /// The number of rows held, once pending evictions have run (for tests and diagnostics).
+    pub fn len(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.entry_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

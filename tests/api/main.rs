@@ -7,6 +7,7 @@
 mod admin;
 mod admin_users;
 mod auth;
+mod caches;
 mod custom_roles;
 mod dashboards;
 mod errors;
