@@ -14,6 +14,7 @@ mod hashing;
 mod input;
 mod lockout;
 mod logins;
+mod migrations;
 mod openapi;
 mod orgs;
 mod paging;
