@@ -56,7 +56,7 @@ pub enum State {
 struct File {
     #[serde(default)]
     #[allow(dead_code)]
-    api_version: Option<serde_yaml::Value>,
+    api_version: Option<serde_norway::Value>,
     #[serde(default)]
     orgs: Vec<OrgEntry>,
     #[serde(default)]
@@ -184,7 +184,7 @@ pub fn read(dir: &Path) -> Result<Declared, Problem> {
     for file in files {
         let text = std::fs::read_to_string(&file)
             .map_err(|e| Problem::new(&file, None, format!("cannot read: {e}")))?;
-        let parsed: File = serde_yaml::from_str(&text).map_err(|e| {
+        let parsed: File = serde_norway::from_str(&text).map_err(|e| {
             Problem::new(
                 &file,
                 e.location().map(|l| l.line()),

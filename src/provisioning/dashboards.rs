@@ -85,7 +85,7 @@ struct RawProvider {
     #[serde(default, rename = "allowUiUpdates")]
     allow_ui_updates: Option<Scalar>,
     #[serde(default)]
-    options: HashMap<String, serde_yaml::Value>,
+    options: HashMap<String, serde_norway::Value>,
 }
 
 /// A dashboard provider, checked.
@@ -109,7 +109,7 @@ pub fn read_providers(dir: &Path) -> Result<Vec<Provider>, Problem> {
     for file in files {
         let text = std::fs::read_to_string(&file)
             .map_err(|e| Problem::new(&file, None, format!("cannot read: {e}")))?;
-        let parsed: ProviderFile = serde_yaml::from_str(&text).map_err(|e| {
+        let parsed: ProviderFile = serde_norway::from_str(&text).map_err(|e| {
             Problem::new(
                 &file,
                 e.location().map(|l| l.line()),
@@ -172,9 +172,9 @@ fn check(raw: RawProvider, file: &Path) -> Result<Provider, String> {
     }
     let option_text = |key: &str| -> Result<Option<String>, String> {
         match raw.options.get(key) {
-            None | Some(serde_yaml::Value::Null) => Ok(None),
-            Some(serde_yaml::Value::String(s)) => interpolate(s).map(Some),
-            Some(serde_yaml::Value::Bool(b)) => Ok(Some(b.to_string())),
+            None | Some(serde_norway::Value::Null) => Ok(None),
+            Some(serde_norway::Value::String(s)) => interpolate(s).map(Some),
+            Some(serde_norway::Value::Bool(b)) => Ok(Some(b.to_string())),
             Some(other) => Err(format!("options.{key}: unexpected value {other:?}")),
         }
     };

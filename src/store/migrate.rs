@@ -1,192 +1,218 @@
-//! Embedded, per-dialect migrations, run at start-up. Each applied migration is recorded in
-//! `usher_migration`, so a second start (or a second instance) changes nothing. PostgreSQL and
-//! MySQL take a database-wide lock while migrating so that instances starting together queue up.
+//! Embedded, per-dialect migrations, run at start-up by sqlx's migrator. Every file in
+//! `migrations/<dialect>/` (`NNNN_description.sql`) is embedded at compile time (see `build.rs`,
+//! which makes cargo notice a new file) and applied in version order, once: `_sqlx_migrations`
+//! records each applied version with the SHA-384 checksum of its file, and a file changed after it
+//! was applied is refused.
+//!
+//! All of it runs on one dedicated connection that holds a database-wide lock, so instances
+//! starting together queue up: PostgreSQL takes `pg_advisory_lock`, MySQL/MariaDB `GET_LOCK`
+//! (sqlx's own MySQL lock calls `GET_LOCK(…, -1)`, which MariaDB refuses with a warning and a
+//! NULL result instead of waiting, so sqlx's locking is turned off and this module locks), and
+//! SQLite needs nothing beyond its file lock (each migration is one write transaction).
+//!
+//! Each migration file is sent as one multi-statement query inside a transaction. On SQLite and
+//! PostgreSQL DDL is transactional, so a failing file leaves nothing behind. MySQL commits
+//! implicitly around DDL: a file that fails halfway stays half-applied, and its row in
+//! `_sqlx_migrations` stays `success = false`, which makes later starts refuse the database as
+//! dirty until the half-applied statements are repaired and the row is removed.
+//!
+//! Databases created by releases before this migrator record their migrations in
+//! `usher_migration` (`id` = file name without `.sql`). Those rows are adopted into
+//! `_sqlx_migrations` (with the checksums of the embedded files) before the migrator runs, so such
+//! a database upgrades in place; `usher_migration` itself is left as it was.
+
+use std::collections::HashSet;
+
+use sqlx::migrate::{Migrate, MigrateError, Migration, Migrator};
+use sqlx::Connection;
 
 use super::{Dialect, Store, StoreError, StoreResult};
 use crate::with_conn;
 
-struct Migration {
-    id: &'static str,
-    sqlite: &'static str,
-    postgres: &'static str,
-    mysql: &'static str,
+/// PostgreSQL advisory lock key; the same key as the releases before sqlx's migrator, so an old
+/// and a new instance starting together also exclude each other. (Advisory locks are per
+/// database.)
+const PG_LOCK_KEY: i64 = 7261984;
+
+/// How long a MySQL instance waits for another instance's migrations.
+const MYSQL_LOCK_TIMEOUT_SECS: i64 = 60;
+
+/// The migrations of `dialect`, with sqlx's own locking off (this module locks).
+fn migrator(dialect: Dialect) -> Migrator {
+    let mut migrator = match dialect {
+        Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+        Dialect::Postgres => sqlx::migrate!("./migrations/postgres"),
+        Dialect::MySql => sqlx::migrate!("./migrations/mysql"),
+    };
+    migrator.set_locking(false);
+    migrator
 }
 
-const MIGRATIONS: &[Migration] = &[
-    Migration {
-        id: "0001_core",
-        sqlite: include_str!("../../migrations/sqlite/0001_core.sql"),
-        postgres: include_str!("../../migrations/postgres/0001_core.sql"),
-        mysql: include_str!("../../migrations/mysql/0001_core.sql"),
-    },
-    Migration {
-        id: "0002_login_attempt",
-        sqlite: include_str!("../../migrations/sqlite/0002_login_attempt.sql"),
-        postgres: include_str!("../../migrations/postgres/0002_login_attempt.sql"),
-        mysql: include_str!("../../migrations/mysql/0002_login_attempt.sql"),
-    },
-    Migration {
-        id: "0003_team_search",
-        sqlite: include_str!("../../migrations/sqlite/0003_team_search.sql"),
-        postgres: include_str!("../../migrations/postgres/0003_team_search.sql"),
-        mysql: include_str!("../../migrations/mysql/0003_team_search.sql"),
-    },
-    Migration {
-        id: "0004_access_control",
-        sqlite: include_str!("../../migrations/sqlite/0004_access_control.sql"),
-        postgres: include_str!("../../migrations/postgres/0004_access_control.sql"),
-        mysql: include_str!("../../migrations/mysql/0004_access_control.sql"),
-    },
-    Migration {
-        id: "0005_api_key",
-        sqlite: include_str!("../../migrations/sqlite/0005_api_key.sql"),
-        postgres: include_str!("../../migrations/postgres/0005_api_key.sql"),
-        mysql: include_str!("../../migrations/mysql/0005_api_key.sql"),
-    },
-    Migration {
-        id: "0006_dashboard",
-        sqlite: include_str!("../../migrations/sqlite/0006_dashboard.sql"),
-        postgres: include_str!("../../migrations/postgres/0006_dashboard.sql"),
-        mysql: include_str!("../../migrations/mysql/0006_dashboard.sql"),
-    },
-    Migration {
-        id: "0007_login_success",
-        sqlite: include_str!("../../migrations/sqlite/0007_login_success.sql"),
-        postgres: include_str!("../../migrations/postgres/0007_login_success.sql"),
-        mysql: include_str!("../../migrations/mysql/0007_login_success.sql"),
-    },
-    Migration {
-        id: "0008_exact_logins",
-        sqlite: include_str!("../../migrations/sqlite/0008_exact_logins.sql"),
-        postgres: include_str!("../../migrations/postgres/0008_exact_logins.sql"),
-        mysql: include_str!("../../migrations/mysql/0008_exact_logins.sql"),
-    },
-    Migration {
-        id: "0009_login_attempt_exact",
-        sqlite: include_str!("../../migrations/sqlite/0009_login_attempt_exact.sql"),
-        postgres: include_str!("../../migrations/postgres/0009_login_attempt_exact.sql"),
-        mysql: include_str!("../../migrations/mysql/0009_login_attempt_exact.sql"),
-    },
-    Migration {
-        id: "0010_usher_lock",
-        sqlite: include_str!("../../migrations/sqlite/0010_usher_lock.sql"),
-        postgres: include_str!("../../migrations/postgres/0010_usher_lock.sql"),
-        mysql: include_str!("../../migrations/mysql/0010_usher_lock.sql"),
-    },
-];
+/// The file name (without `.sql`) of an embedded migration, as `usher_migration` recorded it.
+fn file_id(m: &Migration) -> String {
+    format!("{:04}_{}", m.version, m.description.replace(' ', "_"))
+}
 
-/// Splits a migration file into statements. Statements end with `;` at the end of a line;
-/// trigger bodies (`BEGIN … END;`) are kept whole.
-fn statements(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut in_trigger = false;
-    for line in text.lines() {
-        let trimmed = line.trim();
-        if trimmed.starts_with("--") || trimmed.is_empty() {
-            continue;
-        }
-        if trimmed.starts_with("CREATE TRIGGER") {
-            in_trigger = true;
-        }
-        current.push_str(line);
-        current.push('\n');
-        let ends = if in_trigger {
-            trimmed == "END;"
-        } else {
-            trimmed.ends_with(';')
-        };
-        if ends {
-            in_trigger = false;
-            let stmt = current.trim().trim_end_matches(';').to_string();
-            if !stmt.is_empty() {
-                out.push(stmt);
+/// The embedded migration that an `usher_migration` id names.
+fn legacy<'m>(migrator: &'m Migrator, id: &str) -> Option<&'m Migration> {
+    migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .find(|m| file_id(m) == id)
+}
+
+/// The `GET_LOCK` name for database `db`: named locks are server-wide, so the name carries the
+/// database (hashed: lock names are limited to 64 characters).
+fn mysql_lock_name(db: &str) -> String {
+    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    format!("usher_migrate_{:08x}", CRC.checksum(db.as_bytes()))
+}
+
+fn migrate_error(migrator: &Migrator, error: MigrateError) -> StoreError {
+    let id = |version: i64| {
+        migrator
+            .iter()
+            .find(|m| m.version == version)
+            .map(file_id)
+            .unwrap_or_else(|| version.to_string())
+    };
+    match error {
+        MigrateError::VersionMissing(version) => StoreError::UnknownMigration(version),
+        MigrateError::ExecuteMigration(source, version) => StoreError::Migration {
+            id: id(version),
+            source,
+        },
+        MigrateError::Execute(source) => StoreError::Db(source),
+        MigrateError::VersionMismatch(version) | MigrateError::Dirty(version) => {
+            StoreError::Migration {
+                id: id(version),
+                source: sqlx::Error::Migrate(Box::new(error)),
             }
-            current.clear();
         }
+        other => StoreError::Migration {
+            id: "(migrator)".into(),
+            source: sqlx::Error::Migrate(Box::new(other)),
+        },
     }
-    if !current.trim().is_empty() {
-        out.push(current.trim().to_string());
-    }
-    out
 }
 
 pub(super) async fn run(store: &Store) -> StoreResult<()> {
-    let create = match store.dialect {
-        Dialect::MySql => {
-            "CREATE TABLE IF NOT EXISTS usher_migration (id VARCHAR(190) NOT NULL PRIMARY KEY, applied DATETIME NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    let dialect = store.dialect;
+    let migrator = migrator(dialect);
+    let legacy_table = match dialect {
+        Dialect::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'usher_migration'"
         }
         Dialect::Postgres => {
-            "CREATE TABLE IF NOT EXISTS usher_migration (id VARCHAR(190) NOT NULL PRIMARY KEY, applied TIMESTAMP NOT NULL)"
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'usher_migration'"
         }
-        Dialect::Sqlite => {
-            "CREATE TABLE IF NOT EXISTS usher_migration (id VARCHAR(190) NOT NULL PRIMARY KEY, applied DATETIME NOT NULL)"
+        Dialect::MySql => {
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'usher_migration'"
         }
     };
-    // Hold one connection for the whole run so that the session lock covers every statement.
+    let adopt_sql = dialect.sql(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (?, ?, ?, ?, 0)",
+    );
     with_conn!(&store.pool, pool => {
+        // One connection for the whole run, so that the session lock covers every statement. It is
+        // closed rather than returned to the pool, which also releases the lock should the
+        // explicit release below not happen.
         let mut conn = pool.acquire().await?;
-        match store.dialect {
+        conn.close_on_drop();
+        let mut mysql_lock = None;
+        match dialect {
             Dialect::Postgres => {
-                sqlx::query("SELECT pg_advisory_lock(7261984)").execute(&mut *conn).await?;
+                sqlx::query(&dialect.sql("SELECT pg_advisory_lock(?)"))
+                    .bind(PG_LOCK_KEY)
+                    .execute(&mut *conn)
+                    .await?;
             }
             Dialect::MySql => {
-                sqlx::query("SELECT GET_LOCK('usher_migration', 60)").execute(&mut *conn).await?;
+                let db: Option<String> =
+                    sqlx::query_scalar("SELECT DATABASE()").fetch_one(&mut *conn).await?;
+                let name = mysql_lock_name(db.as_deref().unwrap_or(""));
+                let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+                    .bind(&name)
+                    .bind(MYSQL_LOCK_TIMEOUT_SECS)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                if got != Some(1) {
+                    return Err(StoreError::Config(format!(
+                        "could not take the migration lock {name:?} within {MYSQL_LOCK_TIMEOUT_SECS} s: is another instance migrating this database?"
+                    )));
+                }
+                mysql_lock = Some(name);
             }
             Dialect::Sqlite => {}
         }
         let result: StoreResult<()> = async {
-            sqlx::query(create).execute(&mut *conn).await?;
-            for m in MIGRATIONS {
-                let sql = store.sql("SELECT COUNT(*) FROM usher_migration WHERE id = ?");
-                let done: i64 = sqlx::query_scalar(&sql).bind(m.id).fetch_one(&mut *conn).await?;
-                if done > 0 {
-                    continue;
-                }
-                let text = match store.dialect {
-                    Dialect::Sqlite => m.sqlite,
-                    Dialect::Postgres => m.postgres,
-                    Dialect::MySql => m.mysql,
-                };
-                tracing::info!(migration = m.id, "applying migration");
-                // DDL is transactional on SQLite and PostgreSQL; MySQL commits each statement.
-                sqlx::query("BEGIN").execute(&mut *conn).await?;
-                let applied: Result<(), sqlx::Error> = async {
-                    for stmt in statements(text) {
-                        sqlx::raw_sql(&stmt).execute(&mut *conn).await?;
+            // Adopt what a release before this migrator recorded.
+            let exists: i64 = sqlx::query_scalar(legacy_table).fetch_one(&mut *conn).await?;
+            if exists > 0 {
+                let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM usher_migration ORDER BY id")
+                    .fetch_all(&mut *conn)
+                    .await?;
+                let recorded = ids
+                    .iter()
+                    .map(|id| {
+                        legacy(&migrator, id)
+                            .ok_or_else(|| StoreError::UnknownLegacyMigration(id.clone()))
+                    })
+                    .collect::<StoreResult<Vec<&Migration>>>()?;
+                conn.ensure_migrations_table()
+                    .await
+                    .map_err(|e| migrate_error(&migrator, e))?;
+                let applied: HashSet<i64> = conn
+                    .list_applied_migrations()
+                    .await
+                    .map_err(|e| migrate_error(&migrator, e))?
+                    .into_iter()
+                    .map(|m| m.version)
+                    .collect();
+                let missing: Vec<&Migration> = recorded
+                    .into_iter()
+                    .filter(|m| !applied.contains(&m.version))
+                    .collect();
+                if !missing.is_empty() {
+                    let mut tx = Connection::begin(&mut *conn).await?;
+                    for m in &missing {
+                        sqlx::query(&adopt_sql)
+                            .bind(m.version)
+                            .bind(&*m.description)
+                            .bind(true)
+                            .bind(&*m.checksum)
+                            .execute(&mut *tx)
+                            .await?;
                     }
-                    let sql = store.sql("INSERT INTO usher_migration (id, applied) VALUES (?, ?)");
-                    sqlx::query(&sql)
-                        .bind(m.id)
-                        .bind(chrono::Utc::now().naive_utc())
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                }
-                .await;
-                match applied {
-                    Ok(()) => {
-                        sqlx::query("COMMIT").execute(&mut *conn).await?;
-                    }
-                    Err(source) => {
-                        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                        return Err(StoreError::Migration { id: m.id.to_string(), source });
-                    }
+                    tx.commit().await?;
+                    tracing::info!(
+                        migrations = missing.len(),
+                        "adopted migrations recorded in usher_migration"
+                    );
                 }
             }
-            Ok(())
+            migrator
+                .run(&mut *conn)
+                .await
+                .map_err(|e| migrate_error(&migrator, e))
         }
         .await;
-        match store.dialect {
-            Dialect::Postgres => {
-                let _ = sqlx::query("SELECT pg_advisory_unlock(7261984)").execute(&mut *conn).await;
-            }
-            Dialect::MySql => {
-                let _ = sqlx::query("SELECT RELEASE_LOCK('usher_migration')").execute(&mut *conn).await;
-            }
-            Dialect::Sqlite => {}
-        }
-        result
+        let released: Result<(), sqlx::Error> = match (dialect, &mysql_lock) {
+            (Dialect::Postgres, _) => sqlx::query(&dialect.sql("SELECT pg_advisory_unlock(?)"))
+                .bind(PG_LOCK_KEY)
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+            (Dialect::MySql, Some(name)) => sqlx::query("SELECT RELEASE_LOCK(?)")
+                .bind(name)
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+            _ => Ok(()),
+        };
+        result?;
+        released?;
+        Ok(())
     })
 }
 
@@ -194,34 +220,67 @@ pub(super) async fn run(store: &Store) -> StoreResult<()> {
 mod tests {
     use super::*;
 
+    const DIALECTS: [Dialect; 3] = [Dialect::Sqlite, Dialect::Postgres, Dialect::MySql];
+
     #[test]
-    fn triggers_stay_whole() {
-        let s = statements(
-            "CREATE TABLE a (x INT);\n-- c\nCREATE TRIGGER t AFTER INSERT ON a BEGIN\n  INSERT INTO b VALUES (1);\nEND;\nCREATE INDEX i ON a (x);\n",
-        );
-        assert_eq!(s.len(), 3);
-        assert!(s[1].contains("INSERT INTO b VALUES (1);"));
+    fn every_dialect_has_the_same_migrations() {
+        let ids = |d: Dialect| migrator(d).iter().map(file_id).collect::<Vec<_>>();
+        assert!(!ids(Dialect::Sqlite).is_empty());
+        assert_eq!(ids(Dialect::Sqlite), ids(Dialect::Postgres));
+        assert_eq!(ids(Dialect::Sqlite), ids(Dialect::MySql));
     }
 
     #[test]
     fn every_dialect_has_the_same_tables() {
-        for m in MIGRATIONS {
-            let tables = |t: &str| {
-                let mut v: Vec<String> = t
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("CREATE TABLE "))
-                    .map(|l| {
-                        l.split_whitespace()
-                            .next()
-                            .unwrap_or("")
-                            .replace(['`', '"'], "")
-                    })
-                    .collect();
-                v.sort();
-                v
-            };
-            assert_eq!(tables(m.sqlite), tables(m.postgres), "{}", m.id);
-            assert_eq!(tables(m.sqlite), tables(m.mysql), "{}", m.id);
+        let tables = |t: &str| {
+            let mut v: Vec<String> = t
+                .lines()
+                .filter_map(|l| l.strip_prefix("CREATE TABLE "))
+                .map(|l| {
+                    l.split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .replace(['`', '"'], "")
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let sqlite = migrator(Dialect::Sqlite);
+        for d in [Dialect::Postgres, Dialect::MySql] {
+            let other = migrator(d);
+            for (a, b) in sqlite.iter().zip(other.iter()) {
+                assert_eq!(tables(&a.sql), tables(&b.sql), "{} on {d:?}", file_id(a));
+            }
         }
+    }
+
+    #[test]
+    fn legacy_ids_are_file_names() {
+        for d in DIALECTS {
+            let m = migrator(d);
+            for id in [
+                "0001_core",
+                "0002_login_attempt",
+                "0003_team_search",
+                "0004_access_control",
+                "0005_api_key",
+                "0006_dashboard",
+                "0007_login_success",
+                "0008_exact_logins",
+                "0009_login_attempt_exact",
+            ] {
+                assert_eq!(legacy(&m, id).map(file_id).as_deref(), Some(id), "{d:?}");
+            }
+            assert!(legacy(&m, "0001_nope").is_none());
+            assert!(legacy(&m, "1_core").is_none());
+        }
+    }
+
+    #[test]
+    fn mysql_lock_names_fit() {
+        let name = mysql_lock_name(&"x".repeat(64));
+        assert!(name.len() <= 64);
+        assert_ne!(mysql_lock_name("a"), mysql_lock_name("b"));
     }
 }

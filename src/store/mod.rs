@@ -46,6 +46,13 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration {id} failed: {source}")]
     Migration { id: String, source: sqlx::Error },
+    /// `usher_migration` (where releases before sqlx's migrator recorded migrations) names a
+    /// migration this build does not have.
+    #[error("the database records migration {0:?} in usher_migration, which this build of Usher does not have: it was migrated by a newer or different build")]
+    UnknownLegacyMigration(String),
+    /// `_sqlx_migrations` holds a version this build does not have.
+    #[error("the database has migration {0} applied, which this build of Usher does not have: it was migrated by a newer build")]
+    UnknownMigration(i64),
     #[error("{0}")]
     Config(String),
 }

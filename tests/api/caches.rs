@@ -128,7 +128,13 @@ async fn past_a_small_cache_size_the_basic_auth_users_in_use_stay_cached() {
 /// holds no more than its size.
 #[tokio::test]
 async fn past_the_session_cache_size_the_sessions_in_use_stay_cached() {
-    let settings = [CHEAP_HASHES, ("auth", "session_cache_max_entries", "50")];
+    // On PostgreSQL and MySQL the default revalidate interval is 0 (every request re-reads its
+    // row, nothing is cached); an interval makes the cache hold rows on every database.
+    let settings = [
+        CHEAP_HASHES,
+        ("auth", "session_cache_max_entries", "50"),
+        ("auth", "session_cache_revalidate_interval", "1h"),
+    ];
     each_backend_with(&settings, |app| async move {
         let secret = app.state.config.security.secret_key.clone();
         let sessions = &app.state.sessions;
@@ -174,7 +180,10 @@ async fn past_the_session_cache_size_the_sessions_in_use_stay_cached() {
 /// pay no token hash again) while the cache holds no more than its size.
 #[tokio::test]
 async fn past_the_token_cache_size_the_tokens_in_use_stay_cached() {
-    let settings = [("auth", "api_key_cache_max_entries", "20")];
+    let settings = [
+        ("auth", "api_key_cache_max_entries", "20"),
+        ("auth", "api_key_cache_revalidate_interval", "1h"),
+    ];
     each_backend_with(&settings, |app| async move {
         let res = app
             .admin()

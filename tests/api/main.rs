@@ -15,6 +15,7 @@ mod hashing;
 mod input;
 mod lockout;
 mod logins;
+mod migrations;
 mod openapi;
 mod orgs;
 mod paging;

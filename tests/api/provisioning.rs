@@ -535,3 +535,44 @@ async fn provisioned_logins_and_names_are_checked_like_the_apis() {
     })
     .await;
 }
+
+/// A YAML syntax error names the file and the line in front, and the parser's own line and
+/// column in the message (serde_norway, like serde_yaml before it).
+#[tokio::test]
+async fn yaml_syntax_errors_name_their_line_and_column() {
+    each_db(|db| async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let app = start(&db, root).await;
+        let admin = app.admin();
+        let file = root.join("users/broken.yaml");
+        write(
+            &file,
+            "apiVersion: 1\nusers:\n  - login: carol\n    email: x\n\t- login: dave\n",
+        );
+        let res = admin.post(USERS_RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        let message = res.json["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("{}:5:", file.display())),
+            "{message}"
+        );
+        assert!(message.contains("line 5 column 1"), "{message}");
+
+        let providers = root.join("dashboards/broken.yaml");
+        write(
+            &providers,
+            "apiVersion: 1\nproviders:\n  - name: x\n    options: {path: [\n",
+        );
+        let res = admin.post(RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        let message = res.json["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("{}:5:", providers.display())),
+            "{message}"
+        );
+        assert!(message.contains("line 5 column 1"), "{message}");
+        db
+    })
+    .await;
+}
