@@ -912,6 +912,17 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_auto_assign_role_is_an_error_naming_key_and_value() {
+        let err =
+            Config::with_overrides(&[("users", "auto_assign_org_role", "viewer")]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("[users] auto_assign_org_role"), "{text}");
+        assert!(text.contains("\"viewer\""), "{text}");
+        let ok = Config::with_overrides(&[("users", "auto_assign_org_role", "Editor")]).unwrap();
+        assert_eq!(ok.users.auto_assign_org_role, OrgRole::Editor);
+    }
+
+    #[test]
     fn invalid_values_name_the_key() {
         let err = Config::with_overrides(&[("server", "http_port", "lots")]).unwrap_err();
         assert!(err.to_string().contains("[server] http_port"), "{err}");

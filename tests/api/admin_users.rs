@@ -411,3 +411,131 @@ async fn pbkdf2_setting_keeps_grafanas_hash_format() {
     )
     .await;
 }
+
+/// Two admins removing each other at once, through two instances: the last-admin check and the
+/// change share one transaction under the server-admin lock (`src/service/users.rs`), so exactly
+/// one succeeds and one enabled admin remains, for demotion, disabling and deletion alike.
+#[tokio::test]
+async fn two_admins_removing_each_other_at_once_leave_one() {
+    crate::each_db(|db| async move {
+        let one = crate::TestApp::start(&db, &[]).await;
+        let two = crate::TestApp::start(&db, &[]).await;
+        // Whoever is the only enabled admin between rounds.
+        let mut boss = ("admin".to_string(), "admin".to_string());
+        for (round, (method, path)) in [("PUT", "permissions"), ("POST", "disable"), ("DELETE", "")]
+            .into_iter()
+            .enumerate()
+        {
+            let login = format!("second{round}");
+            let res = one
+                .as_user(&boss.0, &boss.1)
+                .post(
+                    "/api/admin/users",
+                    &json!({"login": login, "password": "password1"}).to_string(),
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{res:?}");
+            let id = res.json["id"].as_i64().unwrap();
+            let res = one
+                .as_user(&boss.0, &boss.1)
+                .put(
+                    &format!("/api/admin/users/{id}/permissions"),
+                    &json!({"isGrafanaAdmin": true}).to_string(),
+                )
+                .await;
+            assert_eq!(res.status, StatusCode::OK, "{res:?}");
+            // The first admin of this round: admin (id 1), or the survivor of the last round.
+            let list = one
+                .as_user(&boss.0, &boss.1)
+                .get("/api/users/search?perpage=100")
+                .await;
+            let admins: Vec<i64> = list.json["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|u| u["isAdmin"] == true && u["isDisabled"] == false)
+                .map(|u| u["id"].as_i64().unwrap())
+                .collect();
+            assert_eq!(admins.len(), 2, "two enabled admins: {list:?}");
+            let other = *admins.iter().find(|a| **a != id).unwrap();
+            let other_login = list.json["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["id"] == other)
+                .unwrap()["login"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let other_password = boss.1.clone();
+            let other_password = other_password.as_str();
+            let url = |target: i64| {
+                if path.is_empty() {
+                    format!("/api/admin/users/{target}")
+                } else {
+                    format!("/api/admin/users/{target}/{path}")
+                }
+            };
+            let body = json!({"isGrafanaAdmin": false}).to_string();
+            let (a, b) = futures::join!(
+                remove(&one, (&login, "password1"), method, url(other), &body),
+                remove(&two, (&other_login, other_password), method, url(id), &body),
+            );
+            // The loser is refused by the rule, or — when the winner committed before the
+            // loser was authenticated — is no longer an admin (403), enabled or there (401).
+            let (won, lost) = if a.status == StatusCode::OK {
+                (&a, &b)
+            } else {
+                (&b, &a)
+            };
+            assert_eq!(
+                won.status,
+                StatusCode::OK,
+                "{method} {path}: one succeeds: {a:?} {b:?}"
+            );
+            match lost.status {
+                StatusCode::BAD_REQUEST => assert_message(
+                    lost,
+                    StatusCode::BAD_REQUEST,
+                    "cannot remove last grafana admin",
+                ),
+                StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => {}
+                _ => panic!("{method} {path}: the other is refused: {a:?} {b:?}"),
+            }
+            // Restore a clean state for the next round: the survivor is the only enabled admin.
+            boss = if a.status == StatusCode::OK {
+                (login, "password1".to_string())
+            } else {
+                (other_login.clone(), other_password.to_string())
+            };
+            let res = one
+                .as_user(&boss.0, &boss.1)
+                .get("/api/users/search?perpage=100")
+                .await;
+            let enabled_admins = res.json["users"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|u| u["isAdmin"] == true && u["isDisabled"] == false)
+                .count();
+            assert_eq!(enabled_admins, 1, "{res:?}");
+        }
+        db
+    })
+    .await;
+}
+
+async fn remove(
+    app: &crate::TestApp,
+    who: (&str, &str),
+    method: &str,
+    url: String,
+    body: &str,
+) -> crate::TestResponse {
+    let client = app.as_user(who.0, who.1);
+    match method {
+        "PUT" => client.put(&url, body).await,
+        "POST" => client.post(&url, "").await,
+        _ => client.delete(&url).await,
+    }
+}

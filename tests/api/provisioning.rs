@@ -576,3 +576,123 @@ async fn yaml_syntax_errors_name_their_line_and_column() {
     })
     .await;
 }
+
+/// The last-admin rule holds for files as for the API (`service::users`): a users file that
+/// would demote, disable or delete the only enabled server admin is refused, and nothing of the
+/// reload is written.
+#[tokio::test]
+async fn a_users_file_cannot_remove_the_last_server_admin() {
+    each_db(|db| async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let app = start(&db, root).await;
+        let admin = app.admin();
+        let file = root.join("users/admin.yaml");
+        for (entry, stays) in [
+            ("isAdmin: false", "stays a server admin"),
+            ("isDisabled: true", "stays enabled"),
+            ("state: absent", "stays"),
+        ] {
+            write(&file, &format!("users:\n  - login: admin\n    {entry}\n"));
+            let res = admin.post(USERS_RELOAD, "").await;
+            assert_eq!(res.status, StatusCode::BAD_REQUEST, "{entry}: {res:?}");
+            let message = res.json["message"].as_str().unwrap();
+            assert!(message.contains(&format!("{}:2:", file.display())), "{message}");
+            assert!(message.contains("last server admin"), "{message}");
+            assert!(message.contains(stays), "{message}");
+            let me = admin.get("/api/users/1").await;
+            assert_eq!(me.status, StatusCode::OK, "{entry}: the admin is still there");
+            assert_eq!(me.json["isGrafanaAdmin"], true, "{entry}");
+            assert_eq!(me.json["isDisabled"], false, "{entry}");
+        }
+        // With a second enabled admin declared in the same reload, the demotion goes through.
+        write(
+            &file,
+            "users:\n  - login: root2\n    password: second-admin-pw\n    isAdmin: true\n  - login: admin\n    isAdmin: false\n",
+        );
+        assert_message(&admin.post(USERS_RELOAD, "").await, StatusCode::OK, "Users config reloaded");
+        let root2 = app.as_user("root2", "second-admin-pw");
+        let res = root2.get("/api/users/1").await;
+        assert_eq!(res.json["isGrafanaAdmin"], false, "{res:?}");
+        db
+    })
+    .await;
+}
+
+/// One reload is one transaction: a file refused after valid ones leaves the orgs, users and
+/// teams of the valid ones unwritten; without the refused file, the same reload applies.
+#[tokio::test]
+async fn a_refused_file_after_valid_ones_changes_nothing() {
+    each_db(|db| async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let app = start(&db, root).await;
+        let admin = app.admin();
+        write(
+            &root.join("users/a-valid.yaml"),
+            "orgs:\n  - name: Ops\nusers:\n  - login: olga\n    password: olga-password\n    orgs:\n      - name: Ops\n        role: Editor\nteams:\n  - name: Oncall\n    org: Ops\n    members: [olga]\n",
+        );
+        let refused = root.join("users/z-refused.yaml");
+        write(&refused, "users:\n  - login: admin\n    isAdmin: false\n");
+        let res = admin.post(USERS_RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        assert!(res.json["message"].as_str().unwrap().contains("z-refused.yaml"), "{res:?}");
+        assert_eq!(admin.get("/api/orgs/name/Ops").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            admin.get("/api/users/lookup?loginOrEmail=olga").await.status,
+            StatusCode::NOT_FOUND
+        );
+        let res = admin.get("/api/orgs").await;
+        assert_eq!(res.json.as_array().unwrap().len(), 1, "only Main Org.: {res:?}");
+
+        std::fs::remove_file(&refused).unwrap();
+        assert_message(&admin.post(USERS_RELOAD, "").await, StatusCode::OK, "Users config reloaded");
+        let ops = admin.get("/api/orgs/name/Ops").await;
+        assert_eq!(ops.status, StatusCode::OK, "{ops:?}");
+        let ops_id = ops.json["id"].as_i64().unwrap();
+        let members = admin.get(&format!("/api/orgs/{ops_id}/users")).await;
+        let olga = members
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["login"] == "olga")
+            .cloned()
+            .unwrap_or_else(|| panic!("olga is a member: {members:?}"));
+        assert_eq!(olga["role"], "Editor");
+        db
+    })
+    .await;
+}
+
+/// A role that is none of Grafana's four is an error naming file, line and value, not a Viewer.
+#[tokio::test]
+async fn an_unknown_role_in_a_users_file_names_file_line_and_value() {
+    each_db(|db| async move {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let app = start(&db, root).await;
+        let file = root.join("users/roles.yaml");
+        write(
+            &file,
+            "users:\n  - login: rita\n    orgs:\n      - name: Main Org.\n        role: Owner\n",
+        );
+        let res = app.admin().post(USERS_RELOAD, "").await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
+        let message = res.json["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("{}:2:", file.display())),
+            "{message}"
+        );
+        assert!(message.contains("\"Owner\""), "{message}");
+        assert_eq!(
+            app.admin()
+                .get("/api/users/lookup?loginOrEmail=rita")
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        db
+    })
+    .await;
+}

@@ -172,3 +172,96 @@ async fn global_user_and_org_limits_are_enforced() {
     })
     .await;
 }
+
+/// How many parallel writes race for the last places under a limit.
+const RACERS: usize = 6;
+
+/// Sends `bodies` to `path` all at once, alternately through two instances on one database,
+/// and returns how many were created and how many were refused with `refusal`.
+async fn race(
+    apps: [&crate::TestApp; 2],
+    path: &str,
+    bodies: Vec<serde_json::Value>,
+    refusal: &str,
+) -> (usize, usize) {
+    let requests = bodies.iter().enumerate().map(|(i, body)| {
+        let app = apps[i % 2];
+        async move { app.admin().post(path, &body.to_string()).await }
+    });
+    let results = futures::future::join_all(requests).await;
+    let mut created = 0;
+    let mut refused = 0;
+    for res in &results {
+        match res.status {
+            StatusCode::OK => created += 1,
+            StatusCode::FORBIDDEN => {
+                assert_eq!(res.json["message"], refusal, "{res:?}");
+                refused += 1;
+            }
+            _ => panic!("neither created nor refused by the quota: {res:?}"),
+        }
+    }
+    (created, refused)
+}
+
+/// Limits are compared with usage inside the writing transaction, after the quota lock
+/// (`src/service/quotas.rs`): N creates racing for N-1 places through two instances of one
+/// database end with exactly N-1 created — memberships, users and orgs alike.
+#[tokio::test]
+async fn parallel_creates_cannot_exceed_a_limit() {
+    crate::each_db(|db| async move {
+        const N: usize = RACERS;
+        // At start: one user (admin) and one org (Main Org.). Limits leave N-1 places for each
+        // race below, counting what the earlier steps created.
+        let users_limit = (2 * N).to_string(); // admin + N joiners + (N-1) racers
+        let orgs_limit = (N + 1).to_string(); // Main Org. + Members + (N-1) racers
+        let members_limit = N.to_string(); // admin + (N-1) joiners
+        let settings = [
+            ("quota", "enabled", "true"),
+            ("quota", "global_user", users_limit.as_str()),
+            ("quota", "global_org", orgs_limit.as_str()),
+            ("quota", "org_user", members_limit.as_str()),
+            ("quota", "user_org", "-1"),
+        ];
+        let one = crate::TestApp::start(&db, &settings).await;
+        let two = crate::TestApp::start(&db, &settings).await;
+
+        for i in 0..N {
+            one.create_user(&format!("joiner{i}"), "password1").await;
+        }
+        let res = one
+            .admin()
+            .post("/api/orgs", &json!({"name": "Members"}).to_string())
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        let org = res.json["orgId"].as_i64().unwrap();
+        let joiners = (0..N)
+            .map(|i| json!({"loginOrEmail": format!("joiner{i}"), "role": "Viewer"}))
+            .collect();
+        let path = format!("/api/orgs/{org}/users");
+        let (created, refused) = race([&one, &two], &path, joiners, "org Quota reached").await;
+        assert_eq!((created, refused), (N - 1, 1), "memberships");
+        let members = one.admin().get(&path).await;
+        assert_eq!(members.json.as_array().unwrap().len(), N, "{members:?}");
+
+        let users = (0..N)
+            .map(|i| json!({"login": format!("racer{i}"), "password": "password1"}))
+            .collect();
+        let (created, refused) = race(
+            [&one, &two],
+            "/api/admin/users",
+            users,
+            "user Quota reached",
+        )
+        .await;
+        assert_eq!((created, refused), (N - 1, 1), "users");
+
+        let orgs = (0..N)
+            .map(|i| json!({"name": format!("Race org {i}")}))
+            .collect();
+        let (created, refused) = race([&one, &two], "/api/orgs", orgs, "org Quota reached").await;
+        assert_eq!((created, refused), (N - 1, 1), "orgs");
+        db
+    })
+    .await;
+}
