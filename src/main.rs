@@ -137,7 +137,11 @@ async fn reset_admin_password(
     };
     let scheme = state.config.security.password_hash;
     let stored = state.hasher.hash_internal(new_password, scheme).await?;
-    usher::service::users::set_password(&state, user.id, &stored.hash, &stored.salt, None).await?;
+    usher::service::in_tx(&state, async |tx| {
+        usher::service::users::set_password(&state, tx, user.id, &stored.hash, &stored.salt, None)
+            .await
+    })
+    .await?;
     println!("Admin password changed successfully ✔");
     Ok(())
 }

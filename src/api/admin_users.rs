@@ -166,7 +166,11 @@ async fn create_user(
         // Grafana names a user's own org after their login.
         new = new.in_own_org(login);
     }
-    match service::users::create(&app, &new).await {
+    match service::in_tx(&app, async |tx| {
+        service::users::create(&app, tx, &new).await
+    })
+    .await
+    {
         Ok(id) => Ok(Json(Created {
             id,
             uid: new.uid,
@@ -224,9 +228,11 @@ async fn set_permissions(
     GrafanaJson(body): GrafanaJson<PermissionsBody>,
 ) -> ApiResult<Json<Message>> {
     let user = find_user(&app, &id).await?;
-    service::users::set_server_admin(&app, user.id, body.is_grafana_admin)
-        .await
-        .map_err(|e| ApiError::from(e).context("Failed to update user permissions"))?;
+    service::in_tx(&app, async |tx| {
+        service::users::set_server_admin(&app, tx, user.id, body.is_grafana_admin).await
+    })
+    .await
+    .map_err(|e| ApiError::from(e).context("Failed to update user permissions"))?;
     Ok(message("User permissions updated"))
 }
 
@@ -235,9 +241,11 @@ async fn delete_user(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
     let user = find_user(&app, &id).await?;
-    service::users::delete(&app, user.id)
-        .await
-        .map_err(|e| ApiError::from(e).context("Failed to delete user"))?;
+    service::in_tx(&app, async |tx| {
+        service::users::delete(&app, tx, user.id).await
+    })
+    .await
+    .map_err(|e| ApiError::from(e).context("Failed to delete user"))?;
     Ok(message("User deleted"))
 }
 
@@ -246,9 +254,11 @@ async fn disable_user(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
     let user = find_user(&app, &id).await?;
-    service::users::set_disabled(&app, user.id, true)
-        .await
-        .map_err(|e| ApiError::from(e).context("Failed to disable user"))?;
+    service::in_tx(&app, async |tx| {
+        service::users::set_disabled(&app, tx, user.id, true).await
+    })
+    .await
+    .map_err(|e| ApiError::from(e).context("Failed to disable user"))?;
     Ok(message("User disabled"))
 }
 
@@ -257,8 +267,10 @@ async fn enable_user(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
     let user = find_user(&app, &id).await?;
-    service::users::set_disabled(&app, user.id, false)
-        .await
-        .map_err(|e| ApiError::from(e).context("Failed to enable user"))?;
+    service::in_tx(&app, async |tx| {
+        service::users::set_disabled(&app, tx, user.id, false).await
+    })
+    .await
+    .map_err(|e| ApiError::from(e).context("Failed to enable user"))?;
     Ok(message("User enabled"))
 }

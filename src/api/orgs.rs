@@ -493,7 +493,11 @@ async fn details(app: &AppState, org_id: i64) -> ApiResult<Json<OrgDetailsDto>> 
 
 async fn rename(app: &AppState, org_id: i64, body: OrgNameBody) -> ApiResult<Json<Message>> {
     let name = body.name()?;
-    match service::orgs::rename(app, org_id, name).await {
+    match service::in_tx(app, async |tx| {
+        service::orgs::rename(app, tx, org_id, name).await
+    })
+    .await
+    {
         Ok(()) => Ok(message("Organization updated")),
         Err(ServiceError::Store(StoreError::NotFound(_))) => Err(org_not_found()),
         // Grafana: 400 on update (409 on create).
@@ -611,7 +615,11 @@ async fn add_member(
         .await?
         .filter(|u| !u.is_service_account.unwrap_or(false))
         .ok_or_else(|| ApiError::not_found("User not found"))?;
-    match service::orgs::add_member(app, caller.into(), org_id, user.id, role).await {
+    match service::in_tx(app, async |tx| {
+        service::orgs::add_member(app, tx, caller.into(), org_id, user.id, role).await
+    })
+    .await
+    {
         Ok(()) => Ok(
             Json(json!({"message": "User added to organization", "userId": user.id}))
                 .into_response(),
@@ -644,7 +652,11 @@ async fn update_member(
     let user_id = member_user_id(app, raw_user).await?;
     let role = parse_role(&body.role)?;
     service::orgs::check_grant(app, app.store.db(), caller.into(), org_id, role).await?;
-    match service::orgs::set_member_role(app, caller.into(), org_id, user_id, role).await {
+    match service::in_tx(app, async |tx| {
+        service::orgs::set_member_role(app, tx, caller.into(), org_id, user_id, role).await
+    })
+    .await
+    {
         Ok(()) => Ok(message("Organization user updated")),
         Err(ServiceError::Store(StoreError::Conflict(Conflict::LastOrgAdmin))) => Err(
             ApiError::bad_request("Cannot change role so that there is no organization admin left"),
@@ -664,7 +676,11 @@ async fn remove_member(
     delete_orphan: bool,
 ) -> ApiResult<Json<Message>> {
     let user_id = member_user_id(app, raw_user).await?;
-    match service::orgs::remove_member(app, org_id, user_id, delete_orphan).await {
+    match service::in_tx(app, async |tx| {
+        service::orgs::remove_member(app, tx, org_id, user_id, delete_orphan).await
+    })
+    .await
+    {
         Ok(Removed::Membership) => Ok(message("User removed from organization")),
         Ok(Removed::User) => Ok(message("User deleted")),
         Err(ServiceError::Store(StoreError::Conflict(Conflict::LastOrgAdmin))) => Err(
@@ -802,7 +818,11 @@ async fn create_org(
         });
     }
     let name = body.name()?;
-    match service::orgs::create(&app, name, Some(caller.id())).await {
+    match service::in_tx(&app, async |tx| {
+        service::orgs::create(&app, tx, name, Some(caller.id())).await
+    })
+    .await
+    {
         Ok(org_id) => Ok(Json(Created {
             org_id,
             message: "Organization created".into(),
@@ -864,7 +884,7 @@ async fn delete_org(
             "Cannot delete the organization new users join ([users] auto_assign_org_id)",
         ));
     }
-    match service::orgs::delete(&app, id).await {
+    match service::in_tx(&app, async |tx| service::orgs::delete(&app, tx, id).await).await {
         Ok(()) => Ok(message("Organization deleted")),
         Err(ServiceError::Store(StoreError::NotFound(_))) => Err(ApiError::not_found(
             "Failed to delete organization. ID not found",

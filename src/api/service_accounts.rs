@@ -408,7 +408,11 @@ async fn create(
     let new = NewUser::new(login.clone(), login, body.name.clone(), caller.org_id, role)
         .disabled(body.is_disabled.unwrap_or(false))
         .service_account();
-    let id = match crate::service::users::create(&app, &new).await {
+    let id = match crate::service::in_tx(&app, async |tx| {
+        crate::service::users::create(&app, tx, &new).await
+    })
+    .await
+    {
         Ok(id) => id,
         Err(crate::service::ServiceError::Store(StoreError::Conflict(_))) => {
             return Err(ApiError::coded(

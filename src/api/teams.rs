@@ -292,7 +292,11 @@ async fn create(
     // Grafana makes the creating user the team's Admin (machine identities are not members).
     let creator =
         matches!(caller.method, AuthMethod::Basic | AuthMethod::Session).then(|| caller.id());
-    match service::teams::create(&app, caller.org_id, name, body.email.trim(), creator).await {
+    match service::in_tx(&app, async |tx| {
+        service::teams::create(&app, tx, caller.org_id, name, body.email.trim(), creator).await
+    })
+    .await
+    {
         Ok((team_id, uid)) => Ok(Json(Created {
             team_id,
             uid,
@@ -331,7 +335,11 @@ async fn update(
         check_name(n)?;
     }
     check_email(body.email.trim())?;
-    match service::teams::update(&app, caller.org_id, id, name, body.email.trim()).await {
+    match service::in_tx(&app, async |tx| {
+        service::teams::update(&app, tx, caller.org_id, id, name, body.email.trim()).await
+    })
+    .await
+    {
         Ok(true) => Ok(message("Team updated")),
         Ok(false) => Err(team_not_found()),
         // Grafana: 400 on update (409 on create).
@@ -347,7 +355,12 @@ async fn delete(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
-    match service::teams::delete(&app, caller.org_id, team_id(&id)?).await {
+    let id = team_id(&id)?;
+    match service::in_tx(&app, async |tx| {
+        service::teams::delete(&app, tx, caller.org_id, id).await
+    })
+    .await
+    {
         Ok(true) => Ok(message("Team deleted")),
         Ok(false) => Err(ApiError::not_found("Failed to delete Team. ID not found")),
         Err(e) => Err(ApiError::from(e).context("Failed to delete Team")),
@@ -425,13 +438,17 @@ async fn add_member(
     if body.user_id <= 0 {
         return Err(ApiError::bad_request("bad request data"));
     }
-    match service::teams::add_member(
-        &app,
-        caller.org_id,
-        team,
-        body.user_id,
-        TeamPermission::Member,
-    )
+    match service::in_tx(&app, async |tx| {
+        service::teams::add_member(
+            &app,
+            tx,
+            caller.org_id,
+            team,
+            body.user_id,
+            TeamPermission::Member,
+        )
+        .await
+    })
     .await
     {
         Ok(()) => Ok(message("Member added to Team")),
@@ -456,8 +473,11 @@ async fn update_member(
     let user_id = parse_id(&user_id, "userId is invalid")?;
     // Grafana's values: 4 is Admin; anything else makes a plain member.
     let permission = TeamPermission::from_value(Some(body.permission));
-    match service::teams::set_member_permission(&app, caller.org_id, team, user_id, permission)
-        .await
+    match service::in_tx(&app, async |tx| {
+        service::teams::set_member_permission(&app, tx, caller.org_id, team, user_id, permission)
+            .await
+    })
+    .await
     {
         Ok(true) => Ok(message("Team member updated")),
         Ok(false) => Err(ApiError::not_found("Team member not found.")),
@@ -472,7 +492,11 @@ async fn remove_member(
 ) -> ApiResult<Json<Message>> {
     let team = find_team(&app, &caller, &id).await?;
     let user_id = parse_id(&user_id, "userId is invalid")?;
-    match service::teams::remove_member(&app, caller.org_id, team, user_id).await {
+    match service::in_tx(&app, async |tx| {
+        service::teams::remove_member(&app, tx, caller.org_id, team, user_id).await
+    })
+    .await
+    {
         Ok(true) => Ok(message("Team Member removed")),
         Ok(false) => Err(ApiError::not_found("Team member not found")),
         Err(e) => Err(ApiError::from(e).context("Failed to remove Member from Team")),

@@ -153,9 +153,19 @@ pub(super) async fn set_password(
         .hash(new_password, scheme)
         .await
         .map_err(|e| ApiError::from(e).context("Failed to update user password"))?;
-    crate::service::users::set_password(app, user_id, &stored.hash, &stored.salt, keep_session)
+    crate::service::in_tx(app, async |tx| {
+        crate::service::users::set_password(
+            app,
+            tx,
+            user_id,
+            &stored.hash,
+            &stored.salt,
+            keep_session,
+        )
         .await
-        .map_err(|e| ApiError::from(e).context("Failed to update user password"))
+    })
+    .await
+    .map_err(|e| ApiError::from(e).context("Failed to update user password"))
 }
 
 async fn my_orgs(caller: Caller, State(app): State<AppState>) -> ApiResult<Json<Vec<UserOrg>>> {

@@ -263,7 +263,11 @@ pub(super) async fn apply_update(
         name: name.unwrap_or_else(|| user.name.clone().unwrap_or_default()),
         theme,
     };
-    match crate::service::users::update(app, user.id, &update).await {
+    match crate::service::in_tx(app, async |tx| {
+        crate::service::users::update(app, tx, user.id, &update).await
+    })
+    .await
+    {
         Ok(()) => Ok(()),
         Err(ServiceError::Store(StoreError::Conflict(_))) => Err(ApiError::status(
             axum::http::StatusCode::CONFLICT,

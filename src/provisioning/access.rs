@@ -517,7 +517,7 @@ async fn apply_in(
     // Orgs first, so that users and teams can join them.
     for Org { name, state, at } in &d.orgs {
         if *state == State::Present && org_id(app, tx, name).await?.is_none() {
-            service::orgs::create_in(app, tx, name, None)
+            service::orgs::create(app, tx, name, None)
                 .await
                 .map_err(|e| refused(at, &format!("organization {name:?}"), e))?;
             applied.changes += 1;
@@ -533,7 +533,7 @@ async fn apply_in(
     }
     for u in d.users.iter().filter(|u| u.state == State::Absent) {
         if let Some(row) = user_row(app, tx, &u.login).await? {
-            service::users::delete_in(app, tx, row.id)
+            service::users::delete(app, tx, row.id)
                 .await
                 .map_err(|e| user_refused(u, e, ""))?;
             applied.changes += 1;
@@ -542,7 +542,7 @@ async fn apply_in(
     for Org { name, state, at } in &d.orgs {
         if *state == State::Absent {
             if let Some(org) = org_id(app, tx, name).await? {
-                service::orgs::delete_in(app, tx, org)
+                service::orgs::delete(app, tx, org)
                     .await
                     .map_err(|e| refused(at, &format!("organization {name:?}"), e))?;
                 applied.changes += 1;
@@ -596,19 +596,19 @@ async fn apply_user(
                 changes += 1;
             }
             if let Some(PasswordPlan::Set(hash, salt)) = password {
-                service::users::set_password_in(app, tx, row.id, hash, salt, None)
+                service::users::set_password(app, tx, row.id, hash, salt, None)
                     .await
                     .map_err(|e| user_refused(u, e, ""))?;
                 changes += 1;
             }
             if let Some(admin) = u.is_admin.filter(|a| *a != row.is_admin) {
-                service::users::set_server_admin_in(app, tx, row.id, admin)
+                service::users::set_server_admin(app, tx, row.id, admin)
                     .await
                     .map_err(|e| user_refused(u, e, " a server admin"))?;
                 changes += 1;
             }
             if let Some(disabled) = u.is_disabled.filter(|d| *d != row.is_disabled) {
-                service::users::set_disabled_in(app, tx, row.id, disabled)
+                service::users::set_disabled(app, tx, row.id, disabled)
                     .await
                     .map_err(|e| user_refused(u, e, " enabled"))?;
                 changes += 1;
@@ -638,7 +638,7 @@ async fn apply_user(
                 new = new.with_password(hash.clone(), salt.clone());
             }
             changes += 1;
-            service::users::create_in(app, tx, &new)
+            service::users::create(app, tx, &new)
                 .await
                 .map_err(|e| user_refused(u, e, ""))?
         }
@@ -655,15 +655,15 @@ async fn apply_user(
         let change = match (state, current) {
             (State::Present, None) => {
                 let role = role.unwrap_or(OrgRole::Viewer);
-                service::orgs::add_member_in(app, tx, Actor::System, org, id, role).await
+                service::orgs::add_member(app, tx, Actor::System, org, id, role).await
             }
             (State::Present, Some(current)) => match role {
                 Some(role) if current != *role => {
-                    service::orgs::set_member_role_in(app, tx, Actor::System, org, id, *role).await
+                    service::orgs::set_member_role(app, tx, Actor::System, org, id, *role).await
                 }
                 _ => continue,
             },
-            (State::Absent, Some(_)) => service::orgs::remove_member_in(app, tx, org, id, false)
+            (State::Absent, Some(_)) => service::orgs::remove_member(app, tx, org, id, false)
                 .await
                 .map(|_| ()),
             (State::Absent, None) => continue,
@@ -688,7 +688,7 @@ async fn apply_team(app: &AppState, tx: &mut Tx, team: &Team) -> Result<usize, P
     let mut changes = 0;
     if t.state == State::Absent {
         if let Some(existing) = existing {
-            service::teams::delete_in(app, tx, org, existing.id)
+            service::teams::delete(app, tx, org, existing.id)
                 .await
                 .map_err(|e| refused(at, &what, e))?;
             changes += 1;
@@ -709,7 +709,7 @@ async fn apply_team(app: &AppState, tx: &mut Tx, team: &Team) -> Result<usize, P
         }
         None => {
             changes += 1;
-            service::teams::create_in(app, tx, org, &t.name, &email, None)
+            service::teams::create(app, tx, org, &t.name, &email, None)
                 .await
                 .map_err(|e| refused(at, &what, e))?
                 .0
@@ -730,7 +730,7 @@ async fn apply_team(app: &AppState, tx: &mut Tx, team: &Team) -> Result<usize, P
             .await
             .map_err(server)?;
         if member.is_none() {
-            service::orgs::add_member_in(app, tx, Actor::System, org, user.id, OrgRole::Viewer)
+            service::orgs::add_member(app, tx, Actor::System, org, user.id, OrgRole::Viewer)
                 .await
                 .map_err(|e| refused(at, &what, e))?;
             changes += 1;
@@ -741,11 +741,11 @@ async fn apply_team(app: &AppState, tx: &mut Tx, team: &Team) -> Result<usize, P
             .await
             .map_err(server)?;
         if in_team {
-            service::teams::set_member_permission_in(app, tx, org, team_id, user.id, permission)
+            service::teams::set_member_permission(app, tx, org, team_id, user.id, permission)
                 .await
                 .map_err(|e| refused(at, &what, e))?;
         } else {
-            service::teams::add_member_in(app, tx, org, team_id, user.id, permission)
+            service::teams::add_member(app, tx, org, team_id, user.id, permission)
                 .await
                 .map_err(|e| refused(at, &what, e))?;
             changes += 1;

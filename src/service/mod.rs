@@ -1,11 +1,11 @@
 //! The rules of every change to users, orgs, memberships and teams, in one place that every
 //! writer goes through: the HTTP API, provisioning and the command line.
 //!
-//! Each change is a pair: `op_in(app, tx, …)` makes it inside a caller's transaction, together
-//! with the checks that guard it (last enabled server admin, last org Admin, quotas, the role
-//! ceiling of a grant), so that a check and its write see the same data and two instances cannot
-//! both pass one check; `op(app, …)` opens the transaction, calls `op_in` and commits. A caller
-//! that makes several changes (a provisioning reload) opens one transaction for all of them.
+//! Each change runs inside a caller's transaction (`op(app, tx, …)`), together with the checks
+//! that guard it (last enabled server admin, last org Admin, quotas, the role ceiling of a
+//! grant), so that a check and its write see the same data and two instances cannot both pass
+//! one check. A handler making one change wraps it in [`in_tx`]; a caller making several (a
+//! provisioning reload) opens one transaction for all of them and commits once.
 //! Work that must not hold a transaction open — password hashing — happens before.
 
 pub mod orgs;
@@ -63,4 +63,16 @@ impl<'a> From<&'a Caller> for Actor<'a> {
     fn from(caller: &'a Caller) -> Self {
         Actor::Caller(caller)
     }
+}
+
+/// Runs `change` in a new transaction and commits it when it succeeds (dropped on an error, the
+/// transaction rolls back).
+pub async fn in_tx<T>(
+    app: &crate::app::AppState,
+    change: impl AsyncFnOnce(&mut crate::store::Tx) -> ServiceResult<T>,
+) -> ServiceResult<T> {
+    let mut tx = app.store.begin().await?;
+    let out = change(&mut tx).await?;
+    tx.commit().await?;
+    Ok(out)
 }

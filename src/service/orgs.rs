@@ -38,7 +38,7 @@ pub async fn check_grant(
 }
 
 /// Creates an org; `creator` (if any) becomes its Admin and counts its `user_org` quota.
-pub async fn create_in(
+pub async fn create(
     app: &AppState,
     tx: &mut Tx,
     name: &str,
@@ -56,45 +56,24 @@ pub async fn create_in(
     Ok(id)
 }
 
-pub async fn create(app: &AppState, name: &str, creator: Option<i64>) -> ServiceResult<i64> {
-    let mut tx = app.store.begin().await?;
-    let id = create_in(app, &mut tx, name, creator).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
 /// Renames an org (`NotFound(Org)` if it does not exist).
-pub async fn rename_in(app: &AppState, tx: &mut Tx, id: i64, name: &str) -> ServiceResult<()> {
+pub async fn rename(app: &AppState, tx: &mut Tx, id: i64, name: &str) -> ServiceResult<()> {
     if !app.store.rename_org(tx, id, name, app.now()).await? {
         return Err(StoreError::NotFound(Missing::Org).into());
     }
     Ok(())
 }
 
-pub async fn rename(app: &AppState, id: i64, name: &str) -> ServiceResult<()> {
-    let mut tx = app.store.begin().await?;
-    rename_in(app, &mut tx, id, name).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Deletes an org with everything in it (`NotFound(Org)` if it does not exist).
-pub async fn delete_in(app: &AppState, tx: &mut Tx, id: i64) -> ServiceResult<()> {
+pub async fn delete(app: &AppState, tx: &mut Tx, id: i64) -> ServiceResult<()> {
     if !app.store.delete_org(tx, id).await? {
         return Err(StoreError::NotFound(Missing::Org).into());
     }
     Ok(())
 }
 
-pub async fn delete(app: &AppState, id: i64) -> ServiceResult<()> {
-    let mut tx = app.store.begin().await?;
-    delete_in(app, &mut tx, id).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Adds `user_id` to `org_id` as `role`.
-pub async fn add_member_in(
+pub async fn add_member(
     app: &AppState,
     tx: &mut Tx,
     actor: Actor<'_>,
@@ -110,21 +89,8 @@ pub async fn add_member_in(
     Ok(())
 }
 
-pub async fn add_member(
-    app: &AppState,
-    actor: Actor<'_>,
-    org_id: i64,
-    user_id: i64,
-    role: OrgRole,
-) -> ServiceResult<()> {
-    let mut tx = app.store.begin().await?;
-    add_member_in(app, &mut tx, actor, org_id, user_id, role).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Changes a member's role (`NotFound(OrgUser)` for a non-member, `Conflict(LastOrgAdmin)`).
-pub async fn set_member_role_in(
+pub async fn set_member_role(
     app: &AppState,
     tx: &mut Tx,
     actor: Actor<'_>,
@@ -139,21 +105,8 @@ pub async fn set_member_role_in(
     Ok(())
 }
 
-pub async fn set_member_role(
-    app: &AppState,
-    actor: Actor<'_>,
-    org_id: i64,
-    user_id: i64,
-    role: OrgRole,
-) -> ServiceResult<()> {
-    let mut tx = app.store.begin().await?;
-    set_member_role_in(app, &mut tx, actor, org_id, user_id, role).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Removes a member (see [`crate::store::Store::remove_org_member`] for `delete_orphan`).
-pub async fn remove_member_in(
+pub async fn remove_member(
     app: &AppState,
     tx: &mut Tx,
     org_id: i64,
@@ -164,16 +117,4 @@ pub async fn remove_member_in(
         .store
         .remove_org_member(tx, org_id, user_id, delete_orphan)
         .await?)
-}
-
-pub async fn remove_member(
-    app: &AppState,
-    org_id: i64,
-    user_id: i64,
-    delete_orphan: bool,
-) -> ServiceResult<Removed> {
-    let mut tx = app.store.begin().await?;
-    let removed = remove_member_in(app, &mut tx, org_id, user_id, delete_orphan).await?;
-    tx.commit().await?;
-    Ok(removed)
 }

@@ -8,7 +8,7 @@ use crate::store::Tx;
 
 /// Creates a team of `org_id`; `admin` (the creating user, if a person) becomes its Admin.
 /// Returns the id and uid.
-pub async fn create_in(
+pub async fn create(
     app: &AppState,
     tx: &mut Tx,
     org_id: i64,
@@ -22,51 +22,29 @@ pub async fn create_in(
         .await?)
 }
 
-pub async fn create(
-    app: &AppState,
-    org_id: i64,
-    name: &str,
-    email: &str,
-    admin: Option<i64>,
-) -> ServiceResult<(i64, String)> {
-    let mut tx = app.store.begin().await?;
-    let created = create_in(app, &mut tx, org_id, name, email, admin).await?;
-    tx.commit().await?;
-    Ok(created)
-}
-
 /// Renames a team (when `name` is given) and sets its email. `false`: no such team in the org.
 pub async fn update(
     app: &AppState,
+    tx: &mut Tx,
     org_id: i64,
     id: i64,
     name: Option<&str>,
     email: &str,
 ) -> ServiceResult<bool> {
-    let mut tx = app.store.begin().await?;
-    let found = app
+    Ok(app
         .store
-        .update_team(&mut tx, org_id, id, name, email, app.now())
-        .await?;
-    tx.commit().await?;
-    Ok(found)
+        .update_team(tx, org_id, id, name, email, app.now())
+        .await?)
 }
 
 /// Deletes a team. `false`: no such team in the org.
-pub async fn delete_in(app: &AppState, tx: &mut Tx, org_id: i64, id: i64) -> ServiceResult<bool> {
+pub async fn delete(app: &AppState, tx: &mut Tx, org_id: i64, id: i64) -> ServiceResult<bool> {
     Ok(app.store.delete_team(tx, org_id, id).await?)
-}
-
-pub async fn delete(app: &AppState, org_id: i64, id: i64) -> ServiceResult<bool> {
-    let mut tx = app.store.begin().await?;
-    let found = delete_in(app, &mut tx, org_id, id).await?;
-    tx.commit().await?;
-    Ok(found)
 }
 
 /// Adds a member of the org to a team (`NotFound(User)` for someone outside the org,
 /// `Conflict(AlreadyTeamMember)`).
-pub async fn add_member_in(
+pub async fn add_member(
     app: &AppState,
     tx: &mut Tx,
     org_id: i64,
@@ -80,21 +58,8 @@ pub async fn add_member_in(
     Ok(())
 }
 
-pub async fn add_member(
-    app: &AppState,
-    org_id: i64,
-    team_id: i64,
-    user_id: i64,
-    permission: TeamPermission,
-) -> ServiceResult<()> {
-    let mut tx = app.store.begin().await?;
-    add_member_in(app, &mut tx, org_id, team_id, user_id, permission).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Sets a member's permission. `false`: not a member.
-pub async fn set_member_permission_in(
+pub async fn set_member_permission(
     app: &AppState,
     tx: &mut Tx,
     org_id: i64,
@@ -108,22 +73,8 @@ pub async fn set_member_permission_in(
         .await?)
 }
 
-pub async fn set_member_permission(
-    app: &AppState,
-    org_id: i64,
-    team_id: i64,
-    user_id: i64,
-    permission: TeamPermission,
-) -> ServiceResult<bool> {
-    let mut tx = app.store.begin().await?;
-    let found =
-        set_member_permission_in(app, &mut tx, org_id, team_id, user_id, permission).await?;
-    tx.commit().await?;
-    Ok(found)
-}
-
 /// Removes a member. `false`: they were not one.
-pub async fn remove_member_in(
+pub async fn remove_member(
     app: &AppState,
     tx: &mut Tx,
     org_id: i64,
@@ -134,16 +85,4 @@ pub async fn remove_member_in(
         .store
         .remove_team_member(tx, org_id, team_id, user_id)
         .await?)
-}
-
-pub async fn remove_member(
-    app: &AppState,
-    org_id: i64,
-    team_id: i64,
-    user_id: i64,
-) -> ServiceResult<bool> {
-    let mut tx = app.store.begin().await?;
-    let found = remove_member_in(app, &mut tx, org_id, team_id, user_id).await?;
-    tx.commit().await?;
-    Ok(found)
 }

@@ -12,32 +12,25 @@ fn user_missing() -> ServiceError {
 
 /// Creates a user (and their membership, or their own org). People count against `[quota]
 /// global_user`; service accounts do not.
-pub async fn create_in(app: &AppState, tx: &mut Tx, new: &NewUser) -> ServiceResult<i64> {
+pub async fn create(app: &AppState, tx: &mut Tx, new: &NewUser) -> ServiceResult<i64> {
     if !new.is_service_account {
         quotas::check_users(app, tx).await?;
     }
     Ok(app.store.create_user(tx, new, app.now()).await?)
 }
 
-pub async fn create(app: &AppState, new: &NewUser) -> ServiceResult<i64> {
-    let mut tx = app.store.begin().await?;
-    let id = create_in(app, &mut tx, new).await?;
-    tx.commit().await?;
-    Ok(id)
-}
-
-pub async fn update(app: &AppState, id: i64, update: &UserUpdate) -> ServiceResult<()> {
-    let mut tx = app.store.begin().await?;
-    app.store
-        .update_user(&mut tx, id, update, app.now())
-        .await?;
-    tx.commit().await?;
-    Ok(())
+pub async fn update(
+    app: &AppState,
+    tx: &mut Tx,
+    id: i64,
+    update: &UserUpdate,
+) -> ServiceResult<()> {
+    Ok(app.store.update_user(tx, id, update, app.now()).await?)
 }
 
 /// Stores a password already hashed (hashing is done before, outside any transaction) and ends
 /// every login session of the user but `keep_session`.
-pub async fn set_password_in(
+pub async fn set_password(
     app: &AppState,
     tx: &mut Tx,
     id: i64,
@@ -52,19 +45,6 @@ pub async fn set_password_in(
     {
         return Err(user_missing());
     }
-    Ok(())
-}
-
-pub async fn set_password(
-    app: &AppState,
-    id: i64,
-    hash: &str,
-    salt: &str,
-    keep_session: Option<i64>,
-) -> ServiceResult<()> {
-    let mut tx = app.store.begin().await?;
-    set_password_in(app, &mut tx, id, hash, salt, keep_session).await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -89,7 +69,7 @@ async fn keep_one_admin(app: &AppState, tx: &mut Tx, user: &UserRow) -> ServiceR
     Ok(())
 }
 
-pub async fn set_server_admin_in(
+pub async fn set_server_admin(
     app: &AppState,
     tx: &mut Tx,
     id: i64,
@@ -105,15 +85,8 @@ pub async fn set_server_admin_in(
     Ok(())
 }
 
-pub async fn set_server_admin(app: &AppState, id: i64, is_admin: bool) -> ServiceResult<()> {
-    let mut tx = app.store.begin().await?;
-    set_server_admin_in(app, &mut tx, id, is_admin).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Disables (ending every session) or enables a user.
-pub async fn set_disabled_in(
+pub async fn set_disabled(
     app: &AppState,
     tx: &mut Tx,
     id: i64,
@@ -127,26 +100,12 @@ pub async fn set_disabled_in(
     Ok(())
 }
 
-pub async fn set_disabled(app: &AppState, id: i64, disabled: bool) -> ServiceResult<()> {
-    let mut tx = app.store.begin().await?;
-    set_disabled_in(app, &mut tx, id, disabled).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Deletes a user and everything that belongs to them.
-pub async fn delete_in(app: &AppState, tx: &mut Tx, id: i64) -> ServiceResult<()> {
+pub async fn delete(app: &AppState, tx: &mut Tx, id: i64) -> ServiceResult<()> {
     let user = locked_user(app, tx, id).await?;
     keep_one_admin(app, tx, &user).await?;
     if !app.store.delete_user(tx, id).await? {
         return Err(user_missing());
     }
-    Ok(())
-}
-
-pub async fn delete(app: &AppState, id: i64) -> ServiceResult<()> {
-    let mut tx = app.store.begin().await?;
-    delete_in(app, &mut tx, id).await?;
-    tx.commit().await?;
     Ok(())
 }

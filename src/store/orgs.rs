@@ -394,7 +394,11 @@ impl Store {
         if !self.org_exists_tx(tx, org_id).await? {
             return Err(StoreError::NotFound(Missing::Org));
         }
-        if self.member_role_tx(tx, org_id, user_id).await?.is_some() {
+        if self
+            .org_role_in(Db::Tx(tx), user_id, org_id)
+            .await?
+            .is_some()
+        {
             return Err(StoreError::Conflict(Conflict::AlreadyOrgMember));
         }
         self.add_org_user_tx(tx, org_id, user_id, role, now)
@@ -429,20 +433,6 @@ impl Store {
         Ok(ids.len() as i64)
     }
 
-    /// A user's role in an org inside a transaction; `None` when they are not a member.
-    pub(super) async fn member_role_tx(
-        &self,
-        tx: &mut Tx,
-        org_id: i64,
-        user_id: i64,
-    ) -> StoreResult<Option<String>> {
-        let sql = self.sql("SELECT role FROM org_user WHERE org_id = ? AND user_id = ?");
-        let role = with_tx!(tx, c => {
-            sqlx::query_scalar::<_, String>(&sql).bind(org_id).bind(user_id).fetch_optional(c).await?
-        });
-        Ok(role)
-    }
-
     /// Changes a member's role. `NotFound` if they are not a member; `Conflict` when the org
     /// would be left without an Admin.
     pub async fn set_org_member_role(
@@ -454,10 +444,10 @@ impl Store {
         now: DbTime,
     ) -> StoreResult<()> {
         tx.lock(Lock::OrgAdmin).await?;
-        let Some(current) = self.member_role_tx(tx, org_id, user_id).await? else {
+        let Some(current) = self.org_role_in(Db::Tx(tx), user_id, org_id).await? else {
             return Err(StoreError::NotFound(Missing::OrgUser));
         };
-        if current == "Admin"
+        if current == OrgRole::Admin
             && role != OrgRole::Admin
             && self.other_admins_tx(tx, org_id, user_id).await? == 0
         {
@@ -483,8 +473,8 @@ impl Store {
         delete_orphan: bool,
     ) -> StoreResult<Removed> {
         tx.lock(Lock::OrgAdmin).await?;
-        let role = self.member_role_tx(&mut *tx, org_id, user_id).await?;
-        if role.as_deref() == Some("Admin")
+        let role = self.org_role_in(Db::Tx(tx), user_id, org_id).await?;
+        if role == Some(OrgRole::Admin)
             && self.other_admins_tx(&mut *tx, org_id, user_id).await? == 0
         {
             return Err(StoreError::Conflict(Conflict::LastOrgAdmin));

@@ -157,13 +157,7 @@ impl Store {
         org_id: i64,
         id: i64,
     ) -> StoreResult<Option<UserTeamRow>> {
-        let sql = self.sql(&format!(
-            "SELECT {TEAM_COLUMNS} FROM team t WHERE t.org_id = ? AND t.id = ?"
-        ));
-        let row = with_db!(db, c => {
-            sqlx::query_as::<_, UserTeamRow>(&sql).bind(org_id).bind(id).fetch_optional(c).await?
-        });
-        Ok(row)
+        self.team_where(db, org_id, TeamKey::Id(id)).await
     }
 
     /// The team of this exact name in an org, on a pool or inside a transaction.
@@ -173,11 +167,30 @@ impl Store {
         org_id: i64,
         name: &str,
     ) -> StoreResult<Option<UserTeamRow>> {
+        self.team_where(db, org_id, TeamKey::Name(name)).await
+    }
+
+    async fn team_where(
+        &self,
+        db: Db<'_>,
+        org_id: i64,
+        key: TeamKey<'_>,
+    ) -> StoreResult<Option<UserTeamRow>> {
+        let column = match key {
+            TeamKey::Id(_) => "id",
+            TeamKey::Name(_) => "name",
+        };
         let sql = self.sql(&format!(
-            "SELECT {TEAM_COLUMNS} FROM team t WHERE t.org_id = ? AND t.name = ?"
+            "SELECT {TEAM_COLUMNS} FROM team t WHERE t.org_id = ? AND t.{column} = ?"
         ));
         let row = with_db!(db, c => {
-            sqlx::query_as::<_, UserTeamRow>(&sql).bind(org_id).bind(name).fetch_optional(c).await?
+            let q = sqlx::query_as::<_, UserTeamRow>(&sql).bind(org_id);
+            match key {
+                TeamKey::Id(id) => q.bind(id),
+                TeamKey::Name(name) => q.bind(name),
+            }
+            .fetch_optional(c)
+            .await?
         });
         Ok(row)
     }
@@ -347,7 +360,11 @@ impl Store {
         permission: TeamPermission,
         now: DbTime,
     ) -> StoreResult<()> {
-        if self.member_role_tx(tx, org_id, user_id).await?.is_none() {
+        if self
+            .org_role_in(Db::Tx(tx), user_id, org_id)
+            .await?
+            .is_none()
+        {
             return Err(StoreError::NotFound(Missing::User));
         }
         if self.is_team_member_in(Db::Tx(tx), team_id, user_id).await? {
@@ -418,6 +435,13 @@ impl Store {
         });
         Ok(n > 0)
     }
+}
+
+/// How a team is looked up in its org.
+#[derive(Clone, Copy)]
+enum TeamKey<'a> {
+    Id(i64),
+    Name(&'a str),
 }
 
 /// A unique-index violation on `team` means a taken name.

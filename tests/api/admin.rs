@@ -55,9 +55,11 @@ async fn stats_count_what_is_stored() {
         let b = app.create_user("eli", "password1").await;
         let now = app.state.now();
         let store = &app.state.store;
-        let org = usher::service::orgs::create(&app.state, "Org B", None)
-            .await
-            .unwrap();
+        let org = usher::service::in_tx(&app.state, async |tx| {
+            usher::service::orgs::create(&app.state, tx, "Org B", None).await
+        })
+        .await
+        .unwrap();
         store
             .add_org_user(org, a, usher::auth::OrgRole::Editor, now)
             .await

@@ -31,9 +31,11 @@ async fn create_user_returns_id_and_puts_the_user_in_the_default_org() {
 #[tokio::test]
 async fn create_user_into_another_org_and_login_from_email() {
     each_backend(|app| async move {
-        let org = usher::service::orgs::create(&app.state, "Elsewhere", None)
-            .await
-            .unwrap();
+        let org = usher::service::in_tx(&app.state, async |tx| {
+            usher::service::orgs::create(&app.state, tx, "Elsewhere", None).await
+        })
+        .await
+        .unwrap();
         let body = json!({"email": "pat@example.com", "password": "password1", "OrgId": org});
         let res = app
             .admin()

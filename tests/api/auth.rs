@@ -194,7 +194,7 @@ async fn grafana_pbkdf2_hashes_verify_and_are_upgraded_on_login() {
         // 10,000 iterations, 50-byte key, hex. Computed independently with Python's
         // hashlib.pbkdf2_hmac('sha256', b'grafana-pw', b'AbCdEfGhIj', 10000, 50).hex().
         let grafana_hash = "00bd2319d9b03106c0c2d21f4c792bdd12e9070e07fb94b6a727683dc0ace1a6ba2d5e3a3da2ab941affa3352c18408513ac";
-        usher::service::users::set_password(&app.state, id, grafana_hash, "AbCdEfGhIj", None).await.unwrap();
+        usher::service::in_tx(&app.state, async |tx| usher::service::users::set_password(&app.state, tx, id, grafana_hash, "AbCdEfGhIj", None).await).await.unwrap();
 
         assert_eq!(app.as_user("bea", "wrong").get("/api/user").await.status, StatusCode::UNAUTHORIZED);
         let row = app.state.store.user_by_id(id).await.unwrap().unwrap();

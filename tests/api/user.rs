@@ -156,9 +156,11 @@ async fn own_orgs_and_teams_and_org_switch() {
         let id = app.create_user("max", "password1").await;
         let now = app.state.now();
         let store = &app.state.store;
-        let org = usher::service::orgs::create(&app.state, "Team Org", None)
-            .await
-            .unwrap();
+        let org = usher::service::in_tx(&app.state, async |tx| {
+            usher::service::orgs::create(&app.state, tx, "Team Org", None).await
+        })
+        .await
+        .unwrap();
         store
             .add_org_user(org, id, usher::auth::OrgRole::Admin, now)
             .await

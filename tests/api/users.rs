@@ -223,9 +223,11 @@ async fn user_orgs_and_teams_read_memberships() {
         let id = app.create_user("ivy", "password1").await;
         let now = app.state.now();
         let store = &app.state.store;
-        let org = usher::service::orgs::create(&app.state, "Second", None)
-            .await
-            .unwrap();
+        let org = usher::service::in_tx(&app.state, async |tx| {
+            usher::service::orgs::create(&app.state, tx, "Second", None).await
+        })
+        .await
+        .unwrap();
         store
             .add_org_user(org, id, usher::auth::OrgRole::Editor, now)
             .await
@@ -278,9 +280,11 @@ async fn switching_a_users_org_requires_membership() {
     each_backend(|app| async move {
         let id = app.create_user("jack", "password1").await;
         let now = app.state.now();
-        let org = usher::service::orgs::create(&app.state, "Other", None)
-            .await
-            .unwrap();
+        let org = usher::service::in_tx(&app.state, async |tx| {
+            usher::service::orgs::create(&app.state, tx, "Other", None).await
+        })
+        .await
+        .unwrap();
         // Grafana answers 401 "Not a valid organization" (`pkg/api/user.go` UpdateUserActiveOrg).
         let res = app
             .admin()
