@@ -296,6 +296,7 @@ fn query_params(schema: schemars::schema::Schema) -> Vec<Value> {
         .iter()
         .map(|(name, property)| {
             let mut property = property.clone();
+            whole_numbers_as_integers(&mut property);
             let description = property.as_object_mut().and_then(|p| {
                 // `#[serde(default)]` structs carry their fields' defaults (`null`, `[]`):
                 // an absent parameter, not a value to send.
@@ -314,6 +315,21 @@ fn query_params(schema: schemars::schema::Schema) -> Vec<Value> {
             param
         })
         .collect()
+}
+
+/// schemars keeps numbers as floats (`"maximum": 5000.0`); bounds of integer parameters read
+/// as written (`5000`).
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15) {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
 }
 
 fn path_params(path: &str) -> Vec<&str> {
