@@ -3,15 +3,14 @@
 //! authenticating: they are turned into service accounts at start-up
 //! ([`crate::store::Store::migrate_legacy_api_keys`]), as Grafana 12 does.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::dto::{message, Message};
+use super::query::GrafanaQuery;
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, Caller};
@@ -26,7 +25,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Legacy API keys of the current organization",
             Access::perm("apikeys:read", "apikeys:*"),
         )
-        .query(&["includeExpired"])
+        .query::<ListQuery>()
         .returns::<Vec<ApiKeyDto>>(),
         list,
     )
@@ -66,12 +65,20 @@ pub struct ApiKeyDto {
     pub last_used_at: Option<String>,
 }
 
+/// `?includeExpired=`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ListQuery {
+    /// `true`: expired keys too.
+    pub include_expired: Option<String>,
+}
+
 async fn list(
     caller: Caller,
     State(app): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<ListQuery>,
 ) -> ApiResult<Json<Vec<ApiKeyDto>>> {
-    let include_expired = q.get("includeExpired").is_some_and(|v| v == "true");
+    let include_expired = q.include_expired.as_deref() == Some("true");
     let rows = app
         .store
         .legacy_api_keys(caller.org_id, include_expired, app.clock.now().timestamp())

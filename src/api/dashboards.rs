@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::query::{first_value, page_schema, page_size_schema, GrafanaQuery};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, Caller, OrgRole};
@@ -58,18 +59,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Search dashboards",
             Access::SignedIn,
         )
-        .query(&[
-            "query",
-            "tag",
-            "type",
-            "dashboardUIDs",
-            "dashboardIds",
-            "folderUIDs",
-            "starred",
-            "limit",
-            "page",
-            "sort",
-        ])
+        .query::<SearchQuery>()
         .returns::<Vec<Hit>>()
         .errors(&[422]),
         search,
@@ -353,29 +343,62 @@ pub struct Hit {
     pub is_deleted: bool,
 }
 
+/// `GET /api/search`'s query (Grafana's `pkg/api/search.go`). A name given more than once keeps
+/// its first value; the lists take every value (`tag=a&tag=b`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SearchQuery {
+    /// Text to find in the titles.
+    #[serde(deserialize_with = "first_value")]
+    pub query: Option<String>,
+    /// Only dashboards with this tag (repeatable).
+    #[schemars(with = "String")]
+    pub tag: Vec<String>,
+    /// `dash-db` or `dash-folder` (folders are never hits).
+    #[serde(rename = "type", deserialize_with = "first_value")]
+    pub kind: Option<String>,
+    /// Only these dashboards (repeatable).
+    #[serde(rename = "dashboardUIDs")]
+    #[schemars(with = "String")]
+    pub dashboard_uids: Vec<String>,
+    /// The older spelling of `dashboardUIDs`, read when that is absent (repeatable).
+    #[serde(rename = "dashboardUID")]
+    #[schemars(with = "String")]
+    pub dashboard_uid: Vec<String>,
+    /// Only these dashboards, by id (repeatable; values that are not numbers are ignored).
+    #[schemars(with = "String")]
+    pub dashboard_ids: Vec<String>,
+    /// Only dashboards in these folders (repeatable; only `general` exists).
+    #[serde(rename = "folderUIDs")]
+    #[schemars(with = "String")]
+    pub folder_uids: Vec<String>,
+    /// `true`: only the caller's starred dashboards.
+    #[serde(deserialize_with = "first_value")]
+    pub starred: Option<String>,
+    /// Hits per page (0 or absent: 1000; above 5000: 422).
+    #[serde(deserialize_with = "first_value")]
+    #[schemars(schema_with = "page_size_schema")]
+    pub limit: Option<String>,
+    /// The page, from 1 (0 or absent: 1).
+    #[serde(deserialize_with = "first_value")]
+    #[schemars(schema_with = "page_schema")]
+    pub page: Option<String>,
+    /// `alpha-desc`: titles from Z to A (else from A to Z).
+    #[serde(deserialize_with = "first_value")]
+    pub sort: Option<String>,
+}
+
 async fn search(
     caller: Caller,
     State(app): State<AppState>,
-    Query(pairs): Query<Vec<(String, String)>>,
+    GrafanaQuery(q): GrafanaQuery<SearchQuery>,
 ) -> ApiResult<Response> {
-    let all = |name: &str| -> Vec<String> {
-        pairs
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    };
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
-    let mut uids = all("dashboardUIDs");
+    let mut uids = q.dashboard_uids;
     if uids.is_empty() {
-        uids = all("dashboardUID");
+        uids = q.dashboard_uid;
     }
-    let ids: Vec<i64> = all("dashboardIds")
+    let ids: Vec<i64> = q
+        .dashboard_ids
         .iter()
         .filter_map(|v| v.parse().ok())
         .collect();
@@ -386,8 +409,8 @@ async fn search(
     }
     // The one paging rule (0 or absent: Grafana's defaults, page 1 and 1000 hits); above 5000,
     // Grafana's own 422 and message (pkg/api/search.go).
-    let paging =
-        Paging::parse_named(one("page"), one("limit"), "limit", 1000).map_err(|e| {
+    let paging = Paging::parse_named(q.page.as_deref(), q.limit.as_deref(), "limit", 1000)
+        .map_err(|e| {
             match e {
         PagingError::TooLarge(_) => ApiError::status(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -398,8 +421,8 @@ async fn search(
         })?;
     let (page, limit) = (paging.page, paging.per_page);
     // Only General exists; folders themselves are never hits.
-    let folders = all("folderUIDs");
-    let no_hits = one("type") == Some("dash-folder")
+    let folders = q.folder_uids;
+    let no_hits = q.kind.as_deref() == Some("dash-folder")
         || (!folders.is_empty() && !folders.iter().any(|f| f == "general"));
     // Without read on every dashboard (a custom role on some), hits are those it covers.
     let read_all = caller
@@ -411,14 +434,14 @@ async fn search(
     let search = DashboardSearch {
         org_id: caller.org_id,
         user_id: caller.id(),
-        query: one("query").unwrap_or("").to_string(),
-        tags: all("tag"),
+        query: q.query.unwrap_or_default(),
+        tags: q.tag,
         uids,
         ids,
-        starred: one("starred") == Some("true"),
+        starred: q.starred.as_deref() == Some("true"),
         limit,
         page,
-        descending: one("sort") == Some("alpha-desc"),
+        descending: q.sort.as_deref() == Some("alpha-desc"),
     };
     let rows = app.store.search_dashboards(&search).await?;
     let rows: Vec<_> = rows

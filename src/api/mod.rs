@@ -12,6 +12,7 @@ pub mod openapi;
 mod orgs;
 mod preferences;
 mod provisioning;
+mod query;
 mod quotas;
 mod roles;
 mod service_accounts;
@@ -55,7 +56,9 @@ pub struct Op {
     pub summary: &'static str,
     pub tag: &'static str,
     pub access: Access,
-    pub query: &'static [&'static str],
+    /// The query parameters, as the object schema of the route's query struct
+    /// (`query::params_schema`).
+    pub query: Option<SchemaFn>,
     pub body: Option<SchemaFn>,
     pub response: Option<SchemaFn>,
     /// The success status: 200, or 201 for the routes that answer 201, 302 for redirects.
@@ -79,7 +82,7 @@ impl Op {
             summary,
             tag,
             access,
-            query: &[],
+            query: None,
             body: None,
             response: None,
             success: 200,
@@ -126,8 +129,10 @@ impl Op {
     ) -> Self {
         Self::new(Method::DELETE, path, tag, summary, access)
     }
-    pub fn query(mut self, names: &'static [&'static str]) -> Self {
-        self.query = names;
+    /// The route reads its query string as `T` (`query::GrafanaQuery<T>`): the document lists
+    /// `T`'s fields as the query parameters.
+    pub fn query<T: schemars::JsonSchema>(mut self) -> Self {
+        self.query = Some(query::params_schema::<T>);
         self
     }
     pub fn body<T: schemars::JsonSchema>(mut self) -> Self {

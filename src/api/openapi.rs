@@ -40,9 +40,9 @@ pub fn document(ops: &[Op]) -> Value {
                 json!({ "name": name, "in": "path", "required": true, "schema": path_param_schema(name) })
             })
             .collect();
-        parameters.extend(op.query.iter().map(|name| {
-            json!({ "name": name, "in": "query", "required": false, "schema": query_param_schema(op.path, name) })
-        }));
+        if let Some(query) = op.query {
+            parameters.extend(query_params(query(&mut generator)));
+        }
         let mut operation = json!({
             "summary": op.summary,
             "tags": [op.tag],
@@ -232,7 +232,7 @@ pub fn error_statuses(op: &Op) -> Vec<u16> {
     let public = matches!(op.access, Access::Public);
     let has_path = !path_params(op.path).is_empty();
     let mut statuses = Vec::new();
-    if has_path || !op.query.is_empty() || op.body.is_some() {
+    if has_path || op.query.is_some() || op.body.is_some() {
         statuses.push(400);
     }
     if !public {
@@ -284,43 +284,51 @@ fn path_param_schema(name: &str) -> Value {
     }
 }
 
-/// Query parameters: paging numbers under the one paging rule (`crate::domain::Paging`), sort
-/// options as comma-separated lists of the route's options, the rest free text.
-fn query_param_schema(path: &str, name: &str) -> Value {
-    use crate::domain::{MAX_PAGE, MAX_PER_PAGE};
-    let sort_list = |options: &[&str]| {
-        let one = format!("({})", options.join("|"));
-        json!({ "type": "string", "pattern": format!(r"^ *$|^ *{one} *(, *{one} *)*$") })
+/// Query parameters from the object schema of a route's query struct (`Op::query`): a property
+/// each, optional unless the struct requires it, its doc comment as the description.
+fn query_params(schema: schemars::schema::Schema) -> Vec<Value> {
+    let schema = serde_json::to_value(schema).unwrap_or(Value::Null);
+    let required = schema["required"].as_array().cloned().unwrap_or_default();
+    let Some(properties) = schema["properties"].as_object() else {
+        return Vec::new();
     };
-    match name {
-        // Empty is the default, as absent (Grafana's `QueryInt`); given once.
-        "page" => json!({ "anyOf": [
-            { "type": "integer", "minimum": 0, "maximum": MAX_PAGE },
-            { "type": "string", "maxLength": 0 },
-        ] }),
-        "perpage" | "limit" => json!({ "anyOf": [
-            { "type": "integer", "minimum": 0, "maximum": MAX_PER_PAGE },
-            { "type": "string", "maxLength": 0 },
-        ] }),
-        "sort" if path.starts_with("/api/teams") => sort_list(&[
-            "name-asc",
-            "name-desc",
-            "email-asc",
-            "email-desc",
-            "memberCount-asc",
-            "memberCount-desc",
-        ]),
-        "sort" if path.starts_with("/api/users") || path.contains("/users/search") => sort_list(&[
-            "login-asc",
-            "login-desc",
-            "email-asc",
-            "email-desc",
-            "name-asc",
-            "name-desc",
-            "lastSeenAtAge-asc",
-            "lastSeenAtAge-desc",
-        ]),
-        _ => json!({ "type": "string" }),
+    properties
+        .iter()
+        .map(|(name, property)| {
+            let mut property = property.clone();
+            whole_numbers_as_integers(&mut property);
+            let description = property.as_object_mut().and_then(|p| {
+                // `#[serde(default)]` structs carry their fields' defaults (`null`, `[]`):
+                // an absent parameter, not a value to send.
+                p.remove("default");
+                p.remove("description")
+            });
+            let mut param = json!({
+                "name": name,
+                "in": "query",
+                "required": required.contains(&Value::String(name.clone())),
+                "schema": property,
+            });
+            if let Some(description) = description {
+                param["description"] = description;
+            }
+            param
+        })
+        .collect()
+}
+
+/// schemars keeps numbers as floats (`"maximum": 5000.0`); bounds of integer parameters read
+/// as written (`5000`).
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15) {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
 }
 

@@ -1,9 +1,7 @@
 //! Organizations: the current-org API (`/api/org…`) and the server-admin Orgs API (`/api/orgs…`),
 //! Grafana's `pkg/api/org.go` and `pkg/api/org_users.go`. Both share the member operations.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::dto::{message, Message};
-use super::users::{parse_search, user_from_path};
+use super::query::{page_schema, page_size_schema, GrafanaQuery};
+use super::users::{parse_search, user_from_path, UserSearchQuery};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, Caller, OrgRole};
@@ -65,7 +64,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Members of the current organization",
             Access::action("org.users:read"),
         )
-        .query(&["query", "limit"])
+        .query::<MembersQuery>()
         .returns::<Vec<OrgUserDto>>(),
         current_users,
     )
@@ -76,7 +75,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Search the members of the current organization",
             Access::action("org.users:read"),
         )
-        .query(&["query", "perpage", "page", "sort"])
+        .query::<UserSearchQuery>()
         .returns::<OrgUserSearch>(),
         search_current_users,
     )
@@ -87,7 +86,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Look members of the current organization up by name",
             Access::action("org.users:read"),
         )
-        .query(&["query", "limit"])
+        .query::<MembersQuery>()
         .returns::<Vec<UserLookup>>(),
         lookup_current_users,
     )
@@ -132,7 +131,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Search organizations",
             Access::action("orgs:read").global(),
         )
-        .query(&["query", "name", "perpage", "page"])
+        .query::<OrgSearchQuery>()
         .returns::<Vec<OrgDto>>(),
         search_orgs,
     )
@@ -218,7 +217,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Search the members of an organization",
             Access::action("org.users:read").in_org("orgId"),
         )
-        .query(&["query", "perpage", "page", "sort"])
+        .query::<UserSearchQuery>()
         .returns::<OrgUserSearch>(),
         search_org_users,
     )
@@ -553,15 +552,21 @@ async fn set_address(app: &AppState, org_id: i64, b: AddressBody) -> ApiResult<J
     Ok(message("Address updated"))
 }
 
-/// `?query=&limit=` (0 or absent: no limit).
-async fn list_members(
-    app: &AppState,
-    org_id: i64,
-    q: &HashMap<String, String>,
-) -> ApiResult<Vec<OrgUserDto>> {
+/// `?query=&limit=`: an org's members.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct MembersQuery {
+    /// Text to search the members for.
+    pub query: Option<String>,
+    /// At most this many members (0 or absent: no limit).
+    #[schemars(schema_with = "page_size_schema")]
+    pub limit: Option<String>,
+}
+
+async fn list_members(app: &AppState, org_id: i64, q: &MembersQuery) -> ApiResult<Vec<OrgUserDto>> {
     // Grafana: `if query.Limit > 0 { sess.Limit(query.Limit, 0) }`, so 0 means every member.
-    let limit = page_size(q.get("limit").map(String::as_str), "limit")?.unwrap_or(i64::MAX);
-    let query = q.get("query").map(String::as_str).unwrap_or("");
+    let limit = page_size(q.limit.as_deref(), "limit")?.unwrap_or(i64::MAX);
+    let query = q.query.as_deref().unwrap_or("");
     let (_, rows) = app
         .store
         .search_org_users(org_id, query, &[], limit, 0)
@@ -573,7 +578,7 @@ async fn list_members(
 async fn search_members(
     app: &AppState,
     org_id: i64,
-    q: &HashMap<String, String>,
+    q: &UserSearchQuery,
 ) -> ApiResult<OrgUserSearch> {
     let search = parse_search(q)?;
     let (total, rows) = app
@@ -723,7 +728,7 @@ async fn update_current_address(
 async fn current_users(
     caller: Caller,
     State(app): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<MembersQuery>,
 ) -> ApiResult<Json<Vec<OrgUserDto>>> {
     Ok(Json(list_members(&app, caller.org_id, &q).await?))
 }
@@ -731,7 +736,7 @@ async fn current_users(
 async fn search_current_users(
     caller: Caller,
     State(app): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<UserSearchQuery>,
 ) -> ApiResult<Json<OrgUserSearch>> {
     Ok(Json(search_members(&app, caller.org_id, &q).await?))
 }
@@ -739,7 +744,7 @@ async fn search_current_users(
 async fn lookup_current_users(
     caller: Caller,
     State(app): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<MembersQuery>,
 ) -> ApiResult<Json<Vec<UserLookup>>> {
     let members = list_members(&app, caller.org_id, &q).await?;
     Ok(Json(
@@ -782,16 +787,32 @@ async fn remove_current_user(
 
 // --- /api/orgs ---
 
+/// `?query=&name=&perpage=&page=`: an org search.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct OrgSearchQuery {
+    /// The start of the name.
+    pub query: Option<String>,
+    /// The whole name.
+    pub name: Option<String>,
+    /// Organizations per page (0 or absent: 1000).
+    #[schemars(schema_with = "page_size_schema")]
+    pub perpage: Option<String>,
+    /// The page, from 0.
+    #[schemars(schema_with = "page_schema")]
+    pub page: Option<String>,
+}
+
 async fn search_orgs(
     State(app): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<OrgSearchQuery>,
 ) -> ApiResult<Json<Vec<OrgDto>>> {
     // Grafana's org search pages from 0 (`sess.Limit(query.Limit, query.Limit*query.Page)` in
     // pkg/services/org/orgimpl/store.go); the values follow the one paging rule.
-    let per_page = page_size(q.get("perpage").map(String::as_str), "perpage")?.unwrap_or(1000);
-    let page = page_number(q.get("page").map(String::as_str))?;
-    let query = q.get("query").map(String::as_str).unwrap_or("");
-    let name = q.get("name").map(String::as_str).unwrap_or("");
+    let per_page = page_size(q.perpage.as_deref(), "perpage")?.unwrap_or(1000);
+    let page = page_number(q.page.as_deref())?;
+    let query = q.query.as_deref().unwrap_or("");
+    let name = q.name.as_deref().unwrap_or("");
     let rows = app
         .store
         .search_orgs(query, name, per_page, page * per_page)
@@ -899,7 +920,9 @@ async fn org_users(
 ) -> ApiResult<Json<Vec<OrgUserDto>>> {
     let id = existing_org(&app, &id).await?;
     // Grafana's GetOrgUsers reads neither `query` nor `limit`.
-    Ok(Json(list_members(&app, id, &HashMap::new()).await?))
+    Ok(Json(
+        list_members(&app, id, &MembersQuery::default()).await?,
+    ))
 }
 
 /// An org id from the path that names an existing org; an unknown one is a 404 (Grafana answers
@@ -917,7 +940,7 @@ async fn existing_org(app: &AppState, raw: &str) -> ApiResult<i64> {
 async fn search_org_users(
     State(app): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<UserSearchQuery>,
 ) -> ApiResult<Json<OrgUserSearch>> {
     let id = existing_org(&app, &id).await?;
     Ok(Json(search_members(&app, id, &q).await?))

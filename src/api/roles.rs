@@ -6,15 +6,16 @@
 //! role or assignment applies in every org, so it needs the permissions globally; an org's role
 //! or assignment needs them in that org.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::dto::{message, Message};
+use super::query::GrafanaQuery;
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{permissions_in, Access, Caller, Permissions, Reach};
@@ -75,7 +76,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Delete a role (force=true also when assigned)",
             Access::perm("roles:delete", DELEGATE),
         )
-        .query(&["force", "global"])
+        .query::<DeleteRoleQuery>()
         .returns::<Message>(),
         delete_role,
     )
@@ -118,7 +119,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Take a role from a user",
             Access::perm("users.roles:remove", DELEGATE),
         )
-        .query(&["global"])
+        .query::<GlobalQuery>()
         .returns::<Message>(),
         remove_user_role,
     )
@@ -192,7 +193,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Take a role from a basic role (Grafana 8's API)",
             Access::perm("roles.builtin:remove", DELEGATE),
         )
-        .query(&["global"])
+        .query::<GlobalQuery>()
         .returns::<Message>(),
         remove_builtin_role,
     );
@@ -566,18 +567,34 @@ async fn update_role(
     Ok(Json(role_dto(&app, &row).await?))
 }
 
+/// `?force=`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct DeleteRoleQuery {
+    /// `true`: delete the role even when assigned, with its assignments.
+    pub force: Option<String>,
+}
+
+/// `?global=`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct GlobalQuery {
+    /// `true`: the assignment that applies in every org (needs the permission globally).
+    pub global: Option<String>,
+}
+
 async fn delete_role(
     caller: Caller,
     State(app): State<AppState>,
     Path(uid): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<DeleteRoleQuery>,
 ) -> ApiResult<Json<Message>> {
     let row = find_role(&app, &caller, &uid).await?;
     Delegation::new(&app, &caller, Reach::of_org(row.org_id), "roles:delete")
         .await?
         .may_handle(&app, &row)
         .await?;
-    let force = q.get("force").is_some_and(|v| v == "true");
+    let force = q.force.as_deref() == Some("true");
     if !force && app.store.role_is_assigned(row.id).await? {
         return Err(ApiError::bad_request(
             "the role is assigned; delete it with force=true to remove its assignments too",
@@ -695,10 +712,10 @@ async fn remove_user_role(
     caller: Caller,
     State(app): State<AppState>,
     Path((user, uid)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<GlobalQuery>,
 ) -> ApiResult<Json<Message>> {
     let user = user_id(&app, &user).await?;
-    let reach = reach(&caller, q.get("global").is_some_and(|v| v == "true"));
+    let reach = reach(&caller, q.global.as_deref() == Some("true"));
     let role = Delegation::new(&app, &caller, reach, "users.roles:remove")
         .await?
         .removable(&app, &caller, &uid)
@@ -825,10 +842,10 @@ async fn remove_builtin_role(
     caller: Caller,
     State(app): State<AppState>,
     Path((basic, uid)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<GlobalQuery>,
 ) -> ApiResult<Json<Message>> {
     let basic = basic_role(&basic)?;
-    let reach = reach(&caller, q.get("global").is_some_and(|v| v == "true"));
+    let reach = reach(&caller, q.global.as_deref() == Some("true"));
     let role = Delegation::new(&app, &caller, reach, "roles.builtin:remove")
         .await?
         .removable(&app, &caller, &uid)

@@ -3,9 +3,9 @@
 //! tokens. Secrets are shown once, in the response that creates them; the database keeps only
 //! their hashes. Paths take a service account's id or its uid.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::dto::{message, Message};
+use super::query::{go_bool, page_schema, page_size_schema, GrafanaQuery};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::tokens::ServiceAccountToken;
@@ -35,14 +36,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Search the service accounts of the current organization",
             Access::action("serviceaccounts:read"),
         )
-        .query(&[
-            "query",
-            "perpage",
-            "page",
-            "expiredTokens",
-            "disabled",
-            "accesscontrol",
-        ])
+        .query::<SearchQuery>()
         .returns::<SearchResult>(),
         search,
     );
@@ -68,7 +62,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Get a service account by id or uid",
             Access::perm("serviceaccounts:read", ID),
         )
-        .query(&["accesscontrol"])
+        .query::<AccessControlQuery>()
         .returns::<Profile>(),
         get,
     )
@@ -192,9 +186,9 @@ const ACTIONS: &[&str] = &[
 fn metadata(
     caller: &Caller,
     id: i64,
-    q: &HashMap<String, String>,
+    accesscontrol: Option<&str>,
 ) -> Option<BTreeMap<&'static str, bool>> {
-    if q.get("accesscontrol").map(String::as_str) != Some("true") {
+    if accesscontrol != Some("true") {
         return None;
     }
     let scope = format!("serviceaccounts:id:{id}");
@@ -316,29 +310,48 @@ pub struct SearchResult {
 }
 
 /// Go's `strconv.ParseBool`, anything else being false (Grafana ignores the error).
-fn go_bool(v: Option<&String>) -> bool {
-    matches!(
-        v.map(String::as_str),
-        Some("1" | "t" | "T" | "true" | "TRUE" | "True")
-    )
+/// `?query=&perpage=&page=&expiredTokens=&disabled=&accesscontrol=`: a service account search.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct SearchQuery {
+    /// Text to search for.
+    pub query: Option<String>,
+    /// Accounts per page (0 or absent: 1000).
+    #[schemars(schema_with = "page_size_schema")]
+    pub perpage: Option<String>,
+    /// The page, from 1 (0 or absent: 1).
+    #[schemars(schema_with = "page_schema")]
+    pub page: Option<String>,
+    /// Only accounts with an expired token (a Go boolean: `true`, `1`, `t`…; anything else is
+    /// false).
+    #[serde(rename = "expiredTokens")]
+    pub expired_tokens: Option<String>,
+    /// Only disabled accounts (a Go boolean).
+    pub disabled: Option<String>,
+    /// `true`: each account with the caller's actions on it (`accessControl`).
+    pub accesscontrol: Option<String>,
+}
+
+/// `?accesscontrol=`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct AccessControlQuery {
+    /// `true`: the account with the caller's actions on it (`accessControl`).
+    pub accesscontrol: Option<String>,
 }
 
 async fn search(
     caller: Caller,
     State(app): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<SearchQuery>,
 ) -> ApiResult<Json<SearchResult>> {
     // Grafana's default page size here is 1000.
-    let paging = Paging::parse(
-        q.get("page").map(String::as_str),
-        q.get("perpage").map(String::as_str),
-        1000,
-    )?;
+    let paging = Paging::parse(q.page.as_deref(), q.perpage.as_deref(), 1000)?;
     let search = ServiceAccountSearch {
         org_id: caller.org_id,
-        query: q.get("query").cloned().unwrap_or_default(),
-        expired_tokens: go_bool(q.get("expiredTokens")),
-        disabled: go_bool(q.get("disabled")),
+        query: q.query.clone().unwrap_or_default(),
+        expired_tokens: go_bool(q.expired_tokens.as_deref()),
+        disabled: go_bool(q.disabled.as_deref()),
         only: caller
             .permissions
             .granted_ids("serviceaccounts:read", "serviceaccounts"),
@@ -352,7 +365,7 @@ async fn search(
         service_accounts: rows
             .iter()
             .map(|row| ServiceAccountDto {
-                access_control: metadata(&caller, row.id, &q),
+                access_control: metadata(&caller, row.id, q.accesscontrol.as_deref()),
                 ..ServiceAccountDto::new(row)
             })
             .collect(),
@@ -443,11 +456,11 @@ async fn get(
     caller: Caller,
     State(app): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<AccessControlQuery>,
 ) -> ApiResult<Json<Profile>> {
     let row = path_account(&app, &caller, &id).await?;
     Ok(Json(Profile {
-        access_control: metadata(&caller, row.id, &q),
+        access_control: metadata(&caller, row.id, q.accesscontrol.as_deref()),
         ..Profile::new(&row)
     }))
 }

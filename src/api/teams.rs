@@ -2,9 +2,7 @@
 //! members and team admins. Org Admins manage every team; a team's members may read it, and its
 //! Admins (team permission Admin, stored as 4) may also change it and its members.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::dto::{message, Message, UserTeam};
+use super::query::{page_schema, page_size_schema, sort_list_schema, GrafanaQuery};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::{Access, AuthMethod, Caller};
@@ -30,7 +29,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Search the teams of the current organization",
             Access::action("teams:read"),
         )
-        .query(&["query", "name", "perpage", "page", "sort"])
+        .query::<TeamSearchQuery>()
         .returns::<TeamSearchResult>(),
         search,
     )
@@ -83,7 +82,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Members of a team (optionally paged with perpage/page; X-Total-Count)",
             Access::perm("teams.permissions:read", "teams:id:{teamId}"),
         )
-        .query(&["perpage", "page"])
+        .query::<MembersQuery>()
         .returns::<Vec<TeamMember>>(),
         members,
     )
@@ -229,18 +228,44 @@ async fn find_team(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<i64>
         .ok_or_else(team_not_found)
 }
 
+/// `?query=&name=&perpage=&page=&sort=`: a team search.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct TeamSearchQuery {
+    /// Text to search the team names for.
+    pub query: Option<String>,
+    /// The whole name (case-insensitive).
+    pub name: Option<String>,
+    /// Teams per page (0 or absent: 1000).
+    #[schemars(schema_with = "page_size_schema")]
+    pub perpage: Option<String>,
+    /// The page, from 1 (0 or absent: 1).
+    #[schemars(schema_with = "page_schema")]
+    pub page: Option<String>,
+    /// Comma-separated sort options.
+    #[schemars(schema_with = "team_sort_schema")]
+    pub sort: Option<String>,
+}
+
+fn team_sort_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    sort_list_schema(&[
+        "name-asc",
+        "name-desc",
+        "email-asc",
+        "email-desc",
+        "memberCount-asc",
+        "memberCount-desc",
+    ])
+}
+
 async fn search(
     caller: Caller,
     State(app): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<TeamSearchQuery>,
 ) -> ApiResult<Json<TeamSearchResult>> {
-    let paging = Paging::parse(
-        q.get("page").map(String::as_str),
-        q.get("perpage").map(String::as_str),
-        1000,
-    )?;
+    let paging = Paging::parse(q.page.as_deref(), q.perpage.as_deref(), 1000)?;
     let mut sort = Vec::new();
-    if let Some(raw) = q.get("sort").filter(|s| !s.trim().is_empty()) {
+    if let Some(raw) = q.sort.as_ref().filter(|s| !s.trim().is_empty()) {
         for name in raw.split(',') {
             sort.push(TeamSort::parse(name.trim()).ok_or_else(|| {
                 ApiError::bad_request(format!("unknown sort option {:?}", name.trim()))
@@ -258,8 +283,8 @@ async fn search(
         Some(mine.into_iter().map(|(team, _)| team).collect())
     };
     let s = TeamSearch {
-        query: q.get("query").cloned().unwrap_or_default(),
-        name: q.get("name").cloned().unwrap_or_default(),
+        query: q.query.unwrap_or_default(),
+        name: q.name.unwrap_or_default(),
         sort,
         limit: paging.per_page,
         offset: (paging.page - 1) * paging.per_page,
@@ -389,26 +414,34 @@ fn member_dto(r: TeamMemberRow, modules: &[(i64, String)]) -> TeamMember {
     }
 }
 
+/// `?perpage=&page=`: members of a team, paged when either is given.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct MembersQuery {
+    /// Members per page (0 or empty: 1000).
+    #[schemars(schema_with = "page_size_schema")]
+    pub perpage: Option<String>,
+    /// The page, from 1 (0 or empty: 1).
+    #[schemars(schema_with = "page_schema")]
+    pub page: Option<String>,
+}
+
 /// Grafana returns every member at once (its #54251); `perpage`/`page` page the list here, with
 /// the total in `X-Total-Count`. Without them the whole list comes back, as in Grafana.
 async fn members(
     caller: Caller,
     State(app): State<AppState>,
     Path(id): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<MembersQuery>,
 ) -> ApiResult<Response> {
     let team = app
         .store
         .team(caller.org_id, team_id(&id)?)
         .await?
         .ok_or_else(team_not_found)?;
-    let paged = q.contains_key("perpage") || q.contains_key("page");
+    let paged = q.perpage.is_some() || q.page.is_some();
     let (limit, offset) = if paged {
-        let p = Paging::parse(
-            q.get("page").map(String::as_str),
-            q.get("perpage").map(String::as_str),
-            1000,
-        )?;
+        let p = Paging::parse(q.page.as_deref(), q.perpage.as_deref(), 1000)?;
         (p.per_page, (p.page - 1) * p.per_page)
     } else {
         (i64::MAX, 0)

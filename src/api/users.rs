@@ -1,13 +1,12 @@
 //! User API for server admins (`/api/users…`, Grafana's `pkg/api/user.go` and `users.go`).
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::dto::{message, Message, UserOrg, UserProfile, UserSearchHit, UserTeam};
+use super::query::{page_schema, page_size_schema, sort_list_schema, GrafanaQuery};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::Access;
@@ -28,7 +27,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Get users (paged, no total)",
             USERS_READ,
         )
-        .query(&["perpage", "page", "query", "sort"])
+        .query::<UserSearchQuery>()
         .returns::<Vec<UserSearchHit>>(),
         list_users,
     )
@@ -39,7 +38,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Search users with paging",
             USERS_READ,
         )
-        .query(&["perpage", "page", "query", "sort"])
+        .query::<UserSearchQuery>()
         .returns::<SearchResult>(),
         search_users,
     )
@@ -50,7 +49,7 @@ pub(super) fn routes(r: &mut Routes) {
             "Get a user by login or email",
             USERS_READ,
         )
-        .query(&["loginOrEmail"])
+        .query::<LookupQuery>()
         .returns::<UserProfile>(),
         lookup_user,
     )
@@ -106,14 +105,40 @@ pub struct SearchResult {
     pub per_page: i64,
 }
 
-pub(super) fn parse_search(q: &HashMap<String, String>) -> ApiResult<UserSearch> {
-    let paging = Paging::parse(
-        q.get("page").map(String::as_str),
-        q.get("perpage").map(String::as_str),
-        1000,
-    )?;
+/// `?perpage=&page=&query=&sort=`: a user search (also of an org's members).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default)]
+pub struct UserSearchQuery {
+    /// Users per page (0 or absent: 1000).
+    #[schemars(schema_with = "page_size_schema")]
+    pub perpage: Option<String>,
+    /// The page, from 1 (0 or absent: 1).
+    #[schemars(schema_with = "page_schema")]
+    pub page: Option<String>,
+    /// Text to search for (at most 190 bytes).
+    pub query: Option<String>,
+    /// Comma-separated sort options.
+    #[schemars(schema_with = "user_sort_schema")]
+    pub sort: Option<String>,
+}
+
+fn user_sort_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+    sort_list_schema(&[
+        "login-asc",
+        "login-desc",
+        "email-asc",
+        "email-desc",
+        "name-asc",
+        "name-desc",
+        "lastSeenAtAge-asc",
+        "lastSeenAtAge-desc",
+    ])
+}
+
+pub(super) fn parse_search(q: &UserSearchQuery) -> ApiResult<UserSearch> {
+    let paging = Paging::parse(q.page.as_deref(), q.perpage.as_deref(), 1000)?;
     let mut sort = Vec::new();
-    if let Some(raw) = q.get("sort").filter(|s| !s.trim().is_empty()) {
+    if let Some(raw) = q.sort.as_ref().filter(|s| !s.trim().is_empty()) {
         for name in raw.split(',') {
             let parsed = UserSort::parse(name.trim()).ok_or_else(|| {
                 ApiError::bad_request(format!("unknown sort option {:?}", name.trim()))
@@ -121,7 +146,7 @@ pub(super) fn parse_search(q: &HashMap<String, String>) -> ApiResult<UserSearch>
             sort.push(parsed);
         }
     }
-    let query = q.get("query").cloned().unwrap_or_default();
+    let query = q.query.clone().unwrap_or_default();
     if query.len() > 190 {
         return Err(ApiError::bad_request("query is too long"));
     }
@@ -133,7 +158,7 @@ pub(super) fn parse_search(q: &HashMap<String, String>) -> ApiResult<UserSearch>
     })
 }
 
-async fn search(app: &AppState, q: &HashMap<String, String>) -> ApiResult<SearchResult> {
+async fn search(app: &AppState, q: &UserSearchQuery) -> ApiResult<SearchResult> {
     let search = parse_search(q)?;
     let (total, rows) = app
         .store
@@ -150,14 +175,14 @@ async fn search(app: &AppState, q: &HashMap<String, String>) -> ApiResult<Search
 
 async fn list_users(
     State(app): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<UserSearchQuery>,
 ) -> ApiResult<Json<Vec<UserSearchHit>>> {
     Ok(Json(search(&app, &q).await?.users))
 }
 
 async fn search_users(
     State(app): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<UserSearchQuery>,
 ) -> ApiResult<Json<SearchResult>> {
     Ok(Json(search(&app, &q).await?))
 }
@@ -191,11 +216,19 @@ async fn get_user(
     Ok(Json(UserProfile::load(&app, &user).await?))
 }
 
+/// `?loginOrEmail=`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LookupQuery {
+    /// The user's login or email (required; surrounding spaces are ignored).
+    pub login_or_email: Option<String>,
+}
+
 async fn lookup_user(
     State(app): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    GrafanaQuery(q): GrafanaQuery<LookupQuery>,
 ) -> ApiResult<Json<UserProfile>> {
-    let needle = q.get("loginOrEmail").map(|s| s.trim()).unwrap_or("");
+    let needle = q.login_or_email.as_deref().map(str::trim).unwrap_or("");
     if needle.is_empty() {
         return Err(ApiError::bad_request("loginOrEmail is required"));
     }

@@ -21,6 +21,7 @@ mod orgs;
 mod paging;
 mod preferences;
 mod provisioning;
+mod query;
 mod quotas;
 mod role_delegation;
 mod roles;
