@@ -10,4 +10,5 @@ pub mod memory;
 pub mod provisioning;
 pub mod server;
 pub mod service;
+pub mod state;
 pub mod store;

@@ -88,18 +88,7 @@ struct RawProvider {
     options: HashMap<String, serde_norway::Value>,
 }
 
-/// A dashboard provider, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Provider {
-    pub name: String,
-    pub org_id: i64,
-    pub path: PathBuf,
-    pub disable_deletion: bool,
-    pub update_interval_seconds: u64,
-    pub allow_ui_updates: bool,
-    /// The file that declares it.
-    pub file: PathBuf,
-}
+pub use crate::state::provisioner::Provider;
 
 /// Reads every provider file. Any error (with its file and line) means no providers at all.
 pub fn read_providers(dir: &Path) -> Result<Vec<Provider>, Problem> {

@@ -64,34 +64,7 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// The dashboard providers in force, and one run at a time.
-#[derive(Default)]
-pub struct Provisioner {
-    providers: std::sync::RwLock<Vec<dashboards::Provider>>,
-    running: tokio::sync::Mutex<()>,
-}
-
-impl Provisioner {
-    /// Whether dashboards of this provider may be changed through the API (`allowUiUpdates`);
-    /// false for a provider no longer configured, as in Grafana.
-    pub fn allows_ui_updates(&self, name: &str) -> bool {
-        let providers = self.providers.read().unwrap_or_else(|e| e.into_inner());
-        providers
-            .iter()
-            .any(|p| p.name == name && p.allow_ui_updates)
-    }
-
-    fn set(&self, providers: Vec<dashboards::Provider>) {
-        *self.providers.write().unwrap_or_else(|e| e.into_inner()) = providers;
-    }
-
-    fn current(&self) -> Vec<dashboards::Provider> {
-        self.providers
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-}
+pub use crate::state::provisioner::Provisioner;
 
 /// Re-reads the dashboard provider files and provisions them. A provider file that does not
 /// parse changes nothing (the providers in force stay); dashboard files that fail are reported
