@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message, UserOrg, UserProfile, UserSearchHit, UserTeam};
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::Access;
+use crate::auth::{Access, SignedInUser};
 use crate::domain::{login, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::ServiceError;
@@ -225,7 +225,7 @@ pub struct UpdateUserBody {
 /// email, and a clash with another user is a 409.
 pub(super) async fn apply_update(
     app: &AppState,
-    user: &UserRow,
+    user: &SignedInUser,
     body: UpdateUserBody,
 ) -> ApiResult<()> {
     let trim = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -279,7 +279,7 @@ async fn update_user(
     GrafanaJson(body): GrafanaJson<UpdateUserBody>,
 ) -> ApiResult<Json<Message>> {
     let user = find_user(&app, &id).await?;
-    apply_update(&app, &user, body).await?;
+    apply_update(&app, &SignedInUser::from(user), body).await?;
     Ok(message("User updated"))
 }
 

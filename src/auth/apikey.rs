@@ -303,7 +303,7 @@ fn caller(row: TokenAuthRow) -> Caller {
         org_role,
         // A service account is never a server admin.
         permissions: Permissions::new(false, org_role),
-        user: row.account.user,
+        user: row.account.user.into(),
         auth_module: None,
         method: AuthMethod::ApiKey,
         session: None,

@@ -9,6 +9,7 @@ pub mod brute_force;
 pub mod cache;
 pub mod csrf;
 pub mod hasher;
+pub mod identity;
 pub mod password;
 pub mod session;
 pub mod tokens;
@@ -25,6 +26,7 @@ use base64::Engine;
 use subtle::ConstantTimeEq;
 
 pub use access::{Access, InOrg, OrgRole, Permissions};
+pub use identity::SignedInUser;
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -53,7 +55,8 @@ pub struct CallerSession {
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub user: UserRow,
+    /// Who signed in, without their password hash and salt.
+    pub user: SignedInUser,
     /// Latest external auth module of the user (`user_auth`), for `authLabels`.
     pub auth_module: Option<String>,
     pub org_id: i64,
@@ -72,7 +75,7 @@ impl Caller {
             org_id: row.user.org_id,
             permissions: Permissions::new(row.user.is_admin, org_role),
             org_role,
-            user: row.user,
+            user: row.user.into(),
             auth_module: row.auth_module,
             method,
             session: None,
@@ -579,4 +582,41 @@ pub async fn password_login(
 /// The time as the database stores it.
 pub fn db_now(app: &AppState) -> DbTime {
     DbTime::from_utc(app.clock.now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caller_debug_shows_no_password_hash_or_salt() {
+        let t = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
+        let row = SignedInRow {
+            user: UserRow {
+                id: 3,
+                uid: Some("u3".into()),
+                login: "bob".into(),
+                email: "bob@example.com".into(),
+                name: None,
+                password: Some("HASH-a41f0be77c".into()),
+                salt: Some("SALT-9e8d7c".into()),
+                org_id: 1,
+                is_admin: true,
+                theme: None,
+                created: t,
+                updated: t,
+                last_seen_at: None,
+                is_disabled: false,
+                is_service_account: None,
+                is_provisioned: false,
+            },
+            role: Some("Admin".into()),
+            auth_module: None,
+        };
+        let caller = Caller::from_row(row, AuthMethod::Basic);
+        let shown = format!("{caller:?}");
+        assert!(shown.contains("bob@example.com"), "{shown}");
+        assert!(!shown.contains("HASH-a41f0be77c"), "{shown}");
+        assert!(!shown.contains("SALT-9e8d7c"), "{shown}");
+    }
 }
