@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{Access, Caller, OrgRole};
+use crate::auth::{actions, Access, Caller, OrgRole};
 use crate::domain::dashboard::{prepare, Invalid};
 use crate::domain::{new_uid, rfc3339, Paging, PagingError};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
@@ -26,7 +26,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/dashboards/db",
             "dashboards",
             "Create or update a dashboard",
-            Access::action("dashboards:create"),
+            Access::action(actions::DASHBOARDS_CREATE),
         )
         .body::<SaveBody>()
         .returns::<SavedDto>()
@@ -38,7 +38,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/dashboards/uid/{uid}",
             "dashboards",
             "A dashboard and its meta data",
-            Access::perm("dashboards:read", "dashboards:uid:{uid}"),
+            Access::perm(actions::DASHBOARDS_READ, "dashboards:uid:{uid}"),
         ),
         get,
     )
@@ -47,7 +47,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/dashboards/uid/{uid}",
             "dashboards",
             "Delete a dashboard (its tags and stars go with it)",
-            Access::perm("dashboards:delete", "dashboards:uid:{uid}"),
+            Access::perm(actions::DASHBOARDS_DELETE, "dashboards:uid:{uid}"),
         ),
         delete,
     )
@@ -192,7 +192,7 @@ async fn save(
     };
     let mut cmd = cmd;
     if let Some(existing) = &existing {
-        require_write(&caller, existing)?;
+        require_write(&app, &caller, existing).await?;
         cmd.allow_provisioned = existing
             .provisioned
             .as_deref()
@@ -231,9 +231,12 @@ async fn save(
     }
 }
 
-fn require_write(caller: &Caller, existing: &DashboardRow) -> ApiResult<()> {
+async fn require_write(app: &AppState, caller: &Caller, existing: &DashboardRow) -> ApiResult<()> {
     let scope = format!("dashboards:uid:{}", existing.uid);
-    if caller.permissions.allows("dashboards:write", Some(&scope)) {
+    if caller
+        .allows(app, actions::DASHBOARDS_WRITE, Some(&scope))
+        .await?
+    {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
@@ -272,16 +275,16 @@ async fn get(
         d.insert("version".into(), json!(row.version));
     }
     let scope = format!("dashboards:uid:{}", row.uid);
-    let p = &caller.permissions;
-    let can_save = p.allows("dashboards:write", Some(&scope));
+    let p = caller.permissions(&app).await?;
+    let can_save = p.allows(actions::DASHBOARDS_WRITE, Some(&scope));
     let editor = caller.org_role.is_some_and(|r| r >= OrgRole::Editor);
     let mut meta = json!({
         "type": "db",
         "canSave": can_save,
         "canEdit": can_save,
-        "canAdmin": p.allows("dashboards.permissions:write", Some(&scope)),
+        "canAdmin": p.allows(actions::DASHBOARDS_PERMISSIONS_WRITE, Some(&scope)),
         "canStar": true,
-        "canDelete": p.allows("dashboards:delete", Some(&scope)),
+        "canDelete": p.allows(actions::DASHBOARDS_DELETE, Some(&scope)),
         "slug": row.slug,
         "url": url(&row.uid, &row.slug),
         "expires": "0001-01-01T00:00:00Z",
@@ -402,10 +405,9 @@ async fn search(
     let no_hits = one("type") == Some("dash-folder")
         || (!folders.is_empty() && !folders.iter().any(|f| f == "general"));
     // Without read on every dashboard (a custom role on some), hits are those it covers.
-    let read_all = caller
-        .permissions
-        .allows("dashboards:read", Some("dashboards:uid:*"));
-    if no_hits || (!read_all && !caller.permissions.allows("dashboards:read", None)) {
+    let held = caller.permissions(&app).await?;
+    let read_all = held.allows(actions::DASHBOARDS_READ, Some("dashboards:uid:*"));
+    if no_hits || (!read_all && !held.allows(actions::DASHBOARDS_READ, None)) {
         return Ok(Json(Vec::<Hit>::new()).into_response());
     }
     let search = DashboardSearch {
@@ -425,8 +427,8 @@ async fn search(
         .into_iter()
         .filter(|r| {
             read_all
-                || caller.permissions.allows(
-                    "dashboards:read",
+                || held.allows(
+                    actions::DASHBOARDS_READ,
                     Some(&format!("dashboards:uid:{}", r.uid)),
                 )
         })

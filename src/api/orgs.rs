@@ -15,7 +15,7 @@ use super::dto::{message, Message};
 use super::users::{parse_search, user_from_path};
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{Access, Caller, OrgRole};
+use crate::auth::{actions, Access, Caller, OrgRole};
 use crate::domain::{
     age_string, auth_label, avatar_url, page_number, page_size, parse_id, rfc3339, text,
 };
@@ -31,7 +31,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org",
             "org",
             "The current organization",
-            Access::action("orgs:read"),
+            Access::action(actions::ORGS_READ),
         )
         .returns::<OrgDetailsDto>(),
         get_current,
@@ -41,7 +41,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org",
             "org",
             "Rename the current organization",
-            Access::action("orgs:write"),
+            Access::action(actions::ORGS_WRITE),
         )
         .body::<OrgNameBody>()
         .returns::<Message>(),
@@ -52,7 +52,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/address",
             "org",
             "Set the current organization's address",
-            Access::action("orgs:write"),
+            Access::action(actions::ORGS_WRITE),
         )
         .body::<AddressBody>()
         .returns::<Message>(),
@@ -63,7 +63,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/users",
             "org",
             "Members of the current organization",
-            Access::action("org.users:read"),
+            Access::action(actions::ORG_USERS_READ),
         )
         .query(&["query", "limit"])
         .returns::<Vec<OrgUserDto>>(),
@@ -74,7 +74,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/users/search",
             "org",
             "Search the members of the current organization",
-            Access::action("org.users:read"),
+            Access::action(actions::ORG_USERS_READ),
         )
         .query(&["query", "perpage", "page", "sort"])
         .returns::<OrgUserSearch>(),
@@ -85,7 +85,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/users/lookup",
             "org",
             "Look members of the current organization up by name",
-            Access::action("org.users:read"),
+            Access::action(actions::ORG_USERS_READ),
         )
         .query(&["query", "limit"])
         .returns::<Vec<UserLookup>>(),
@@ -96,7 +96,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/users",
             "org",
             "Add a user to the current organization",
-            Access::perm("org.users:add", "users:*"),
+            Access::perm(actions::ORG_USERS_ADD, "users:*"),
         )
         .body::<AddMemberBody>()
         .returns::<Message>(),
@@ -107,7 +107,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/users/{userId}",
             "org",
             "Change a member's role in the current organization",
-            Access::perm("org.users:write", "users:id:{userId}"),
+            Access::perm(actions::ORG_USERS_WRITE, "users:id:{userId}"),
         )
         .body::<RoleBody>()
         .returns::<Message>(),
@@ -118,7 +118,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/users/{userId}",
             "org",
             "Remove a member from the current organization (a user left in no org is deleted)",
-            Access::perm("org.users:remove", "users:id:{userId}"),
+            Access::perm(actions::ORG_USERS_REMOVE, "users:id:{userId}"),
         )
         .returns::<Message>(),
         remove_current_user,
@@ -130,7 +130,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs",
             "orgs",
             "Search organizations",
-            Access::action("orgs:read").global(),
+            Access::action(actions::ORGS_READ).global(),
         )
         .query(&["query", "name", "perpage", "page"])
         .returns::<Vec<OrgDto>>(),
@@ -154,7 +154,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/name/{orgName}",
             "orgs",
             "Get an organization by name",
-            Access::action("orgs:read").global(),
+            Access::action(actions::ORGS_READ).global(),
         )
         .returns::<OrgDetailsDto>(),
         get_org_by_name,
@@ -164,7 +164,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}",
             "orgs",
             "Get an organization",
-            Access::action("orgs:read").in_org("orgId"),
+            Access::action(actions::ORGS_READ).in_org("orgId"),
         )
         .returns::<OrgDetailsDto>(),
         get_org,
@@ -174,7 +174,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}",
             "orgs",
             "Rename an organization",
-            Access::action("orgs:write").in_org("orgId"),
+            Access::action(actions::ORGS_WRITE).in_org("orgId"),
         )
         .body::<OrgNameBody>()
         .returns::<Message>(),
@@ -185,7 +185,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/address",
             "orgs",
             "Set an organization's address",
-            Access::action("orgs:write").in_org("orgId"),
+            Access::action(actions::ORGS_WRITE).in_org("orgId"),
         )
         .body::<AddressBody>()
         .returns::<Message>(),
@@ -196,7 +196,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}",
             "orgs",
             "Delete an organization with its memberships and teams",
-            Access::action("orgs:delete").in_org("orgId"),
+            Access::action(actions::ORGS_DELETE).in_org("orgId"),
         )
         .returns::<Message>(),
         delete_org,
@@ -206,7 +206,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/users",
             "orgs",
             "Members of an organization",
-            Access::action("org.users:read").in_org("orgId"),
+            Access::action(actions::ORG_USERS_READ).in_org("orgId"),
         )
         .returns::<Vec<OrgUserDto>>(),
         org_users,
@@ -216,7 +216,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/users/search",
             "orgs",
             "Search the members of an organization",
-            Access::action("org.users:read").in_org("orgId"),
+            Access::action(actions::ORG_USERS_READ).in_org("orgId"),
         )
         .query(&["query", "perpage", "page", "sort"])
         .returns::<OrgUserSearch>(),
@@ -227,7 +227,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/users",
             "orgs",
             "Add a user to an organization",
-            Access::perm("org.users:add", "users:*").in_org("orgId"),
+            Access::perm(actions::ORG_USERS_ADD, "users:*").in_org("orgId"),
         )
         .body::<AddMemberBody>()
         .returns::<Message>(),
@@ -238,7 +238,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/users/{userId}",
             "orgs",
             "Change a member's role in an organization",
-            Access::perm("org.users:write", "users:id:{userId}").in_org("orgId"),
+            Access::perm(actions::ORG_USERS_WRITE, "users:id:{userId}").in_org("orgId"),
         )
         .body::<RoleBody>()
         .returns::<Message>(),
@@ -249,7 +249,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/users/{userId}",
             "orgs",
             "Remove a member from an organization",
-            Access::perm("org.users:remove", "users:id:{userId}").in_org("orgId"),
+            Access::perm(actions::ORG_USERS_REMOVE, "users:id:{userId}").in_org("orgId"),
         )
         .returns::<Message>(),
         remove_org_user,
@@ -796,9 +796,10 @@ async fn create_org(
     State(app): State<AppState>,
     GrafanaJson(body): GrafanaJson<OrgNameBody>,
 ) -> ApiResult<Json<Created>> {
-    if !caller.permissions.allows("orgs:create", None) && !app.config.users.allow_org_create {
+    if !caller.allows(&app, actions::ORGS_CREATE, None).await? && !app.config.users.allow_org_create
+    {
         return Err(ApiError::AccessDenied {
-            action: "orgs:create".into(),
+            action: actions::ORGS_CREATE.into(),
         });
     }
     let name = body.name()?;

@@ -18,7 +18,7 @@ use super::dashboards::dashboard_not_found;
 use super::dto::{message, Message};
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{Access, Caller};
+use crate::auth::{actions, Access, Caller};
 use crate::domain::{parse_id, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::preferences::{PrefsOwner, PrefsRow};
@@ -43,8 +43,8 @@ pub(super) fn routes(r: &mut Routes) {
                 "Replace the preferences of the current organization",
                 "Change some preferences of the current organization",
             ],
-            Access::action("orgs.preferences:read"),
-            Access::action("orgs.preferences:write"),
+            Access::action(actions::ORGS_PREFERENCES_READ),
+            Access::action(actions::ORGS_PREFERENCES_WRITE),
         ),
         (
             // Grafana has no PATCH for teams; it is served here as for users and orgs.
@@ -54,8 +54,8 @@ pub(super) fn routes(r: &mut Routes) {
                 "Replace the preferences of a team",
                 "Change some preferences of a team",
             ],
-            Access::perm("teams:read", "teams:id:{teamId}"),
-            Access::perm("teams:write", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_READ, "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_WRITE, "teams:id:{teamId}"),
         ),
     ];
     for (path, [read_doc, put_doc, patch_doc], read, write) in areas {

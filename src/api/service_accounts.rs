@@ -16,7 +16,7 @@ use super::dto::{message, Message};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::tokens::ServiceAccountToken;
-use crate::auth::{Access, Caller, OrgRole};
+use crate::auth::{actions, Access, Caller, OrgRole, Permissions};
 use crate::domain::{avatar_url, rfc3339, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::service_accounts::{
@@ -33,7 +33,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/search",
             "serviceaccounts",
             "Search the service accounts of the current organization",
-            Access::action("serviceaccounts:read"),
+            Access::action(actions::SERVICEACCOUNTS_READ),
         )
         .query(&[
             "query",
@@ -53,7 +53,7 @@ pub(super) fn routes(r: &mut Routes) {
                 path,
                 "serviceaccounts",
                 "Create a service account (201)",
-                Access::action("serviceaccounts:create"),
+                Access::action(actions::SERVICEACCOUNTS_CREATE),
             )
             .body::<CreateBody>()
             .returns::<ServiceAccountDto>()
@@ -66,7 +66,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/{serviceAccountId}",
             "serviceaccounts",
             "Get a service account by id or uid",
-            Access::perm("serviceaccounts:read", ID),
+            Access::perm(actions::SERVICEACCOUNTS_READ, ID),
         )
         .query(&["accesscontrol"])
         .returns::<Profile>(),
@@ -77,7 +77,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/{serviceAccountId}",
             "serviceaccounts",
             "Change a service account's name, role or disabled flag",
-            Access::perm("serviceaccounts:write", ID),
+            Access::perm(actions::SERVICEACCOUNTS_WRITE, ID),
         )
         .body::<UpdateBody>()
         .returns::<Updated>(),
@@ -88,7 +88,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/{serviceAccountId}",
             "serviceaccounts",
             "Delete a service account and its tokens",
-            Access::perm("serviceaccounts:delete", ID),
+            Access::perm(actions::SERVICEACCOUNTS_DELETE, ID),
         )
         .returns::<Message>(),
         delete,
@@ -98,7 +98,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/{serviceAccountId}/tokens",
             "serviceaccounts",
             "Tokens of a service account (never their secrets)",
-            Access::perm("serviceaccounts:read", ID),
+            Access::perm(actions::SERVICEACCOUNTS_READ, ID),
         )
         .returns::<Vec<TokenDto>>(),
         tokens,
@@ -108,7 +108,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/{serviceAccountId}/tokens",
             "serviceaccounts",
             "Create a token; its secret is in this response only",
-            Access::perm("serviceaccounts:write", ID),
+            Access::perm(actions::SERVICEACCOUNTS_WRITE, ID),
         )
         .body::<AddTokenBody>()
         .returns::<NewToken>(),
@@ -119,7 +119,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/{serviceAccountId}/tokens/{tokenId}",
             "serviceaccounts",
             "Delete (revoke) a token",
-            Access::perm("serviceaccounts:write", ID),
+            Access::perm(actions::SERVICEACCOUNTS_WRITE, ID),
         )
         .returns::<Message>(),
         delete_token,
@@ -180,17 +180,17 @@ pub struct Profile {
 
 /// The actions Grafana's `accesscontrol=true` metadata reports on a service account.
 const ACTIONS: &[&str] = &[
-    "serviceaccounts:read",
-    "serviceaccounts:write",
-    "serviceaccounts:delete",
-    "serviceaccounts.permissions:read",
-    "serviceaccounts.permissions:write",
+    actions::SERVICEACCOUNTS_READ,
+    actions::SERVICEACCOUNTS_WRITE,
+    actions::SERVICEACCOUNTS_DELETE,
+    actions::SERVICEACCOUNTS_PERMISSIONS_READ,
+    actions::SERVICEACCOUNTS_PERMISSIONS_WRITE,
 ];
 
 /// Grafana's access-control metadata: `{action: true}` for each action the caller holds on
 /// the account, when the query asks for it (`accesscontrol=true`).
 fn metadata(
-    caller: &Caller,
+    held: &Permissions,
     id: i64,
     q: &HashMap<String, String>,
 ) -> Option<BTreeMap<&'static str, bool>> {
@@ -201,7 +201,7 @@ fn metadata(
     Some(
         ACTIONS
             .iter()
-            .filter(|a| caller.permissions.allows(a, Some(&scope)))
+            .filter(|a| held.allows(a, Some(&scope)))
             .map(|a| (*a, true))
             .collect(),
     )
@@ -334,14 +334,13 @@ async fn search(
         q.get("perpage").map(String::as_str),
         1000,
     )?;
+    let held = caller.permissions(&app).await?;
     let search = ServiceAccountSearch {
         org_id: caller.org_id,
         query: q.get("query").cloned().unwrap_or_default(),
         expired_tokens: go_bool(q.get("expiredTokens")),
         disabled: go_bool(q.get("disabled")),
-        only: caller
-            .permissions
-            .granted_ids("serviceaccounts:read", "serviceaccounts"),
+        only: held.granted_ids(actions::SERVICEACCOUNTS_READ, "serviceaccounts"),
         page: paging.page,
         per_page: paging.per_page,
         now: app.clock.now().timestamp(),
@@ -352,7 +351,7 @@ async fn search(
         service_accounts: rows
             .iter()
             .map(|row| ServiceAccountDto {
-                access_control: metadata(&caller, row.id, &q),
+                access_control: metadata(held, row.id, &q),
                 ..ServiceAccountDto::new(row)
             })
             .collect(),
@@ -442,8 +441,9 @@ async fn get(
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Profile>> {
     let row = path_account(&app, &caller, &id).await?;
+    let held = caller.permissions(&app).await?;
     Ok(Json(Profile {
-        access_control: metadata(&caller, row.id, &q),
+        access_control: metadata(held, row.id, &q),
         ..Profile::new(&row)
     }))
 }

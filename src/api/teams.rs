@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message, UserTeam};
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{Access, AuthMethod, Caller};
+use crate::auth::{actions, Access, AuthMethod, Caller};
 use crate::domain::role::TeamPermission;
 use crate::domain::{avatar_url, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
@@ -28,7 +28,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/search",
             "teams",
             "Search the teams of the current organization",
-            Access::action("teams:read"),
+            Access::action(actions::TEAMS_READ),
         )
         .query(&["query", "name", "perpage", "page", "sort"])
         .returns::<TeamSearchResult>(),
@@ -39,7 +39,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams",
             "teams",
             "Create a team",
-            Access::action("teams:create"),
+            Access::action(actions::TEAMS_CREATE),
         )
         .body::<CreateTeamBody>()
         .returns::<Created>(),
@@ -50,7 +50,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}",
             "teams",
             "Get a team",
-            Access::perm("teams:read", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_READ, "teams:id:{teamId}"),
         )
         .returns::<UserTeam>(),
         get,
@@ -60,7 +60,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}",
             "teams",
             "Update a team",
-            Access::perm("teams:write", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_WRITE, "teams:id:{teamId}"),
         )
         .body::<UpdateTeamBody>()
         .returns::<Message>(),
@@ -71,7 +71,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}",
             "teams",
             "Delete a team",
-            Access::perm("teams:delete", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_DELETE, "teams:id:{teamId}"),
         )
         .returns::<Message>(),
         delete,
@@ -81,7 +81,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}/members",
             "teams",
             "Members of a team (optionally paged with perpage/page; X-Total-Count)",
-            Access::perm("teams.permissions:read", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_PERMISSIONS_READ, "teams:id:{teamId}"),
         )
         .query(&["perpage", "page"])
         .returns::<Vec<TeamMember>>(),
@@ -92,7 +92,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}/members",
             "teams",
             "Add a member to a team",
-            Access::perm("teams.permissions:write", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_PERMISSIONS_WRITE, "teams:id:{teamId}"),
         )
         .body::<AddMemberBody>()
         .returns::<Message>(),
@@ -103,7 +103,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}/members/{userId}",
             "teams",
             "Make a member a team Admin (4) or a plain Member (0)",
-            Access::perm("teams.permissions:write", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_PERMISSIONS_WRITE, "teams:id:{teamId}"),
         )
         .body::<MemberPermissionBody>()
         .returns::<Message>(),
@@ -114,7 +114,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}/members/{userId}",
             "teams",
             "Remove a member from a team",
-            Access::perm("teams.permissions:write", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_PERMISSIONS_WRITE, "teams:id:{teamId}"),
         )
         .returns::<Message>(),
         remove_member,
@@ -248,7 +248,10 @@ async fn search(
         }
     }
     // Callers who may not read every team see the teams they belong to.
-    let only = if caller.permissions.allows("teams:read", Some("teams:*")) {
+    let only = if caller
+        .allows(&app, actions::TEAMS_READ, Some("teams:*"))
+        .await?
+    {
         None
     } else {
         let mine = app

@@ -10,15 +10,15 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message, UserOrg, UserProfile, UserSearchHit, UserTeam};
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{Access, SignedInUser};
+use crate::auth::{actions, Access, SignedInUser};
 use crate::domain::{login, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::ServiceError;
 use crate::store::{StoreError, UserRow, UserSearch, UserSort, UserUpdate};
 
-const USERS_READ: Access = Access::perm("users:read", "global.users:*");
-const USER_READ: Access = Access::perm("users:read", "users:id:{id}");
-const USER_WRITE: Access = Access::perm("users:write", "users:id:{id}");
+const USERS_READ: Access = Access::perm(actions::USERS_READ, "global.users:*");
+const USER_READ: Access = Access::perm(actions::USERS_READ, "users:id:{id}");
+const USER_WRITE: Access = Access::perm(actions::USERS_WRITE, "users:id:{id}");
 
 pub(super) fn routes(r: &mut Routes) {
     r.add(
@@ -79,7 +79,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/users/{id}/teams",
             "users",
             "Teams of a user",
-            Access::perm("users.teams:read", "users:id:{id}"),
+            Access::perm(actions::USERS_TEAMS_READ, "users:id:{id}"),
         )
         .returns::<Vec<UserTeam>>(),
         user_teams,

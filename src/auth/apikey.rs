@@ -29,7 +29,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::tokens::{LegacyApiKey, ServiceAccountToken};
-use super::{AuthMethod, Caller, OrgRole, Permissions};
+use super::{AuthMethod, Caller, OrgRole};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::store::service_accounts::TokenAuthRow;
@@ -298,20 +298,19 @@ pub async fn authenticate(
 
 fn caller(row: TokenAuthRow) -> Caller {
     let org_role = row.account.role.as_deref().and_then(OrgRole::parse);
-    Caller {
-        org_id: row.key_org_id,
+    let mut caller = Caller::new(
+        row.account.user.into(),
+        row.key_org_id,
         org_role,
-        // A service account is never a server admin.
-        permissions: Permissions::new(false, org_role),
-        user: row.account.user.into(),
-        auth_module: None,
-        method: AuthMethod::ApiKey,
-        session: None,
-        api_key: Some(CallerKey {
-            id: row.key_id,
-            last_used_at: row.key_last_used_at,
-        }),
-    }
+        AuthMethod::ApiKey,
+    );
+    // A service account is never a server admin.
+    caller.permissions = super::CallerPermissions::new(false, org_role);
+    caller.api_key = Some(CallerKey {
+        id: row.key_id,
+        last_used_at: row.key_last_used_at,
+    });
+    caller
 }
 
 /// The token a machine-authenticated request came with.

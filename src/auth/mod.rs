@@ -4,6 +4,7 @@
 //! failures surface as 500s, never as 401s.
 
 pub mod access;
+pub mod actions;
 pub mod apikey;
 pub mod brute_force;
 pub mod cache;
@@ -16,6 +17,7 @@ pub mod tokens;
 pub mod useragent;
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
@@ -24,6 +26,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use subtle::ConstantTimeEq;
+use tokio::sync::OnceCell;
 
 pub use access::{Access, InOrg, OrgRole, Permissions};
 pub use identity::SignedInUser;
@@ -62,25 +65,94 @@ pub struct Caller {
     pub org_id: i64,
     pub org_role: Option<OrgRole>,
     pub method: AuthMethod,
-    pub permissions: Permissions,
+    /// What the caller holds in `org_id`: see [`Caller::permissions`].
+    permissions: CallerPermissions,
     pub session: Option<CallerSession>,
     /// The token of a machine-authenticated request.
     pub api_key: Option<apikey::CallerKey>,
 }
 
+/// The caller's permissions in the request's org. The basic role's grants are known at once;
+/// the complete set (basic role, team grants and custom roles) is read from the store the first
+/// time a check needs more than the basic role, once per request, and shared by every later check
+/// (clones of the caller share it too). Grants only ever add, so a check the basic role passes
+/// passes with the complete set as well; no check ever reads a partial set.
+#[derive(Debug, Clone)]
+struct CallerPermissions {
+    basic: Permissions,
+    complete: Arc<OnceCell<Permissions>>,
+}
+
+impl CallerPermissions {
+    fn new(server_admin: bool, org_role: Option<OrgRole>) -> Self {
+        Self {
+            basic: Permissions::new(server_admin, org_role),
+            complete: Arc::new(OnceCell::new()),
+        }
+    }
+}
+
 impl Caller {
-    fn from_row(row: SignedInRow, method: AuthMethod) -> Self {
-        let org_role = row.role.as_deref().and_then(OrgRole::parse);
+    pub(crate) fn new(
+        user: SignedInUser,
+        org_id: i64,
+        org_role: Option<OrgRole>,
+        method: AuthMethod,
+    ) -> Self {
         Caller {
-            org_id: row.user.org_id,
-            permissions: Permissions::new(row.user.is_admin, org_role),
+            permissions: CallerPermissions::new(user.is_admin, org_role),
+            user,
+            auth_module: None,
+            org_id,
             org_role,
-            user: row.user.into(),
-            auth_module: row.auth_module,
             method,
             session: None,
             api_key: None,
         }
+    }
+
+    fn from_row(row: SignedInRow, method: AuthMethod) -> Self {
+        let org_role = row.role.as_deref().and_then(OrgRole::parse);
+        let org_id = row.user.org_id;
+        let mut caller = Caller::new(row.user.into(), org_id, org_role, method);
+        caller.auth_module = row.auth_module;
+        caller
+    }
+
+    /// Acts in `org_id` with `role` there: the permission set starts afresh.
+    fn switch_org(&mut self, org_id: i64, role: Option<OrgRole>) {
+        self.org_id = org_id;
+        self.org_role = role;
+        self.permissions = CallerPermissions::new(self.is_server_admin(), role);
+    }
+
+    /// Everything the caller holds in the request's org — basic role, team grants and custom
+    /// roles — loaded on first use and complete whenever it is read.
+    pub async fn permissions(&self, app: &AppState) -> Result<&Permissions, ApiError> {
+        self.permissions
+            .complete
+            .get_or_try_init(|| async {
+                let mut held = self.permissions.basic.clone();
+                // Team members hold permissions on their own teams; custom roles add more.
+                held.add_team_grants(&app.store.team_permissions(self.id(), self.org_id).await?);
+                held.add_grants(custom_grants(app, self, self.org_id, self.org_role).await?);
+                Ok(held)
+            })
+            .await
+    }
+
+    /// Whether the caller holds `action` on `scope` in the request's org (with the complete set).
+    pub async fn allows(
+        &self,
+        app: &AppState,
+        action: &str,
+        scope: Option<&str>,
+    ) -> Result<bool, ApiError> {
+        // Grants only add: what the basic role allows, the complete set allows.
+        if self.permissions.basic.allows(action, scope) {
+            return Ok(true);
+        }
+        Ok(self.permissions(app).await?.allows(action, scope))
     }
 
     /// A service account (authenticated by one of its tokens) rather than a person.
@@ -110,9 +182,15 @@ impl Caller {
         Ok(app.store.org_role(self.id(), org_id).await?)
     }
 
-    /// Refuses with Grafana's access-denied body unless the caller holds `action` on `scope`.
-    pub fn require(&self, action: &str, scope: Option<&str>) -> Result<(), ApiError> {
-        if self.permissions.allows(action, scope) {
+    /// Refuses with Grafana's access-denied body unless the caller holds `action` on `scope` in
+    /// the request's org.
+    pub async fn require(
+        &self,
+        app: &AppState,
+        action: &str,
+        scope: Option<&str>,
+    ) -> Result<(), ApiError> {
+        if self.allows(app, action, scope).await? {
             Ok(())
         } else {
             Err(ApiError::AccessDenied {
@@ -169,20 +247,7 @@ pub async fn authorize(
         };
         let scope = scope.as_deref();
         match org {
-            InOrg::Current => {
-                if !caller.permissions.allows(action, scope) {
-                    // Team members hold permissions on their own teams; custom roles add more.
-                    let teams = app
-                        .store
-                        .team_permissions(caller.id(), caller.org_id)
-                        .await?;
-                    caller.permissions.add_team_grants(&teams);
-                    let custom =
-                        custom_grants(&app, &caller, caller.org_id, caller.org_role).await?;
-                    caller.permissions.add_grants(custom);
-                }
-                caller.require(action, scope)?
-            }
+            InOrg::Current => caller.require(&app, action, scope).await?,
             InOrg::Global => {
                 let mut global = Permissions::new(caller.is_server_admin(), None);
                 if !global.allows(action, scope) {
@@ -271,9 +336,7 @@ async fn select_org(
         return Ok(());
     }
     let role = app.store.org_role(caller.id(), org_id).await?;
-    caller.org_id = if role.is_some() { org_id } else { -1 };
-    caller.org_role = role;
-    caller.permissions = Permissions::new(caller.is_server_admin(), role);
+    caller.switch_org(if role.is_some() { org_id } else { -1 }, role);
     Ok(())
 }
 
@@ -359,6 +422,7 @@ pub async fn permissions_in(
             held.add_grants(custom_grants(app, caller, 0, None).await?);
             Ok(held)
         }
+        Reach::Org(org_id) if org_id == caller.org_id => Ok(caller.permissions(app).await?.clone()),
         Reach::Org(org_id) => {
             let role = caller.role_in(app, org_id).await?;
             let mut held = Permissions::new(caller.is_server_admin(), role);
