@@ -149,11 +149,10 @@ async fn save(
     let prepared = match prepare(data) {
         Ok(p) => p,
         Err(Invalid {
-            status,
             message,
             code: Some(code),
-        }) => return Ok(dashboard_error(status, message, code)),
-        Err(e) => return Err(ApiError::status(e.status, e.message)),
+        }) => return Ok(dashboard_error(StatusCode::BAD_REQUEST, &message, code)),
+        Err(e) => return Err(e.into()),
     };
     if body.message.len() > 500 {
         return Err(ApiError::bad_request(

@@ -416,7 +416,7 @@ impl OrgNameBody {
             return Err(ApiError::bad_request("Organization name is too long"));
         }
         if text::has_control(name) {
-            return Err(text::control("Organization name"));
+            return Err(text::control("Organization name").into());
         }
         Ok(name)
     }
@@ -540,7 +540,7 @@ async fn set_address(app: &AppState, org_id: i64, b: AddressBody) -> ApiResult<J
     .iter()
     .any(|f| text::has_control(f))
     {
-        return Err(text::control("Address field"));
+        return Err(text::control("Address field").into());
     }
     app.store
         .set_org_address(org_id, &address, app.now())
@@ -601,7 +601,7 @@ async fn add_member(
         return Err(ApiError::bad_request("bad request data"));
     }
     if text::has_control(&body.login_or_email) {
-        return Err(text::control("loginOrEmail"));
+        return Err(text::control("loginOrEmail").into());
     }
     let role = parse_role(&body.role)?;
     service::orgs::check_grant(app, app.store.db(), caller.into(), org_id, role).await?;
@@ -676,7 +676,7 @@ async fn remove_member(
 
 /// The path's org id; the access check already refused anything unparsable.
 fn org_id(raw: &str) -> ApiResult<i64> {
-    parse_id(raw, "orgId is invalid")
+    Ok(parse_id(raw, "orgId is invalid")?)
 }
 
 // --- /api/org ---

@@ -329,13 +329,13 @@ fn check_json_values(
     navbar: Option<&Navbar>,
 ) -> ApiResult<()> {
     if language.is_some_and(text::has_control) {
-        return Err(text::control("language"));
+        return Err(text::control("language").into());
     }
     if query_history.is_some_and(|q| text::has_control(&q.home_tab)) {
-        return Err(text::control("queryHistory.homeTab"));
+        return Err(text::control("queryHistory.homeTab").into());
     }
     if navbar.is_some_and(|n| n.bookmark_urls.iter().any(|u| text::has_control(u))) {
-        return Err(text::control("navbar.bookmarkUrls"));
+        return Err(text::control("navbar.bookmarkUrls").into());
     }
     Ok(())
 }
@@ -361,7 +361,7 @@ async fn home_dashboard(
         (Some(""), _) => Ok(Some((0, String::new()))),
         (Some(uid), _) => {
             if text::has_control(uid) {
-                return Err(text::control("homeDashboardUID"));
+                return Err(text::control("homeDashboardUID").into());
             }
             let d = app
                 .store

@@ -390,7 +390,7 @@ impl Delegation {
             return Err(ApiError::bad_request("bad request data"));
         }
         if text::has_control(uid) {
-            return Err(text::control("roleUid"));
+            return Err(text::control("roleUid").into());
         }
         let row = find_role(app, caller, uid).await?;
         if row.org_id != 0 && self.reach == Reach::Global {

@@ -199,7 +199,7 @@ fn check_name(name: &str) -> ApiResult<()> {
         return Err(ApiError::bad_request("Team name is too long"));
     }
     if text::has_control(name) {
-        return Err(text::control("Team name"));
+        return Err(text::control("Team name").into());
     }
     Ok(())
 }
@@ -207,11 +207,11 @@ fn check_name(name: &str) -> ApiResult<()> {
 /// A team's email is free text in Grafana (not checked as an address), stored in 190
 /// characters.
 fn check_email(email: &str) -> ApiResult<()> {
-    text::line("Team email", email, text::VARCHAR_190)
+    Ok(text::line("Team email", email, text::VARCHAR_190)?)
 }
 
 fn team_id(raw: &str) -> ApiResult<i64> {
-    parse_id(raw, "teamId is invalid")
+    Ok(parse_id(raw, "teamId is invalid")?)
 }
 
 fn team_not_found() -> ApiError {

@@ -9,6 +9,7 @@ pub mod apikey;
 pub mod brute_force;
 pub mod cache;
 pub mod csrf;
+pub mod error;
 pub mod hasher;
 pub mod identity;
 pub mod password;
@@ -29,6 +30,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::OnceCell;
 
 pub use access::{Access, InOrg, OrgRole, Permissions};
+pub use error::AuthError;
 pub use identity::SignedInUser;
 
 use crate::app::AppState;
@@ -128,7 +130,7 @@ impl Caller {
 
     /// Everything the caller holds in the request's org — basic role, team grants and custom
     /// roles — loaded on first use and complete whenever it is read.
-    pub async fn permissions(&self, app: &AppState) -> Result<&Permissions, ApiError> {
+    pub async fn permissions(&self, app: &AppState) -> Result<&Permissions, AuthError> {
         self.permissions
             .complete
             .get_or_try_init(|| async {
@@ -147,7 +149,7 @@ impl Caller {
         app: &AppState,
         action: &str,
         scope: Option<&str>,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<bool, AuthError> {
         // Grants only add: what the basic role allows, the complete set allows.
         if self.permissions.basic.allows(action, scope) {
             return Ok(true);
@@ -175,7 +177,7 @@ impl Caller {
 
     /// The caller's basic role in `org_id`: the request's own without a read, else from the
     /// membership (`None` when not a member).
-    pub async fn role_in(&self, app: &AppState, org_id: i64) -> Result<Option<OrgRole>, ApiError> {
+    pub async fn role_in(&self, app: &AppState, org_id: i64) -> Result<Option<OrgRole>, AuthError> {
         if org_id == self.org_id {
             return Ok(self.org_role);
         }
@@ -189,13 +191,11 @@ impl Caller {
         app: &AppState,
         action: &str,
         scope: Option<&str>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AuthError> {
         if self.allows(app, action, scope).await? {
             Ok(())
         } else {
-            Err(ApiError::AccessDenied {
-                action: action.to_string(),
-            })
+            Err(AuthError::access_denied(action))
         }
     }
 }
@@ -209,7 +209,7 @@ impl FromRequestParts<AppState> for Caller {
             .extensions
             .get::<Caller>()
             .cloned()
-            .ok_or_else(ApiError::unauthorized)
+            .ok_or_else(|| AuthError::Unauthorized.into())
     }
 }
 
@@ -227,7 +227,7 @@ pub async fn authorize(
     let requested_org = requested_org(&req);
     let mut caller = identify(req.headers(), requested_org, &client, &app)
         .await?
-        .ok_or_else(ApiError::unauthorized)?;
+        .ok_or(AuthError::Unauthorized)?;
     // A token acts in its own org; asking for another was refused while authenticating.
     if caller.method != AuthMethod::ApiKey {
         select_org(&app, &mut caller, requested_org).await?;
@@ -242,9 +242,7 @@ pub async fn authorize(
             .await
             .ok();
         let scope = scope.map(|template| fill_scope(template, params.as_ref()));
-        let denied = || ApiError::AccessDenied {
-            action: action.to_string(),
-        };
+        let denied = || AuthError::access_denied(action);
         let scope = scope.as_deref();
         match org {
             InOrg::Current => caller.require(&app, action, scope).await?,
@@ -254,7 +252,7 @@ pub async fn authorize(
                     global.add_grants(custom_grants(&app, &caller, 0, None).await?);
                 }
                 if !global.allows(action, scope) {
-                    return Err(denied());
+                    return Err(denied().into());
                 }
             }
             InOrg::Path(name) => {
@@ -275,7 +273,7 @@ pub async fn authorize(
                     there.add_grants(custom_grants(&app, &caller, org_id, role).await?);
                 }
                 if !there.allows(action, scope) {
-                    return Err(denied());
+                    return Err(denied().into());
                 }
             }
         }
@@ -328,7 +326,7 @@ async fn select_org(
     app: &AppState,
     caller: &mut Caller,
     requested: Option<i64>,
-) -> Result<(), ApiError> {
+) -> Result<(), AuthError> {
     let Some(org_id) = requested else {
         return Ok(());
     };
@@ -415,7 +413,7 @@ pub async fn permissions_in(
     app: &AppState,
     caller: &Caller,
     reach: Reach,
-) -> Result<Permissions, ApiError> {
+) -> Result<Permissions, AuthError> {
     match reach {
         Reach::Global => {
             let mut held = Permissions::new(caller.is_server_admin(), None);
@@ -440,7 +438,7 @@ async fn custom_grants(
     caller: &Caller,
     org_id: i64,
     role: Option<OrgRole>,
-) -> Result<Vec<(String, String)>, ApiError> {
+) -> Result<Vec<(String, String)>, AuthError> {
     let mut basic: Vec<&str> = role.map(OrgRole::as_str).into_iter().collect();
     if caller.is_server_admin() {
         basic.push("Grafana Admin");
@@ -470,14 +468,14 @@ pub async fn identify(
     requested_org: Option<i64>,
     client: &ClientInfo,
     app: &AppState,
-) -> Result<Option<Caller>, ApiError> {
+) -> Result<Option<Caller>, AuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return match session::cookie_token(headers, &app.config.auth.login_cookie_name) {
             Some(token) => cookie_session(app, token).await.map(Some),
             None => Ok(None),
         };
     };
-    let value = value.to_str().map_err(|_| ApiError::unauthorized())?;
+    let value = value.to_str().map_err(|_| AuthError::Unauthorized)?;
     if let Some(token) = strip_scheme(value, "Bearer") {
         return apikey::authenticate(app, token, requested_org, &client.ip)
             .await
@@ -494,16 +492,16 @@ pub async fn identify(
         if !app.config.auth_basic.enabled {
             return Ok(None);
         }
-        let (login, password) = decoded.ok_or_else(ApiError::invalid_credentials)?;
+        let (login, password) = decoded.ok_or(AuthError::InvalidCredentials)?;
         return basic(app, &login, &password, &client.ip).await.map(Some);
     }
     Ok(None)
 }
 
 /// The session cookie: Grafana's plain 401 for an unknown, expired or stale token.
-async fn cookie_session(app: &AppState, token: &str) -> Result<Caller, ApiError> {
+async fn cookie_session(app: &AppState, token: &str) -> Result<Caller, AuthError> {
     match session::lookup(app, token).await? {
-        Lookup::Invalid => Err(ApiError::InvalidSession),
+        Lookup::Invalid => Err(AuthError::InvalidSession),
         Lookup::Valid { row, current } => {
             let row = *row;
             let mut caller = Caller::from_row(row.user, AuthMethod::Session);
@@ -533,7 +531,7 @@ fn decode_basic(encoded: &str) -> Option<(String, String)> {
 
 /// Basic auth: login or email plus password. Wrong password, unknown login and disabled user
 /// all get Grafana's "Invalid username or password" 401.
-async fn basic(app: &AppState, login: &str, password: &str, ip: &str) -> Result<Caller, ApiError> {
+async fn basic(app: &AppState, login: &str, password: &str, ip: &str) -> Result<Caller, AuthError> {
     let key = app.credentials.key_for(login, password);
     let now = app.clock.now();
     // Read before any row: a write that lands after this read makes the entry stale again.
@@ -571,7 +569,7 @@ async fn basic(app: &AppState, login: &str, password: &str, ip: &str) -> Result<
         .store
         .signed_in_user(user.id)
         .await?
-        .ok_or_else(ApiError::invalid_credentials)?;
+        .ok_or(AuthError::InvalidCredentials)?;
     // Cache only if the row still holds the hash these credentials verified against.
     if row.user.password == user.password {
         app.credentials.insert(key, row.clone(), generation, now);
@@ -588,7 +586,7 @@ pub async fn password_login(
     login: &str,
     password: &str,
     ip: &str,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, AuthError> {
     let user = app
         .store
         .user_by_login_or_email(login)
@@ -603,7 +601,7 @@ pub async fn password_login(
     let Some(user) = user else {
         app.hasher.verify_dummy(password.to_string()).await?;
         attempt.failed(app).await?;
-        return Err(ApiError::invalid_credentials());
+        return Err(AuthError::InvalidCredentials);
     };
     let stored = user.password.clone().unwrap_or_default();
     let salt = user.salt.clone().unwrap_or_default();
@@ -617,16 +615,12 @@ pub async fn password_login(
     };
     if !ok {
         attempt.failed(app).await?;
-        return Err(ApiError::invalid_credentials());
+        return Err(AuthError::InvalidCredentials);
     }
     attempt.succeeded(app).await?;
     if user.is_disabled {
         // Grafana's authn service: `identity.disabled` (pkg/services/authn/authnimpl/service.go).
-        return Err(ApiError::coded(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "Unauthorized",
-            "identity.disabled",
-        ));
+        return Err(AuthError::Disabled);
     }
     let scheme = app.config.security.password_hash;
     if password::needs_upgrade(&stored, scheme) {
