@@ -140,7 +140,7 @@ pub async fn create(
     client: &ClientInfo,
 ) -> Result<Issued, AuthError> {
     let token = new_token();
-    let hashed = hash_token(&token, &app.config.security.secret_key);
+    let hashed = hash_token(&token, app.config.security.secret_key.expose());
     let now = unix(app.clock.now());
     app.store
         .create_session(&NewSession {
@@ -270,7 +270,7 @@ pub async fn lookup(app: &AppState, token: &str) -> Result<Lookup, AuthError> {
     if !looks_like_token(token) {
         return Ok(Lookup::Invalid);
     }
-    let hashed = hash_token(token, &app.config.security.secret_key);
+    let hashed = hash_token(token, app.config.security.secret_key.expose());
     let Some(row) = find(app, &hashed).await? else {
         return Ok(Lookup::Invalid);
     };
@@ -335,7 +335,7 @@ pub async fn rotate(
     }
     let now = unix(app.clock.now());
     let token = new_token();
-    let hashed = hash_token(&token, &app.config.security.secret_key);
+    let hashed = hash_token(&token, app.config.security.secret_key.expose());
     // The previous token becomes the one this client holds.
     let previous = if current {
         &s.auth_token
