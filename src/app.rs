@@ -290,7 +290,10 @@ async fn bootstrap(app: &AppState) -> Result<(), StoreError> {
     if security.disable_initial_admin_creation || app.store.count_all_users().await? > 0 {
         return Ok(());
     }
-    let (pw, scheme) = (security.admin_password.clone(), security.password_hash);
+    let (pw, scheme) = (
+        security.admin_password.expose().to_string(),
+        security.password_hash,
+    );
     let stored = app
         .hasher
         .hash_internal(pw, scheme)

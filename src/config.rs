@@ -170,7 +170,87 @@ pub enum PasswordHashScheme {
     Pbkdf2,
 }
 
-#[derive(Debug, Clone)]
+/// A secret setting (a password, a key, a URL that may hold a password). Its `Debug` shows
+/// `Secret(…)`, never the value; code that needs the value asks for it with [`Secret::expose`].
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// Whether a setting holds a secret by its name (Grafana's `RedactedValue` list) or its value
+/// (a URL with a password in it).
+fn is_secret_setting(key: &str, value: &str) -> bool {
+    let key = key.to_lowercase();
+    let named = [
+        "password",
+        "secret",
+        "provider_config",
+        "private_key",
+        "certificate",
+        "account_key",
+        "token",
+        "api_key",
+    ]
+    .iter()
+    .any(|s| key.contains(s));
+    let url_with_userinfo = value
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.split('/').next().unwrap_or("").contains('@'));
+    named || url_with_userinfo || key == "url"
+}
+
+/// The raw settings as `Debug` shows them: secret values as `Secret(…)`.
+struct RedactedRaw<'a>(&'a RawSettings);
+
+impl std::fmt::Debug for RedactedRaw<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut map = f.debug_map();
+        for (section, keys) in self.0 {
+            let shown: BTreeMap<&str, &dyn std::fmt::Debug> = keys
+                .iter()
+                .map(|(k, v)| {
+                    let v: &dyn std::fmt::Debug = if is_secret_setting(k, v) {
+                        &REDACTED_SECRET
+                    } else {
+                        v
+                    };
+                    (k.as_str(), v)
+                })
+                .collect();
+            map.entry(section, &shown);
+        }
+        map.finish()
+    }
+}
+
+static REDACTED_SECRET: Secret = Secret(String::new());
+
+#[derive(Clone)]
 pub struct Config {
     pub raw: RawSettings,
     pub server: ServerSection,
@@ -182,6 +262,35 @@ pub struct Config {
     pub auth_basic: AuthBasicSection,
     pub quota: QuotaSection,
     pub log_level: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Config {
+            raw,
+            server,
+            paths,
+            database,
+            security,
+            users,
+            auth,
+            auth_basic,
+            quota,
+            log_level,
+        } = self;
+        f.debug_struct("Config")
+            .field("raw", &RedactedRaw(raw))
+            .field("server", server)
+            .field("paths", paths)
+            .field("database", database)
+            .field("security", security)
+            .field("users", users)
+            .field("auth", auth)
+            .field("auth_basic", auth_basic)
+            .field("quota", quota)
+            .field("log_level", log_level)
+            .finish()
+    }
 }
 
 /// `[quota]`: limits, -1 meaning none (Grafana's `pkg/setting/setting_quota.go`).
@@ -227,8 +336,9 @@ pub struct DatabaseSection {
     pub host: String,
     pub name: String,
     pub user: String,
-    pub password: String,
-    pub url: String,
+    pub password: Secret,
+    /// May hold a password (`postgres://user:password@host/db`).
+    pub url: Secret,
     pub path: PathBuf,
     pub wal: bool,
     pub max_open_conn: u32,
@@ -239,9 +349,9 @@ pub struct DatabaseSection {
 #[derive(Debug, Clone)]
 pub struct SecuritySection {
     pub admin_user: String,
-    pub admin_password: String,
+    pub admin_password: Secret,
     pub admin_email: String,
-    pub secret_key: String,
+    pub secret_key: Secret,
     pub disable_initial_admin_creation: bool,
     pub password_hash: PasswordHashScheme,
     /// Hashing threads; 0 = one per core.
@@ -555,8 +665,8 @@ impl Config {
                 host: get("database", "host"),
                 name: get("database", "name"),
                 user: get("database", "user"),
-                password: get("database", "password"),
-                url: get("database", "url"),
+                password: get("database", "password").into(),
+                url: get("database", "url").into(),
                 path: db_path,
                 wal: parse_bool(&get("database", "wal"), "database", "wal")?,
                 max_open_conn: parse_num(
@@ -569,9 +679,9 @@ impl Config {
             },
             security: SecuritySection {
                 admin_user: get("security", "admin_user"),
-                admin_password: get("security", "admin_password"),
+                admin_password: get("security", "admin_password").into(),
                 admin_email: get("security", "admin_email"),
-                secret_key: get("security", "secret_key"),
+                secret_key: get("security", "secret_key").into(),
                 disable_initial_admin_creation: parse_bool(
                     &get("security", "disable_initial_admin_creation"),
                     "security",
@@ -863,6 +973,37 @@ mod tests {
         assert_eq!(c.security.admin_user, "admin");
         assert_eq!(c.users.auto_assign_org_role, OrgRole::Viewer);
         assert!(c.auth_basic.enabled);
+    }
+
+    #[test]
+    fn debug_output_holds_no_secret() {
+        let env = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let c = Config::load(
+            None,
+            vec![
+                env("GF_SECURITY_SECRET_KEY", "key-7f3a9c21"),
+                env("GF_SECURITY_ADMIN_PASSWORD", "adminpw-55e1b0"),
+                env("GF_DATABASE_PASSWORD", "dbpw-c0ffee42"),
+                env("GF_DATABASE_URL", "postgres://usher:urlpw-9d8e7f@db/usher"),
+                env("GF_AUTH_SIGNOUT_REDIRECT_URL", "http://example.com/bye"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.security.secret_key.expose(), "key-7f3a9c21");
+        assert_eq!(c.database.password.expose(), "dbpw-c0ffee42");
+        let shown = format!("{c:?}");
+        for secret in [
+            "key-7f3a9c21",
+            "adminpw-55e1b0",
+            "dbpw-c0ffee42",
+            "urlpw-9d8e7f",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("Secret(…)"), "{shown}");
+        // What is not secret still shows.
+        assert!(shown.contains("http://example.com/bye"), "{shown}");
+        assert_eq!(format!("{:?}", Secret::new("x")), "Secret(…)");
     }
 
     #[test]

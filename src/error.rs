@@ -10,6 +10,10 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use crate::auth::apikey::Refusal;
+use crate::auth::hasher::HashError;
+use crate::auth::AuthError;
+use crate::domain::{Invalid, PagingError};
 use crate::service::ServiceError;
 use crate::store::StoreError;
 
@@ -120,6 +124,69 @@ impl From<StoreError> for ApiError {
                 Self::bad_request("a value is too long or holds characters that cannot be stored")
             }
             other => Self::internal("Internal server error", other),
+        }
+    }
+}
+
+/// A value the domain refuses: Grafana's 400 with its message. (The dashboard API answers its own
+/// `{message, status}` body where `code` is set; see src/api/dashboards.rs.)
+impl From<Invalid> for ApiError {
+    fn from(err: Invalid) -> Self {
+        Self::BadRequest(err.message.into_owned())
+    }
+}
+
+impl From<PagingError> for ApiError {
+    fn from(err: PagingError) -> Self {
+        Invalid::from(err).into()
+    }
+}
+
+impl From<HashError> for ApiError {
+    fn from(err: HashError) -> Self {
+        match err {
+            HashError::Overloaded => ApiError::Overloaded,
+            HashError::Failed => ApiError::internal("Internal server error", err),
+        }
+    }
+}
+
+/// Grafana's answers to refused credentials and permissions.
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Unauthorized => Self::unauthorized(),
+            AuthError::InvalidCredentials => Self::invalid_credentials(),
+            // Grafana's authn service: `identity.disabled` (pkg/services/authn/authnimpl/service.go).
+            AuthError::Disabled => Self::coded(
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+                "identity.disabled",
+            ),
+            AuthError::Token(refusal) => {
+                let (message, id) = match refusal {
+                    Refusal::Invalid => ("Invalid API key", "api-key.invalid"),
+                    Refusal::Expired => ("Expired API key", "api-key.expired"),
+                    Refusal::Revoked => ("Revoked API key", "api-key.revoked"),
+                    Refusal::OrgMismatch => (
+                        "API key does not belong to the requested organization",
+                        "api-key.organization-mismatch",
+                    ),
+                    Refusal::Disabled => ("Unauthorized", "identity.disabled"),
+                };
+                Self::coded(StatusCode::UNAUTHORIZED, message, id)
+            }
+            AuthError::InvalidSession => Self::InvalidSession,
+            AuthError::AccessDenied { action } => Self::AccessDenied { action },
+            AuthError::OriginRefused => Self::Forbidden("origin not allowed".into()),
+            AuthError::Hash(e) => e.into(),
+            AuthError::Store { source, context } => {
+                let err = Self::from(source);
+                match context {
+                    Some(message) => err.context(message),
+                    None => err,
+                }
+            }
         }
     }
 }
@@ -274,5 +341,38 @@ mod tests {
         assert!(!json("multipart/form-data; boundary=x"));
         assert!(!json("text/json"));
         assert!(!json(""));
+    }
+
+    #[test]
+    fn domain_and_auth_errors_keep_grafanas_statuses() {
+        let status = |e: ApiError| e.into_response().status();
+        assert_eq!(
+            status(Invalid::new("invalid login").into()),
+            StatusCode::BAD_REQUEST
+        );
+        for (err, expected) in [
+            (AuthError::Unauthorized, StatusCode::UNAUTHORIZED),
+            (AuthError::InvalidCredentials, StatusCode::UNAUTHORIZED),
+            (AuthError::Disabled, StatusCode::UNAUTHORIZED),
+            (AuthError::Token(Refusal::Expired), StatusCode::UNAUTHORIZED),
+            (AuthError::InvalidSession, StatusCode::UNAUTHORIZED),
+            (
+                AuthError::access_denied("users:read"),
+                StatusCode::FORBIDDEN,
+            ),
+            (AuthError::OriginRefused, StatusCode::FORBIDDEN),
+            (
+                AuthError::Hash(HashError::Overloaded),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+        ] {
+            assert_eq!(status(err.into()), expected);
+        }
+        match ApiError::from(AuthError::Disabled) {
+            ApiError::Coded { message_id, .. } => assert_eq!(message_id, "identity.disabled"),
+            other => panic!("{other:?}"),
+        }
+        let overloaded = ApiError::from(AuthError::Hash(HashError::Overloaded)).into_response();
+        assert_eq!(overloaded.headers()[header::RETRY_AFTER], "1");
     }
 }

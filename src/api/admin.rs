@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::Access;
+use crate::auth::{actions, Access};
 use crate::error::{ApiError, ApiResult};
 use crate::store::DbTime;
 
@@ -20,7 +20,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/settings",
             "admin",
             "Server settings (secrets redacted)",
-            Access::perm("settings:read", "settings:*"),
+            Access::perm(actions::SETTINGS_READ, "settings:*"),
         )
         .returns::<BTreeMap<String, BTreeMap<String, String>>>(),
         settings,
@@ -30,7 +30,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/stats",
             "admin",
             "Server statistics",
-            Access::action("server.stats:read"),
+            Access::action(actions::SERVER_STATS_READ),
         )
         .returns::<AdminStats>(),
         stats,

@@ -10,7 +10,7 @@ use super::user::set_password;
 use super::users::find_user;
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{password, Access, Caller};
+use crate::auth::{actions, password, Access, Caller};
 use crate::domain::{login, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::{self, ServiceError};
@@ -23,7 +23,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users",
             "admin",
             "Create a user",
-            Access::action("users:create"),
+            Access::action(actions::USERS_CREATE),
         )
         .body::<CreateUserBody>()
         .returns::<Created>()
@@ -35,7 +35,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users/{id}/password",
             "admin",
             "Set a user's password",
-            Access::perm("users.password:write", "users:id:{id}"),
+            Access::perm(actions::USERS_PASSWORD_WRITE, "users:id:{id}"),
         )
         .body::<SetPasswordBody>()
         .returns::<Message>(),
@@ -46,7 +46,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users/{id}/permissions",
             "admin",
             "Grant or revoke Grafana Admin",
-            Access::perm("users.permissions:write", "users:id:{id}"),
+            Access::perm(actions::USERS_PERMISSIONS_WRITE, "users:id:{id}"),
         )
         .body::<PermissionsBody>()
         .returns::<Message>(),
@@ -57,7 +57,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users/{id}",
             "admin",
             "Delete a user",
-            Access::perm("users:delete", "users:id:{id}"),
+            Access::perm(actions::USERS_DELETE, "users:id:{id}"),
         )
         .returns::<Message>(),
         delete_user,
@@ -67,7 +67,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users/{id}/disable",
             "admin",
             "Disable a user",
-            Access::perm("users:disable", "users:id:{id}"),
+            Access::perm(actions::USERS_DISABLE, "users:id:{id}"),
         )
         .returns::<Message>(),
         disable_user,
@@ -77,7 +77,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users/{id}/enable",
             "admin",
             "Enable a user",
-            Access::perm("users:enable", "users:id:{id}"),
+            Access::perm(actions::USERS_ENABLE, "users:id:{id}"),
         )
         .returns::<Message>(),
         enable_user,

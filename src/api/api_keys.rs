@@ -13,7 +13,7 @@ use super::dto::{message, Message};
 use super::query::GrafanaQuery;
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{Access, Caller};
+use crate::auth::{actions, Access, Caller};
 use crate::domain::{parse_id, rfc3339};
 use crate::error::{ApiError, ApiResult};
 
@@ -23,7 +23,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/auth/keys",
             "api_keys",
             "Legacy API keys of the current organization",
-            Access::perm("apikeys:read", "apikeys:*"),
+            Access::perm(actions::APIKEYS_READ, "apikeys:*"),
         )
         .query::<ListQuery>()
         .returns::<Vec<ApiKeyDto>>(),
@@ -34,7 +34,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/auth/keys",
             "api_keys",
             "Gone: create a service account token instead (410)",
-            Access::action("apikeys:create"),
+            Access::action(actions::APIKEYS_CREATE),
         )
         .returns::<Message>()
         .errors(&[410]),
@@ -45,7 +45,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/auth/keys/{id}",
             "api_keys",
             "Delete a legacy API key",
-            Access::perm("apikeys:delete", "apikeys:id:{id}"),
+            Access::perm(actions::APIKEYS_DELETE, "apikeys:id:{id}"),
         )
         .returns::<Message>(),
         delete,

@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use super::query::{first_value, page_schema, page_size_schema, GrafanaQuery};
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{Access, Caller, OrgRole};
+use crate::auth::{actions, Access, Caller, OrgRole};
 use crate::domain::dashboard::{prepare, Invalid};
 use crate::domain::{new_uid, rfc3339, Paging, PagingError};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
@@ -27,7 +27,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/dashboards/db",
             "dashboards",
             "Create or update a dashboard",
-            Access::action("dashboards:create"),
+            Access::action(actions::DASHBOARDS_CREATE),
         )
         .body::<SaveBody>()
         .returns::<SavedDto>()
@@ -39,7 +39,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/dashboards/uid/{uid}",
             "dashboards",
             "A dashboard and its meta data",
-            Access::perm("dashboards:read", "dashboards:uid:{uid}"),
+            Access::perm(actions::DASHBOARDS_READ, "dashboards:uid:{uid}"),
         ),
         get,
     )
@@ -48,7 +48,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/dashboards/uid/{uid}",
             "dashboards",
             "Delete a dashboard (its tags and stars go with it)",
-            Access::perm("dashboards:delete", "dashboards:uid:{uid}"),
+            Access::perm(actions::DASHBOARDS_DELETE, "dashboards:uid:{uid}"),
         ),
         delete,
     )
@@ -139,11 +139,10 @@ async fn save(
     let prepared = match prepare(data) {
         Ok(p) => p,
         Err(Invalid {
-            status,
             message,
             code: Some(code),
-        }) => return Ok(dashboard_error(status, message, code)),
-        Err(e) => return Err(ApiError::status(e.status, e.message)),
+        }) => return Ok(dashboard_error(StatusCode::BAD_REQUEST, &message, code)),
+        Err(e) => return Err(e.into()),
     };
     if body.message.len() > 500 {
         return Err(ApiError::bad_request(
@@ -182,7 +181,7 @@ async fn save(
     };
     let mut cmd = cmd;
     if let Some(existing) = &existing {
-        require_write(&caller, existing)?;
+        require_write(&app, &caller, existing).await?;
         cmd.allow_provisioned = existing
             .provisioned
             .as_deref()
@@ -221,9 +220,12 @@ async fn save(
     }
 }
 
-fn require_write(caller: &Caller, existing: &DashboardRow) -> ApiResult<()> {
+async fn require_write(app: &AppState, caller: &Caller, existing: &DashboardRow) -> ApiResult<()> {
     let scope = format!("dashboards:uid:{}", existing.uid);
-    if caller.permissions.allows("dashboards:write", Some(&scope)) {
+    if caller
+        .allows(app, actions::DASHBOARDS_WRITE, Some(&scope))
+        .await?
+    {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
@@ -262,16 +264,16 @@ async fn get(
         d.insert("version".into(), json!(row.version));
     }
     let scope = format!("dashboards:uid:{}", row.uid);
-    let p = &caller.permissions;
-    let can_save = p.allows("dashboards:write", Some(&scope));
+    let p = caller.permissions(&app).await?;
+    let can_save = p.allows(actions::DASHBOARDS_WRITE, Some(&scope));
     let editor = caller.org_role.is_some_and(|r| r >= OrgRole::Editor);
     let mut meta = json!({
         "type": "db",
         "canSave": can_save,
         "canEdit": can_save,
-        "canAdmin": p.allows("dashboards.permissions:write", Some(&scope)),
+        "canAdmin": p.allows(actions::DASHBOARDS_PERMISSIONS_WRITE, Some(&scope)),
         "canStar": true,
-        "canDelete": p.allows("dashboards:delete", Some(&scope)),
+        "canDelete": p.allows(actions::DASHBOARDS_DELETE, Some(&scope)),
         "slug": row.slug,
         "url": url(&row.uid, &row.slug),
         "expires": "0001-01-01T00:00:00Z",
@@ -425,10 +427,9 @@ async fn search(
     let no_hits = q.kind.as_deref() == Some("dash-folder")
         || (!folders.is_empty() && !folders.iter().any(|f| f == "general"));
     // Without read on every dashboard (a custom role on some), hits are those it covers.
-    let read_all = caller
-        .permissions
-        .allows("dashboards:read", Some("dashboards:uid:*"));
-    if no_hits || (!read_all && !caller.permissions.allows("dashboards:read", None)) {
+    let held = caller.permissions(&app).await?;
+    let read_all = held.allows(actions::DASHBOARDS_READ, Some("dashboards:uid:*"));
+    if no_hits || (!read_all && !held.allows(actions::DASHBOARDS_READ, None)) {
         return Ok(Json(Vec::<Hit>::new()).into_response());
     }
     let search = DashboardSearch {
@@ -448,8 +449,8 @@ async fn search(
         .into_iter()
         .filter(|r| {
             read_all
-                || caller.permissions.allows(
-                    "dashboards:read",
+                || held.allows(
+                    actions::DASHBOARDS_READ,
                     Some(&format!("dashboards:uid:{}", r.uid)),
                 )
         })

@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::app::AppState;
+use crate::auth::SignedInUser;
 use crate::domain::{age_string, auth_label, avatar_url, rfc3339};
 use crate::error::ApiResult;
 use crate::store::{UserOrgRow, UserRow, UserTeamRow};
@@ -49,10 +50,13 @@ impl UserProfile {
     /// Grafana's `getUserUserProfile`: the label of the user's latest auth module only.
     pub async fn load(app: &AppState, user: &UserRow) -> ApiResult<Self> {
         let modules = app.store.auth_modules(&[user.id]).await?;
-        Ok(Self::new(user, modules.last().map(|(_, m)| m.as_str())))
+        Ok(Self::new(
+            &SignedInUser::from(user),
+            modules.last().map(|(_, m)| m.as_str()),
+        ))
     }
 
-    pub fn new(user: &UserRow, auth_module: Option<&str>) -> Self {
+    pub fn new(user: &SignedInUser, auth_module: Option<&str>) -> Self {
         let auth_labels: Vec<String> = auth_module.map(auth_label).into_iter().collect();
         UserProfile {
             id: user.id,
@@ -81,7 +85,7 @@ impl UserProfile {
     /// What Grafana 12 answers a service account asking `GET /api/user`: a profile built from
     /// the identity rather than the database — id 0, uid `service-account:<id>`, zero times
     /// (`GetSignedInUser` in `pkg/api/user.go`).
-    pub fn of_service_account(account: &UserRow, org_id: i64) -> Self {
+    pub fn of_service_account(account: &SignedInUser, org_id: i64) -> Self {
         const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
         let name = account
             .name

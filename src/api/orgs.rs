@@ -14,7 +14,7 @@ use super::query::{page_schema, page_size_schema, GrafanaQuery};
 use super::users::{parse_search, user_from_path, UserSearchQuery};
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{Access, Caller, OrgRole};
+use crate::auth::{actions, Access, Caller, OrgRole};
 use crate::domain::{
     age_string, auth_label, avatar_url, page_number, page_size, parse_id, rfc3339, text,
 };
@@ -30,7 +30,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org",
             "org",
             "The current organization",
-            Access::action("orgs:read"),
+            Access::action(actions::ORGS_READ),
         )
         .returns::<OrgDetailsDto>(),
         get_current,
@@ -40,7 +40,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org",
             "org",
             "Rename the current organization",
-            Access::action("orgs:write"),
+            Access::action(actions::ORGS_WRITE),
         )
         .body::<OrgNameBody>()
         .returns::<Message>(),
@@ -51,7 +51,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/address",
             "org",
             "Set the current organization's address",
-            Access::action("orgs:write"),
+            Access::action(actions::ORGS_WRITE),
         )
         .body::<AddressBody>()
         .returns::<Message>(),
@@ -62,7 +62,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/users",
             "org",
             "Members of the current organization",
-            Access::action("org.users:read"),
+            Access::action(actions::ORG_USERS_READ),
         )
         .query::<MembersQuery>()
         .returns::<Vec<OrgUserDto>>(),
@@ -73,7 +73,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/users/search",
             "org",
             "Search the members of the current organization",
-            Access::action("org.users:read"),
+            Access::action(actions::ORG_USERS_READ),
         )
         .query::<UserSearchQuery>()
         .returns::<OrgUserSearch>(),
@@ -84,7 +84,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/users/lookup",
             "org",
             "Look members of the current organization up by name",
-            Access::action("org.users:read"),
+            Access::action(actions::ORG_USERS_READ),
         )
         .query::<MembersQuery>()
         .returns::<Vec<UserLookup>>(),
@@ -95,7 +95,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/users",
             "org",
             "Add a user to the current organization",
-            Access::perm("org.users:add", "users:*"),
+            Access::perm(actions::ORG_USERS_ADD, "users:*"),
         )
         .body::<AddMemberBody>()
         .returns::<Message>(),
@@ -106,7 +106,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/users/{userId}",
             "org",
             "Change a member's role in the current organization",
-            Access::perm("org.users:write", "users:id:{userId}"),
+            Access::perm(actions::ORG_USERS_WRITE, "users:id:{userId}"),
         )
         .body::<RoleBody>()
         .returns::<Message>(),
@@ -117,7 +117,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/users/{userId}",
             "org",
             "Remove a member from the current organization (a user left in no org is deleted)",
-            Access::perm("org.users:remove", "users:id:{userId}"),
+            Access::perm(actions::ORG_USERS_REMOVE, "users:id:{userId}"),
         )
         .returns::<Message>(),
         remove_current_user,
@@ -129,7 +129,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs",
             "orgs",
             "Search organizations",
-            Access::action("orgs:read").global(),
+            Access::action(actions::ORGS_READ).global(),
         )
         .query::<OrgSearchQuery>()
         .returns::<Vec<OrgDto>>(),
@@ -153,7 +153,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/name/{orgName}",
             "orgs",
             "Get an organization by name",
-            Access::action("orgs:read").global(),
+            Access::action(actions::ORGS_READ).global(),
         )
         .returns::<OrgDetailsDto>(),
         get_org_by_name,
@@ -163,7 +163,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}",
             "orgs",
             "Get an organization",
-            Access::action("orgs:read").in_org("orgId"),
+            Access::action(actions::ORGS_READ).in_org("orgId"),
         )
         .returns::<OrgDetailsDto>(),
         get_org,
@@ -173,7 +173,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}",
             "orgs",
             "Rename an organization",
-            Access::action("orgs:write").in_org("orgId"),
+            Access::action(actions::ORGS_WRITE).in_org("orgId"),
         )
         .body::<OrgNameBody>()
         .returns::<Message>(),
@@ -184,7 +184,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/address",
             "orgs",
             "Set an organization's address",
-            Access::action("orgs:write").in_org("orgId"),
+            Access::action(actions::ORGS_WRITE).in_org("orgId"),
         )
         .body::<AddressBody>()
         .returns::<Message>(),
@@ -195,7 +195,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}",
             "orgs",
             "Delete an organization with its memberships and teams",
-            Access::action("orgs:delete").in_org("orgId"),
+            Access::action(actions::ORGS_DELETE).in_org("orgId"),
         )
         .returns::<Message>(),
         delete_org,
@@ -205,7 +205,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/users",
             "orgs",
             "Members of an organization",
-            Access::action("org.users:read").in_org("orgId"),
+            Access::action(actions::ORG_USERS_READ).in_org("orgId"),
         )
         .returns::<Vec<OrgUserDto>>(),
         org_users,
@@ -215,7 +215,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/users/search",
             "orgs",
             "Search the members of an organization",
-            Access::action("org.users:read").in_org("orgId"),
+            Access::action(actions::ORG_USERS_READ).in_org("orgId"),
         )
         .query::<UserSearchQuery>()
         .returns::<OrgUserSearch>(),
@@ -226,7 +226,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/users",
             "orgs",
             "Add a user to an organization",
-            Access::perm("org.users:add", "users:*").in_org("orgId"),
+            Access::perm(actions::ORG_USERS_ADD, "users:*").in_org("orgId"),
         )
         .body::<AddMemberBody>()
         .returns::<Message>(),
@@ -237,7 +237,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/users/{userId}",
             "orgs",
             "Change a member's role in an organization",
-            Access::perm("org.users:write", "users:id:{userId}").in_org("orgId"),
+            Access::perm(actions::ORG_USERS_WRITE, "users:id:{userId}").in_org("orgId"),
         )
         .body::<RoleBody>()
         .returns::<Message>(),
@@ -248,7 +248,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/users/{userId}",
             "orgs",
             "Remove a member from an organization",
-            Access::perm("org.users:remove", "users:id:{userId}").in_org("orgId"),
+            Access::perm(actions::ORG_USERS_REMOVE, "users:id:{userId}").in_org("orgId"),
         )
         .returns::<Message>(),
         remove_org_user,
@@ -415,7 +415,7 @@ impl OrgNameBody {
             return Err(ApiError::bad_request("Organization name is too long"));
         }
         if text::has_control(name) {
-            return Err(text::control("Organization name"));
+            return Err(text::control("Organization name").into());
         }
         Ok(name)
     }
@@ -543,7 +543,7 @@ async fn set_address(app: &AppState, org_id: i64, b: AddressBody) -> ApiResult<J
     .iter()
     .any(|f| text::has_control(f))
     {
-        return Err(text::control("Address field"));
+        return Err(text::control("Address field").into());
     }
     app.store
         .set_org_address(org_id, &address, app.now())
@@ -610,7 +610,7 @@ async fn add_member(
         return Err(ApiError::bad_request("bad request data"));
     }
     if text::has_control(&body.login_or_email) {
-        return Err(text::control("loginOrEmail"));
+        return Err(text::control("loginOrEmail").into());
     }
     let role = parse_role(&body.role)?;
     service::orgs::check_grant(app, app.store.db(), caller.into(), org_id, role).await?;
@@ -697,7 +697,7 @@ async fn remove_member(
 
 /// The path's org id; the access check already refused anything unparsable.
 fn org_id(raw: &str) -> ApiResult<i64> {
-    parse_id(raw, "orgId is invalid")
+    Ok(parse_id(raw, "orgId is invalid")?)
 }
 
 // --- /api/org ---
@@ -833,9 +833,10 @@ async fn create_org(
     State(app): State<AppState>,
     GrafanaJson(body): GrafanaJson<OrgNameBody>,
 ) -> ApiResult<Json<Created>> {
-    if !caller.permissions.allows("orgs:create", None) && !app.config.users.allow_org_create {
+    if !caller.allows(&app, actions::ORGS_CREATE, None).await? && !app.config.users.allow_org_create
+    {
         return Err(ApiError::AccessDenied {
-            action: "orgs:create".into(),
+            action: actions::ORGS_CREATE.into(),
         });
     }
     let name = body.name()?;

@@ -18,7 +18,7 @@ use super::dashboards::dashboard_not_found;
 use super::dto::{message, Message};
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{Access, Caller};
+use crate::auth::{actions, Access, Caller};
 use crate::domain::{parse_id, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::preferences::{PrefsOwner, PrefsRow};
@@ -43,8 +43,8 @@ pub(super) fn routes(r: &mut Routes) {
                 "Replace the preferences of the current organization",
                 "Change some preferences of the current organization",
             ],
-            Access::action("orgs.preferences:read"),
-            Access::action("orgs.preferences:write"),
+            Access::action(actions::ORGS_PREFERENCES_READ),
+            Access::action(actions::ORGS_PREFERENCES_WRITE),
         ),
         (
             // Grafana has no PATCH for teams; it is served here as for users and orgs.
@@ -54,8 +54,8 @@ pub(super) fn routes(r: &mut Routes) {
                 "Replace the preferences of a team",
                 "Change some preferences of a team",
             ],
-            Access::perm("teams:read", "teams:id:{teamId}"),
-            Access::perm("teams:write", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_READ, "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_WRITE, "teams:id:{teamId}"),
         ),
     ];
     for (path, [read_doc, put_doc, patch_doc], read, write) in areas {
@@ -329,13 +329,13 @@ fn check_json_values(
     navbar: Option<&Navbar>,
 ) -> ApiResult<()> {
     if language.is_some_and(text::has_control) {
-        return Err(text::control("language"));
+        return Err(text::control("language").into());
     }
     if query_history.is_some_and(|q| text::has_control(&q.home_tab)) {
-        return Err(text::control("queryHistory.homeTab"));
+        return Err(text::control("queryHistory.homeTab").into());
     }
     if navbar.is_some_and(|n| n.bookmark_urls.iter().any(|u| text::has_control(u))) {
-        return Err(text::control("navbar.bookmarkUrls"));
+        return Err(text::control("navbar.bookmarkUrls").into());
     }
     Ok(())
 }
@@ -361,7 +361,7 @@ async fn home_dashboard(
         (Some(""), _) => Ok(Some((0, String::new()))),
         (Some(uid), _) => {
             if text::has_control(uid) {
-                return Err(text::control("homeDashboardUID"));
+                return Err(text::control("homeDashboardUID").into());
             }
             let d = app
                 .store

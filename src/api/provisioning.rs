@@ -11,7 +11,7 @@ use serde_json::json;
 use super::dto::Message;
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::Access;
+use crate::auth::{actions, Access};
 use crate::error::{ApiError, ApiResult};
 use crate::provisioning;
 
@@ -21,7 +21,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/provisioning/dashboards/reload",
             "admin",
             "Re-read the dashboard provisioning files; answers once the database holds them",
-            Access::perm("provisioning:reload", "provisioners:dashboards").global(),
+            Access::perm(actions::PROVISIONING_RELOAD, "provisioners:dashboards").global(),
         )
         .returns::<Message>(),
         dashboards,
@@ -31,7 +31,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/provisioning/users/reload",
             "admin",
             "Re-read the user, org and team files (Usher's own); answers once applied",
-            Access::perm("provisioning:reload", "provisioners:users").global(),
+            Access::perm(actions::PROVISIONING_RELOAD, "provisioners:users").global(),
         )
         .returns::<Message>(),
         users,
@@ -63,7 +63,7 @@ pub(super) fn routes(r: &mut Routes) {
                 path,
                 "admin",
                 summary,
-                Access::perm("provisioning:reload", scope).global(),
+                Access::perm(actions::PROVISIONING_RELOAD, scope).global(),
             )
             .returns::<Message>(),
             not_held,

@@ -14,7 +14,7 @@ use super::dto::{message, Message};
 use super::users::find_user;
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{Access, Caller};
+use crate::auth::{actions, Access, Caller};
 use crate::domain::parse_id;
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::quotas;
@@ -26,7 +26,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/org/quotas",
             "quotas",
             "Quotas of the current organization",
-            Access::action("orgs.quotas:read"),
+            Access::action(actions::ORGS_QUOTAS_READ),
         )
         .returns::<Vec<QuotaDto>>(),
         current_org,
@@ -36,7 +36,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/quotas",
             "quotas",
             "Quotas of an organization",
-            Access::action("orgs.quotas:read").in_org("orgId"),
+            Access::action(actions::ORGS_QUOTAS_READ).in_org("orgId"),
         )
         .returns::<Vec<QuotaDto>>(),
         org,
@@ -46,7 +46,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/orgs/{orgId}/quotas/{target}",
             "quotas",
             "Set an organization's limit for a target",
-            Access::action("orgs.quotas:write").in_org("orgId"),
+            Access::action(actions::ORGS_QUOTAS_WRITE).in_org("orgId"),
         )
         .body::<LimitBody>()
         .returns::<Message>(),
@@ -57,7 +57,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users/{id}/quotas",
             "quotas",
             "Quotas of a user",
-            Access::perm("users.quotas:read", "global.users:id:{id}").global(),
+            Access::perm(actions::USERS_QUOTAS_READ, "global.users:id:{id}").global(),
         )
         .returns::<Vec<QuotaDto>>(),
         user,
@@ -67,7 +67,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users/{id}/quotas/{target}",
             "quotas",
             "Set a user's limit for a target",
-            Access::perm("users.quotas:write", "global.users:id:{id}").global(),
+            Access::perm(actions::USERS_QUOTAS_WRITE, "global.users:id:{id}").global(),
         )
         .body::<LimitBody>()
         .returns::<Message>(),

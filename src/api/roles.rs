@@ -18,7 +18,7 @@ use super::dto::{message, Message};
 use super::query::GrafanaQuery;
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{permissions_in, Access, Caller, Permissions, Reach};
+use crate::auth::{actions, permissions_in, Access, Caller, Permissions, Reach};
 use crate::domain::{new_uid, parse_id, rfc3339, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::roles::{Assignee, RoleRow, RoleSpec};
@@ -32,7 +32,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/roles",
             "access-control",
             "Custom roles of the current org and global ones",
-            Access::perm("roles:read", "roles:*"),
+            Access::perm(actions::ROLES_READ, "roles:*"),
         )
         .returns::<Vec<RoleDto>>(),
         list_roles,
@@ -42,7 +42,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/roles",
             "access-control",
             "Create a custom role",
-            Access::perm("roles:write", DELEGATE),
+            Access::perm(actions::ROLES_WRITE, DELEGATE),
         )
         .body::<RoleBody>()
         .returns::<RoleDto>(),
@@ -53,7 +53,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/roles/{roleUID}",
             "access-control",
             "Get a role with its permissions",
-            Access::perm("roles:read", "roles:*"),
+            Access::perm(actions::ROLES_READ, "roles:*"),
         )
         .returns::<RoleDto>(),
         get_role,
@@ -63,7 +63,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/roles/{roleUID}",
             "access-control",
             "Update a role (its version must grow)",
-            Access::perm("roles:write", DELEGATE),
+            Access::perm(actions::ROLES_WRITE, DELEGATE),
         )
         .body::<RoleBody>()
         .returns::<RoleDto>(),
@@ -74,7 +74,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/roles/{roleUID}",
             "access-control",
             "Delete a role (force=true also when assigned)",
-            Access::perm("roles:delete", DELEGATE),
+            Access::perm(actions::ROLES_DELETE, DELEGATE),
         )
         .query::<DeleteRoleQuery>()
         .returns::<Message>(),
@@ -85,7 +85,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/users/{userId}/roles",
             "access-control",
             "Roles assigned to a user",
-            Access::perm("users.roles:read", "users:id:{userId}"),
+            Access::perm(actions::USERS_ROLES_READ, "users:id:{userId}"),
         )
         .returns::<Vec<RoleDto>>(),
         user_roles,
@@ -95,7 +95,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/users/{userId}/roles",
             "access-control",
             "Assign a role to a user",
-            Access::perm("users.roles:add", DELEGATE),
+            Access::perm(actions::USERS_ROLES_ADD, DELEGATE),
         )
         .body::<AssignBody>()
         .returns::<Message>(),
@@ -106,7 +106,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/users/{userId}/roles",
             "access-control",
             "Set the roles of a user",
-            Access::perm("users.roles:add", DELEGATE),
+            Access::perm(actions::USERS_ROLES_ADD, DELEGATE),
         )
         .body::<SetRolesBody>()
         .returns::<Message>(),
@@ -117,7 +117,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/users/{userId}/roles/{roleUID}",
             "access-control",
             "Take a role from a user",
-            Access::perm("users.roles:remove", DELEGATE),
+            Access::perm(actions::USERS_ROLES_REMOVE, DELEGATE),
         )
         .query::<GlobalQuery>()
         .returns::<Message>(),
@@ -128,7 +128,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/teams/{teamId}/roles",
             "access-control",
             "Roles assigned to a team",
-            Access::perm("teams.roles:read", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_ROLES_READ, "teams:id:{teamId}"),
         )
         .returns::<Vec<RoleDto>>(),
         team_roles,
@@ -138,7 +138,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/teams/{teamId}/roles",
             "access-control",
             "Assign a role to a team",
-            Access::perm("teams.roles:add", DELEGATE),
+            Access::perm(actions::TEAMS_ROLES_ADD, DELEGATE),
         )
         .body::<AssignBody>()
         .returns::<Message>(),
@@ -149,7 +149,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/teams/{teamId}/roles",
             "access-control",
             "Set the roles of a team",
-            Access::perm("teams.roles:add", DELEGATE),
+            Access::perm(actions::TEAMS_ROLES_ADD, DELEGATE),
         )
         .body::<SetRolesBody>()
         .returns::<Message>(),
@@ -160,7 +160,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/teams/{teamId}/roles/{roleUID}",
             "access-control",
             "Take a role from a team",
-            Access::perm("teams.roles:remove", DELEGATE),
+            Access::perm(actions::TEAMS_ROLES_REMOVE, DELEGATE),
         )
         .returns::<Message>(),
         remove_team_role,
@@ -170,7 +170,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/builtin-roles",
             "access-control",
             "Roles assigned to basic roles (Grafana 8's API)",
-            Access::perm("roles.builtin:list", "roles:*"),
+            Access::perm(actions::ROLES_BUILTIN_LIST, "roles:*"),
         )
         .returns::<BTreeMap<String, Vec<RoleDto>>>(),
         builtin_roles,
@@ -180,7 +180,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/builtin-roles",
             "access-control",
             "Assign a role to a basic role (Grafana 8's API)",
-            Access::perm("roles.builtin:add", DELEGATE),
+            Access::perm(actions::ROLES_BUILTIN_ADD, DELEGATE),
         )
         .body::<BuiltinBody>()
         .returns::<Message>(),
@@ -191,7 +191,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/access-control/builtin-roles/{builtinRole}/roles/{roleUID}",
             "access-control",
             "Take a role from a basic role (Grafana 8's API)",
-            Access::perm("roles.builtin:remove", DELEGATE),
+            Access::perm(actions::ROLES_BUILTIN_REMOVE, DELEGATE),
         )
         .query::<GlobalQuery>()
         .returns::<Message>(),
@@ -391,7 +391,7 @@ impl Delegation {
             return Err(ApiError::bad_request("bad request data"));
         }
         if text::has_control(uid) {
-            return Err(text::control("roleUid"));
+            return Err(text::control("roleUid").into());
         }
         let row = find_role(app, caller, uid).await?;
         if row.org_id != 0 && self.reach == Reach::Global {
@@ -478,7 +478,7 @@ async fn create_role(
     GrafanaJson(body): GrafanaJson<RoleBody>,
 ) -> ApiResult<Json<RoleDto>> {
     let reach = reach(&caller, body.global);
-    let delegation = Delegation::new(&app, &caller, reach, "roles:write").await?;
+    let delegation = Delegation::new(&app, &caller, reach, actions::ROLES_WRITE).await?;
     let permissions = validate(&body)?;
     delegation.may_hand_on(&permissions)?;
     let spec = RoleSpec {
@@ -531,8 +531,13 @@ async fn update_role(
         .await?
         .ok_or_else(|| ApiError::not_found("Role was not found to update."))?;
     // Nobody rewrites a role they could not have created, in the reach it has.
-    let delegation =
-        Delegation::new(&app, &caller, Reach::of_org(row.org_id), "roles:write").await?;
+    let delegation = Delegation::new(
+        &app,
+        &caller,
+        Reach::of_org(row.org_id),
+        actions::ROLES_WRITE,
+    )
+    .await?;
     delegation.may_handle(&app, &row).await?;
     let permissions = validate(&body)?;
     if body.version <= row.version {
@@ -590,10 +595,15 @@ async fn delete_role(
     GrafanaQuery(q): GrafanaQuery<DeleteRoleQuery>,
 ) -> ApiResult<Json<Message>> {
     let row = find_role(&app, &caller, &uid).await?;
-    Delegation::new(&app, &caller, Reach::of_org(row.org_id), "roles:delete")
-        .await?
-        .may_handle(&app, &row)
-        .await?;
+    Delegation::new(
+        &app,
+        &caller,
+        Reach::of_org(row.org_id),
+        actions::ROLES_DELETE,
+    )
+    .await?
+    .may_handle(&app, &row)
+    .await?;
     let force = q.force.as_deref() == Some("true");
     if !force && app.store.role_is_assigned(row.id).await? {
         return Err(ApiError::bad_request(
@@ -680,7 +690,7 @@ async fn add_user_role(
 ) -> ApiResult<Json<Message>> {
     let user = user_id(&app, &user).await?;
     let reach = reach(&caller, body.global);
-    let role = Delegation::new(&app, &caller, reach, "users.roles:add")
+    let role = Delegation::new(&app, &caller, reach, actions::USERS_ROLES_ADD)
         .await?
         .assignable(&app, &caller, &body.role_uid)
         .await?;
@@ -702,7 +712,7 @@ async fn set_user_roles(
         &caller,
         Assignee::User(user),
         body,
-        ("users.roles:add", "users.roles:remove"),
+        (actions::USERS_ROLES_ADD, actions::USERS_ROLES_REMOVE),
     )
     .await?;
     Ok(message("User roles have been updated."))
@@ -716,7 +726,7 @@ async fn remove_user_role(
 ) -> ApiResult<Json<Message>> {
     let user = user_id(&app, &user).await?;
     let reach = reach(&caller, q.global.as_deref() == Some("true"));
-    let role = Delegation::new(&app, &caller, reach, "users.roles:remove")
+    let role = Delegation::new(&app, &caller, reach, actions::USERS_ROLES_REMOVE)
         .await?
         .removable(&app, &caller, &uid)
         .await?;
@@ -743,10 +753,15 @@ async fn add_team_role(
 ) -> ApiResult<Json<Message>> {
     let team = team_id(&app, &caller, &team).await?;
     // Teams live in an org: their roles apply there.
-    let role = Delegation::new(&app, &caller, reach(&caller, false), "teams.roles:add")
-        .await?
-        .assignable(&app, &caller, &body.role_uid)
-        .await?;
+    let role = Delegation::new(
+        &app,
+        &caller,
+        reach(&caller, false),
+        actions::TEAMS_ROLES_ADD,
+    )
+    .await?
+    .assignable(&app, &caller, &body.role_uid)
+    .await?;
     app.store
         .assign_role(Assignee::Team(team), role.id, caller.org_id, app.now())
         .await?;
@@ -766,7 +781,7 @@ async fn set_team_roles(
         &caller,
         Assignee::Team(team),
         body,
-        ("teams.roles:add", "teams.roles:remove"),
+        (actions::TEAMS_ROLES_ADD, actions::TEAMS_ROLES_REMOVE),
     )
     .await?;
     Ok(message("Team roles have been updated."))
@@ -778,10 +793,15 @@ async fn remove_team_role(
     Path((team, uid)): Path<(String, String)>,
 ) -> ApiResult<Json<Message>> {
     let team = team_id(&app, &caller, &team).await?;
-    let role = Delegation::new(&app, &caller, reach(&caller, false), "teams.roles:remove")
-        .await?
-        .removable(&app, &caller, &uid)
-        .await?;
+    let role = Delegation::new(
+        &app,
+        &caller,
+        reach(&caller, false),
+        actions::TEAMS_ROLES_REMOVE,
+    )
+    .await?
+    .removable(&app, &caller, &uid)
+    .await?;
     app.store
         .unassign_role(Assignee::Team(team), role.id, caller.org_id)
         .await?;
@@ -828,7 +848,7 @@ async fn add_builtin_role(
     let basic = basic_role(&body.builtin_role)?;
     // A global grant to a basic role applies to its holders in every org.
     let reach = reach(&caller, body.global);
-    let role = Delegation::new(&app, &caller, reach, "roles.builtin:add")
+    let role = Delegation::new(&app, &caller, reach, actions::ROLES_BUILTIN_ADD)
         .await?
         .assignable(&app, &caller, &body.role_uid)
         .await?;
@@ -846,7 +866,7 @@ async fn remove_builtin_role(
 ) -> ApiResult<Json<Message>> {
     let basic = basic_role(&basic)?;
     let reach = reach(&caller, q.global.as_deref() == Some("true"));
-    let role = Delegation::new(&app, &caller, reach, "roles.builtin:remove")
+    let role = Delegation::new(&app, &caller, reach, actions::ROLES_BUILTIN_REMOVE)
         .await?
         .removable(&app, &caller, &uid)
         .await?;

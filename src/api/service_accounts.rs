@@ -17,7 +17,7 @@ use super::query::{go_bool, page_schema, page_size_schema, GrafanaQuery};
 use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::tokens::ServiceAccountToken;
-use crate::auth::{Access, Caller, OrgRole};
+use crate::auth::{actions, Access, Caller, OrgRole, Permissions};
 use crate::domain::{avatar_url, rfc3339, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::service_accounts::{
@@ -34,7 +34,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/search",
             "serviceaccounts",
             "Search the service accounts of the current organization",
-            Access::action("serviceaccounts:read"),
+            Access::action(actions::SERVICEACCOUNTS_READ),
         )
         .query::<SearchQuery>()
         .returns::<SearchResult>(),
@@ -47,7 +47,7 @@ pub(super) fn routes(r: &mut Routes) {
                 path,
                 "serviceaccounts",
                 "Create a service account (201)",
-                Access::action("serviceaccounts:create"),
+                Access::action(actions::SERVICEACCOUNTS_CREATE),
             )
             .body::<CreateBody>()
             .returns::<ServiceAccountDto>()
@@ -60,7 +60,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/{serviceAccountId}",
             "serviceaccounts",
             "Get a service account by id or uid",
-            Access::perm("serviceaccounts:read", ID),
+            Access::perm(actions::SERVICEACCOUNTS_READ, ID),
         )
         .query::<AccessControlQuery>()
         .returns::<Profile>(),
@@ -71,7 +71,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/{serviceAccountId}",
             "serviceaccounts",
             "Change a service account's name, role or disabled flag",
-            Access::perm("serviceaccounts:write", ID),
+            Access::perm(actions::SERVICEACCOUNTS_WRITE, ID),
         )
         .body::<UpdateBody>()
         .returns::<Updated>(),
@@ -82,7 +82,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/{serviceAccountId}",
             "serviceaccounts",
             "Delete a service account and its tokens",
-            Access::perm("serviceaccounts:delete", ID),
+            Access::perm(actions::SERVICEACCOUNTS_DELETE, ID),
         )
         .returns::<Message>(),
         delete,
@@ -92,7 +92,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/{serviceAccountId}/tokens",
             "serviceaccounts",
             "Tokens of a service account (never their secrets)",
-            Access::perm("serviceaccounts:read", ID),
+            Access::perm(actions::SERVICEACCOUNTS_READ, ID),
         )
         .returns::<Vec<TokenDto>>(),
         tokens,
@@ -102,7 +102,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/{serviceAccountId}/tokens",
             "serviceaccounts",
             "Create a token; its secret is in this response only",
-            Access::perm("serviceaccounts:write", ID),
+            Access::perm(actions::SERVICEACCOUNTS_WRITE, ID),
         )
         .body::<AddTokenBody>()
         .returns::<NewToken>(),
@@ -113,7 +113,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/serviceaccounts/{serviceAccountId}/tokens/{tokenId}",
             "serviceaccounts",
             "Delete (revoke) a token",
-            Access::perm("serviceaccounts:write", ID),
+            Access::perm(actions::SERVICEACCOUNTS_WRITE, ID),
         )
         .returns::<Message>(),
         delete_token,
@@ -174,17 +174,17 @@ pub struct Profile {
 
 /// The actions Grafana's `accesscontrol=true` metadata reports on a service account.
 const ACTIONS: &[&str] = &[
-    "serviceaccounts:read",
-    "serviceaccounts:write",
-    "serviceaccounts:delete",
-    "serviceaccounts.permissions:read",
-    "serviceaccounts.permissions:write",
+    actions::SERVICEACCOUNTS_READ,
+    actions::SERVICEACCOUNTS_WRITE,
+    actions::SERVICEACCOUNTS_DELETE,
+    actions::SERVICEACCOUNTS_PERMISSIONS_READ,
+    actions::SERVICEACCOUNTS_PERMISSIONS_WRITE,
 ];
 
 /// Grafana's access-control metadata: `{action: true}` for each action the caller holds on
 /// the account, when the query asks for it (`accesscontrol=true`).
 fn metadata(
-    caller: &Caller,
+    held: &Permissions,
     id: i64,
     accesscontrol: Option<&str>,
 ) -> Option<BTreeMap<&'static str, bool>> {
@@ -195,7 +195,7 @@ fn metadata(
     Some(
         ACTIONS
             .iter()
-            .filter(|a| caller.permissions.allows(a, Some(&scope)))
+            .filter(|a| held.allows(a, Some(&scope)))
             .map(|a| (*a, true))
             .collect(),
     )
@@ -347,14 +347,13 @@ async fn search(
 ) -> ApiResult<Json<SearchResult>> {
     // Grafana's default page size here is 1000.
     let paging = Paging::parse(q.page.as_deref(), q.perpage.as_deref(), 1000)?;
+    let held = caller.permissions(&app).await?;
     let search = ServiceAccountSearch {
         org_id: caller.org_id,
         query: q.query.clone().unwrap_or_default(),
         expired_tokens: go_bool(q.expired_tokens.as_deref()),
         disabled: go_bool(q.disabled.as_deref()),
-        only: caller
-            .permissions
-            .granted_ids("serviceaccounts:read", "serviceaccounts"),
+        only: held.granted_ids(actions::SERVICEACCOUNTS_READ, "serviceaccounts"),
         page: paging.page,
         per_page: paging.per_page,
         now: app.clock.now().timestamp(),
@@ -365,7 +364,7 @@ async fn search(
         service_accounts: rows
             .iter()
             .map(|row| ServiceAccountDto {
-                access_control: metadata(&caller, row.id, q.accesscontrol.as_deref()),
+                access_control: metadata(held, row.id, q.accesscontrol.as_deref()),
                 ..ServiceAccountDto::new(row)
             })
             .collect(),
@@ -459,8 +458,9 @@ async fn get(
     GrafanaQuery(q): GrafanaQuery<AccessControlQuery>,
 ) -> ApiResult<Json<Profile>> {
     let row = path_account(&app, &caller, &id).await?;
+    let held = caller.permissions(&app).await?;
     Ok(Json(Profile {
-        access_control: metadata(&caller, row.id, q.accesscontrol.as_deref()),
+        access_control: metadata(held, row.id, q.accesscontrol.as_deref()),
         ..Profile::new(&row)
     }))
 }

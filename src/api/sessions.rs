@@ -16,7 +16,7 @@ use super::{Op, Routes};
 use crate::app::AppState;
 use crate::auth::brute_force::WINDOW_SECS;
 use crate::auth::session::{self, ClientInfo, Cookies, Lookup};
-use crate::auth::{csrf, password_login, useragent, Access, AuthMethod, Caller};
+use crate::auth::{actions, csrf, password_login, useragent, Access, AuthMethod, Caller};
 use crate::domain::{parse_id, rfc3339};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::store::{SessionRow, UserRow};
@@ -80,7 +80,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users/{id}/auth-tokens",
             "admin",
             "Sessions (devices) of a user",
-            Access::perm("users.authtoken:read", "users:id:{id}"),
+            Access::perm(actions::USERS_AUTHTOKEN_READ, "users:id:{id}"),
         )
         .returns::<Vec<UserToken>>(),
         user_tokens,
@@ -90,7 +90,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users/{id}/revoke-auth-token",
             "admin",
             "End one session of a user",
-            Access::perm("users.authtoken:write", "users:id:{id}"),
+            Access::perm(actions::USERS_AUTHTOKEN_WRITE, "users:id:{id}"),
         )
         .body::<RevokeBody>()
         .returns::<Message>(),
@@ -101,7 +101,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users/{id}/logout",
             "admin",
             "End every session of a user",
-            Access::perm("users.logout", "users:id:{id}"),
+            Access::perm(actions::USERS_LOGOUT, "users:id:{id}"),
         )
         .returns::<Message>(),
         logout_user,
@@ -111,7 +111,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users/{id}/lockout",
             "admin",
             "Failed logins of a user and whether they are locked out (not in Grafana)",
-            Access::perm("users.authtoken:read", "users:id:{id}"),
+            Access::perm(actions::USERS_AUTHTOKEN_READ, "users:id:{id}"),
         )
         .returns::<Lockout>(),
         get_lockout,
@@ -121,7 +121,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/admin/users/{id}/lockout",
             "admin",
             "Forget a user's failed logins, ending a lockout (not in Grafana)",
-            Access::perm("users.authtoken:write", "users:id:{id}"),
+            Access::perm(actions::USERS_AUTHTOKEN_WRITE, "users:id:{id}"),
         )
         .returns::<Message>(),
         clear_lockout,

@@ -13,7 +13,7 @@ use super::dto::{message, Message, UserTeam};
 use super::query::{page_schema, page_size_schema, sort_list_schema, GrafanaQuery};
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::{Access, AuthMethod, Caller};
+use crate::auth::{actions, Access, AuthMethod, Caller};
 use crate::domain::role::TeamPermission;
 use crate::domain::{avatar_url, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
@@ -27,7 +27,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/search",
             "teams",
             "Search the teams of the current organization",
-            Access::action("teams:read"),
+            Access::action(actions::TEAMS_READ),
         )
         .query::<TeamSearchQuery>()
         .returns::<TeamSearchResult>(),
@@ -38,7 +38,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams",
             "teams",
             "Create a team",
-            Access::action("teams:create"),
+            Access::action(actions::TEAMS_CREATE),
         )
         .body::<CreateTeamBody>()
         .returns::<Created>(),
@@ -49,7 +49,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}",
             "teams",
             "Get a team",
-            Access::perm("teams:read", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_READ, "teams:id:{teamId}"),
         )
         .returns::<UserTeam>(),
         get,
@@ -59,7 +59,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}",
             "teams",
             "Update a team",
-            Access::perm("teams:write", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_WRITE, "teams:id:{teamId}"),
         )
         .body::<UpdateTeamBody>()
         .returns::<Message>(),
@@ -70,7 +70,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}",
             "teams",
             "Delete a team",
-            Access::perm("teams:delete", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_DELETE, "teams:id:{teamId}"),
         )
         .returns::<Message>(),
         delete,
@@ -80,7 +80,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}/members",
             "teams",
             "Members of a team (optionally paged with perpage/page; X-Total-Count)",
-            Access::perm("teams.permissions:read", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_PERMISSIONS_READ, "teams:id:{teamId}"),
         )
         .query::<MembersQuery>()
         .returns::<Vec<TeamMember>>(),
@@ -91,7 +91,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}/members",
             "teams",
             "Add a member to a team",
-            Access::perm("teams.permissions:write", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_PERMISSIONS_WRITE, "teams:id:{teamId}"),
         )
         .body::<AddMemberBody>()
         .returns::<Message>(),
@@ -102,7 +102,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}/members/{userId}",
             "teams",
             "Make a member a team Admin (4) or a plain Member (0)",
-            Access::perm("teams.permissions:write", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_PERMISSIONS_WRITE, "teams:id:{teamId}"),
         )
         .body::<MemberPermissionBody>()
         .returns::<Message>(),
@@ -113,7 +113,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/teams/{teamId}/members/{userId}",
             "teams",
             "Remove a member from a team",
-            Access::perm("teams.permissions:write", "teams:id:{teamId}"),
+            Access::perm(actions::TEAMS_PERMISSIONS_WRITE, "teams:id:{teamId}"),
         )
         .returns::<Message>(),
         remove_member,
@@ -198,7 +198,7 @@ fn check_name(name: &str) -> ApiResult<()> {
         return Err(ApiError::bad_request("Team name is too long"));
     }
     if text::has_control(name) {
-        return Err(text::control("Team name"));
+        return Err(text::control("Team name").into());
     }
     Ok(())
 }
@@ -206,11 +206,11 @@ fn check_name(name: &str) -> ApiResult<()> {
 /// A team's email is free text in Grafana (not checked as an address), stored in 190
 /// characters.
 fn check_email(email: &str) -> ApiResult<()> {
-    text::line("Team email", email, text::VARCHAR_190)
+    Ok(text::line("Team email", email, text::VARCHAR_190)?)
 }
 
 fn team_id(raw: &str) -> ApiResult<i64> {
-    parse_id(raw, "teamId is invalid")
+    Ok(parse_id(raw, "teamId is invalid")?)
 }
 
 fn team_not_found() -> ApiError {
@@ -273,7 +273,10 @@ async fn search(
         }
     }
     // Callers who may not read every team see the teams they belong to.
-    let only = if caller.permissions.allows("teams:read", Some("teams:*")) {
+    let only = if caller
+        .allows(&app, actions::TEAMS_READ, Some("teams:*"))
+        .await?
+    {
         None
     } else {
         let mine = app

@@ -109,8 +109,15 @@ async fn change_password(
     GrafanaJson(body): GrafanaJson<ChangePasswordBody>,
 ) -> ApiResult<Json<Message>> {
     let user = &caller.user;
-    let stored = user.password.clone().unwrap_or_default();
-    let salt = user.salt.clone().unwrap_or_default();
+    // The identity carries no hash: the one to verify against is read here.
+    let stored_row = app
+        .store
+        .user_by_id(user.id)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to change user password"))?;
+    let (stored, salt) = stored_row
+        .map(|u| (u.password.unwrap_or_default(), u.salt.unwrap_or_default()))
+        .unwrap_or_default();
     let old = body.old_password.clone();
     let old_ok = !stored.is_empty()
         && app

@@ -9,15 +9,15 @@ use super::dto::{message, Message, UserOrg, UserProfile, UserSearchHit, UserTeam
 use super::query::{page_schema, page_size_schema, sort_list_schema, GrafanaQuery};
 use super::{Op, Routes};
 use crate::app::AppState;
-use crate::auth::Access;
+use crate::auth::{actions, Access, SignedInUser};
 use crate::domain::{login, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::ServiceError;
 use crate::store::{StoreError, UserRow, UserSearch, UserSort, UserUpdate};
 
-const USERS_READ: Access = Access::perm("users:read", "global.users:*");
-const USER_READ: Access = Access::perm("users:read", "users:id:{id}");
-const USER_WRITE: Access = Access::perm("users:write", "users:id:{id}");
+const USERS_READ: Access = Access::perm(actions::USERS_READ, "global.users:*");
+const USER_READ: Access = Access::perm(actions::USERS_READ, "users:id:{id}");
+const USER_WRITE: Access = Access::perm(actions::USERS_WRITE, "users:id:{id}");
 
 pub(super) fn routes(r: &mut Routes) {
     r.add(
@@ -78,7 +78,7 @@ pub(super) fn routes(r: &mut Routes) {
             "/api/users/{id}/teams",
             "users",
             "Teams of a user",
-            Access::perm("users.teams:read", "users:id:{id}"),
+            Access::perm(actions::USERS_TEAMS_READ, "users:id:{id}"),
         )
         .returns::<Vec<UserTeam>>(),
         user_teams,
@@ -258,7 +258,7 @@ pub struct UpdateUserBody {
 /// email, and a clash with another user is a 409.
 pub(super) async fn apply_update(
     app: &AppState,
-    user: &UserRow,
+    user: &SignedInUser,
     body: UpdateUserBody,
 ) -> ApiResult<()> {
     let trim = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -316,7 +316,7 @@ async fn update_user(
     GrafanaJson(body): GrafanaJson<UpdateUserBody>,
 ) -> ApiResult<Json<Message>> {
     let user = find_user(&app, &id).await?;
-    apply_update(&app, &user, body).await?;
+    apply_update(&app, &SignedInUser::from(user), body).await?;
     Ok(message("User updated"))
 }
 

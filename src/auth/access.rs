@@ -5,6 +5,8 @@
 
 pub use crate::domain::role::OrgRole;
 
+use super::actions;
+
 /// Which org a permission is evaluated in (Grafana's `authorize` / `authorizeInOrg`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InOrg {
@@ -71,64 +73,64 @@ type Grant = (&'static str, &'static str);
 /// What the "Grafana Admin" basic role grants (Grafana's fixed roles `fixed:users:writer`,
 /// `fixed:settings:reader`, `fixed:stats:reader`, `fixed:organization:writer` …).
 const SERVER_ADMIN: &[Grant] = &[
-    ("users:read", "global.users:*"),
-    ("users:read", "users:*"),
-    ("users:write", "global.users:*"),
-    ("users:write", "users:*"),
-    ("users:create", ""),
-    ("users:delete", "global.users:*"),
-    ("users:delete", "users:*"),
-    ("users:enable", "global.users:*"),
-    ("users:enable", "users:*"),
-    ("users:disable", "global.users:*"),
-    ("users:disable", "users:*"),
-    ("users.password:write", "global.users:*"),
-    ("users.password:write", "users:*"),
-    ("users.permissions:read", "global.users:*"),
-    ("users.permissions:read", "users:*"),
-    ("users.permissions:write", "global.users:*"),
-    ("users.permissions:write", "users:*"),
-    ("users.teams:read", "global.users:*"),
-    ("users.teams:read", "users:*"),
-    ("users.logout", "global.users:*"),
-    ("users.logout", "users:*"),
-    ("users.authtoken:read", "global.users:*"),
-    ("users.authtoken:read", "users:*"),
-    ("users.authtoken:write", "global.users:*"),
-    ("users.authtoken:write", "users:*"),
-    ("users.quotas:read", "global.users:*"),
-    ("users.quotas:read", "users:*"),
-    ("users.quotas:write", "global.users:*"),
-    ("users.quotas:write", "users:*"),
-    ("users.roles:read", "users:*"),
-    ("users.roles:add", "users:*"),
-    ("users.roles:remove", "users:*"),
+    (actions::USERS_READ, "global.users:*"),
+    (actions::USERS_READ, "users:*"),
+    (actions::USERS_WRITE, "global.users:*"),
+    (actions::USERS_WRITE, "users:*"),
+    (actions::USERS_CREATE, ""),
+    (actions::USERS_DELETE, "global.users:*"),
+    (actions::USERS_DELETE, "users:*"),
+    (actions::USERS_ENABLE, "global.users:*"),
+    (actions::USERS_ENABLE, "users:*"),
+    (actions::USERS_DISABLE, "global.users:*"),
+    (actions::USERS_DISABLE, "users:*"),
+    (actions::USERS_PASSWORD_WRITE, "global.users:*"),
+    (actions::USERS_PASSWORD_WRITE, "users:*"),
+    (actions::USERS_PERMISSIONS_READ, "global.users:*"),
+    (actions::USERS_PERMISSIONS_READ, "users:*"),
+    (actions::USERS_PERMISSIONS_WRITE, "global.users:*"),
+    (actions::USERS_PERMISSIONS_WRITE, "users:*"),
+    (actions::USERS_TEAMS_READ, "global.users:*"),
+    (actions::USERS_TEAMS_READ, "users:*"),
+    (actions::USERS_LOGOUT, "global.users:*"),
+    (actions::USERS_LOGOUT, "users:*"),
+    (actions::USERS_AUTHTOKEN_READ, "global.users:*"),
+    (actions::USERS_AUTHTOKEN_READ, "users:*"),
+    (actions::USERS_AUTHTOKEN_WRITE, "global.users:*"),
+    (actions::USERS_AUTHTOKEN_WRITE, "users:*"),
+    (actions::USERS_QUOTAS_READ, "global.users:*"),
+    (actions::USERS_QUOTAS_READ, "users:*"),
+    (actions::USERS_QUOTAS_WRITE, "global.users:*"),
+    (actions::USERS_QUOTAS_WRITE, "users:*"),
+    (actions::USERS_ROLES_READ, "users:*"),
+    (actions::USERS_ROLES_ADD, "users:*"),
+    (actions::USERS_ROLES_REMOVE, "users:*"),
     // Grafana's fixed:roles:writer, granted to Grafana Admin.
-    ("roles:read", "roles:*"),
-    ("roles:write", "permissions:type:delegate"),
-    ("roles:delete", "permissions:type:delegate"),
-    ("users.roles:add", "permissions:type:delegate"),
-    ("users.roles:remove", "permissions:type:delegate"),
-    ("teams.roles:read", "teams:*"),
-    ("teams.roles:add", "permissions:type:delegate"),
-    ("teams.roles:remove", "permissions:type:delegate"),
-    ("roles.builtin:list", "roles:*"),
-    ("roles.builtin:add", "permissions:type:delegate"),
-    ("roles.builtin:remove", "permissions:type:delegate"),
-    ("settings:read", "settings:*"),
-    ("settings:write", "settings:*"),
-    ("server.stats:read", ""),
-    ("orgs:read", "orgs:*"),
-    ("orgs:write", "orgs:*"),
-    ("orgs:create", ""),
-    ("orgs:delete", "orgs:*"),
-    ("orgs.quotas:read", "orgs:*"),
-    ("orgs.quotas:write", "orgs:*"),
-    ("org.users:read", "users:*"),
-    ("org.users:add", "users:*"),
-    ("org.users:write", "users:*"),
-    ("org.users:remove", "users:*"),
-    ("provisioning:reload", "provisioners:*"),
+    (actions::ROLES_READ, "roles:*"),
+    (actions::ROLES_WRITE, "permissions:type:delegate"),
+    (actions::ROLES_DELETE, "permissions:type:delegate"),
+    (actions::USERS_ROLES_ADD, "permissions:type:delegate"),
+    (actions::USERS_ROLES_REMOVE, "permissions:type:delegate"),
+    (actions::TEAMS_ROLES_READ, "teams:*"),
+    (actions::TEAMS_ROLES_ADD, "permissions:type:delegate"),
+    (actions::TEAMS_ROLES_REMOVE, "permissions:type:delegate"),
+    (actions::ROLES_BUILTIN_LIST, "roles:*"),
+    (actions::ROLES_BUILTIN_ADD, "permissions:type:delegate"),
+    (actions::ROLES_BUILTIN_REMOVE, "permissions:type:delegate"),
+    (actions::SETTINGS_READ, "settings:*"),
+    (actions::SETTINGS_WRITE, "settings:*"),
+    (actions::SERVER_STATS_READ, ""),
+    (actions::ORGS_READ, "orgs:*"),
+    (actions::ORGS_WRITE, "orgs:*"),
+    (actions::ORGS_CREATE, ""),
+    (actions::ORGS_DELETE, "orgs:*"),
+    (actions::ORGS_QUOTAS_READ, "orgs:*"),
+    (actions::ORGS_QUOTAS_WRITE, "orgs:*"),
+    (actions::ORG_USERS_READ, "users:*"),
+    (actions::ORG_USERS_ADD, "users:*"),
+    (actions::ORG_USERS_WRITE, "users:*"),
+    (actions::ORG_USERS_REMOVE, "users:*"),
+    (actions::PROVISIONING_RELOAD, "provisioners:*"),
 ];
 
 /// What every member of an org holds there (Grafana's `fixed:organization:reader`, granted to
@@ -136,64 +138,70 @@ const SERVER_ADMIN: &[Grant] = &[
 /// Dashboards in the General folder: Grafana writes managed View permissions for Viewers (and
 /// the folder read grant `fixed:folders.general:reader`) when a dashboard is created there.
 const ORG_VIEWER: &[Grant] = &[
-    ("orgs:read", ""),
-    ("orgs.quotas:read", ""),
-    ("dashboards:read", "dashboards:*"),
-    ("folders:read", "folders:uid:general"),
+    (actions::ORGS_READ, ""),
+    (actions::ORGS_QUOTAS_READ, ""),
+    (actions::DASHBOARDS_READ, "dashboards:*"),
+    (actions::FOLDERS_READ, "folders:uid:general"),
 ];
 
 /// What an Editor holds beyond a Viewer: managed Edit on General's dashboards and
 /// `fixed:dashboards:creator` (`dashboards:create` in General).
 const ORG_EDITOR: &[Grant] = &[
-    ("dashboards:write", "dashboards:*"),
-    ("dashboards:delete", "dashboards:*"),
-    ("dashboards:create", "folders:uid:general"),
+    (actions::DASHBOARDS_WRITE, "dashboards:*"),
+    (actions::DASHBOARDS_DELETE, "dashboards:*"),
+    (actions::DASHBOARDS_CREATE, "folders:uid:general"),
 ];
 
 /// What an org Admin holds in their org beyond a Viewer (Grafana's `fixed:organization:writer`,
 /// `fixed:org.users:writer`, `fixed:teams:writer`, `fixed:teams:creator`).
 const ORG_ADMIN: &[Grant] = &[
-    ("orgs:write", ""),
-    ("orgs.preferences:read", ""),
-    ("orgs.preferences:write", ""),
-    ("org.users:read", "users:*"),
-    ("org.users:add", "users:*"),
-    ("org.users:write", "users:*"),
-    ("org.users:remove", "users:*"),
-    ("users.permissions:read", "users:*"),
-    ("teams:create", ""),
-    ("teams:read", "teams:*"),
-    ("teams:write", "teams:*"),
-    ("teams:delete", "teams:*"),
-    ("teams.permissions:read", "teams:*"),
-    ("teams.permissions:write", "teams:*"),
+    (actions::ORGS_WRITE, ""),
+    (actions::ORGS_PREFERENCES_READ, ""),
+    (actions::ORGS_PREFERENCES_WRITE, ""),
+    (actions::ORG_USERS_READ, "users:*"),
+    (actions::ORG_USERS_ADD, "users:*"),
+    (actions::ORG_USERS_WRITE, "users:*"),
+    (actions::ORG_USERS_REMOVE, "users:*"),
+    (actions::USERS_PERMISSIONS_READ, "users:*"),
+    (actions::TEAMS_CREATE, ""),
+    (actions::TEAMS_READ, "teams:*"),
+    (actions::TEAMS_WRITE, "teams:*"),
+    (actions::TEAMS_DELETE, "teams:*"),
+    (actions::TEAMS_PERMISSIONS_READ, "teams:*"),
+    (actions::TEAMS_PERMISSIONS_WRITE, "teams:*"),
     // Grafana's fixed:dashboards:writer.
-    ("dashboards:create", "folders:*"),
-    ("dashboards.permissions:read", "dashboards:*"),
-    ("dashboards.permissions:write", "dashboards:*"),
+    (actions::DASHBOARDS_CREATE, "folders:*"),
+    (actions::DASHBOARDS_PERMISSIONS_READ, "dashboards:*"),
+    (actions::DASHBOARDS_PERMISSIONS_WRITE, "dashboards:*"),
     // Grafana's fixed:serviceaccounts:reader, :creator and :writer, granted to Admin only
     // (`pkg/services/serviceaccounts/manager/roles.go`).
-    ("serviceaccounts:read", "serviceaccounts:*"),
-    ("serviceaccounts:create", ""),
-    ("serviceaccounts:write", "serviceaccounts:*"),
-    ("serviceaccounts:delete", "serviceaccounts:*"),
-    ("serviceaccounts.permissions:read", "serviceaccounts:*"),
-    ("serviceaccounts.permissions:write", "serviceaccounts:*"),
+    (actions::SERVICEACCOUNTS_READ, "serviceaccounts:*"),
+    (actions::SERVICEACCOUNTS_CREATE, ""),
+    (actions::SERVICEACCOUNTS_WRITE, "serviceaccounts:*"),
+    (actions::SERVICEACCOUNTS_DELETE, "serviceaccounts:*"),
+    (
+        actions::SERVICEACCOUNTS_PERMISSIONS_READ,
+        "serviceaccounts:*",
+    ),
+    (
+        actions::SERVICEACCOUNTS_PERMISSIONS_WRITE,
+        "serviceaccounts:*",
+    ),
     // Grafana 11's fixed:apikeys roles, for the legacy /api/auth/keys routes.
-    ("apikeys:read", "apikeys:*"),
-    ("apikeys:create", ""),
-    ("apikeys:delete", "apikeys:*"),
+    (actions::APIKEYS_READ, "apikeys:*"),
+    (actions::APIKEYS_CREATE, ""),
+    (actions::APIKEYS_DELETE, "apikeys:*"),
 ];
 
 /// What a team member holds on their team (Grafana's managed team permissions,
 /// `pkg/services/accesscontrol/ossaccesscontrol/permissions_services.go`).
-const TEAM_MEMBER: &[&str] = &["teams:read"];
+const TEAM_MEMBER: &[&str] = &[actions::TEAMS_READ];
 const TEAM_ADMIN: &[&str] = &[
-    "teams:read",
-    "teams:write",
-    "teams:delete",
-    "teams.permissions:read",
-    "teams.permissions:write",
+    actions::TEAMS_READ,
+    actions::TEAMS_WRITE,
+    actions::TEAMS_DELETE,
+    actions::TEAMS_PERMISSIONS_READ,
+    actions::TEAMS_PERMISSIONS_WRITE,
 ];
 
 /// The permissions of one caller, computed per request from their roles (and, for team routes,
@@ -319,10 +327,10 @@ mod tests {
     fn only_server_admins_manage_users() {
         let admin = Permissions::new(true, Some(OrgRole::Viewer));
         let org_admin = Permissions::new(false, Some(OrgRole::Admin));
-        assert!(admin.allows("users:read", Some("global.users:*")));
-        assert!(admin.allows("users:create", None));
-        assert!(!org_admin.allows("users:read", Some("global.users:*")));
-        assert!(!org_admin.allows("users:create", None));
+        assert!(admin.allows(actions::USERS_READ, Some("global.users:*")));
+        assert!(admin.allows(actions::USERS_CREATE, None));
+        assert!(!org_admin.allows(actions::USERS_READ, Some("global.users:*")));
+        assert!(!org_admin.allows(actions::USERS_CREATE, None));
     }
 
     #[test]
@@ -332,13 +340,13 @@ mod tests {
         let admin = Permissions::new(false, Some(OrgRole::Admin));
         let none = Permissions::new(false, Some(OrgRole::None));
         for p in [&viewer, &editor, &admin] {
-            assert!(p.allows("orgs:read", None));
+            assert!(p.allows(actions::ORGS_READ, None));
         }
-        assert!(!none.allows("orgs:read", None));
-        assert!(!editor.allows("orgs:write", None));
-        assert!(admin.allows("orgs:write", None));
-        assert!(admin.allows("org.users:write", Some("users:id:7")));
-        assert!(!viewer.allows("org.users:read", None));
-        assert!(!admin.allows("orgs:create", None));
+        assert!(!none.allows(actions::ORGS_READ, None));
+        assert!(!editor.allows(actions::ORGS_WRITE, None));
+        assert!(admin.allows(actions::ORGS_WRITE, None));
+        assert!(admin.allows(actions::ORG_USERS_WRITE, Some("users:id:7")));
+        assert!(!viewer.allows(actions::ORG_USERS_READ, None));
+        assert!(!admin.allows(actions::ORGS_CREATE, None));
     }
 }

@@ -23,15 +23,14 @@
 //! tokens are evicted one at a time (moka's TinyLFU policy), never all at once, so a burst of new
 //! tokens does not make every machine client pay its hash again.
 
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::tokens::{LegacyApiKey, ServiceAccountToken};
-use super::{AuthMethod, Caller, OrgRole, Permissions};
+use super::AuthError;
+use super::{AuthMethod, Caller, OrgRole};
 use crate::app::AppState;
-use crate::error::ApiError;
 use crate::store::service_accounts::TokenAuthRow;
 
 /// `[auth] api_key_cache_max_entries` by default.
@@ -45,22 +44,6 @@ pub enum Refusal {
     Revoked,
     OrgMismatch,
     Disabled,
-}
-
-impl From<Refusal> for ApiError {
-    fn from(r: Refusal) -> Self {
-        let (message, id) = match r {
-            Refusal::Invalid => ("Invalid API key", "api-key.invalid"),
-            Refusal::Expired => ("Expired API key", "api-key.expired"),
-            Refusal::Revoked => ("Revoked API key", "api-key.revoked"),
-            Refusal::OrgMismatch => (
-                "API key does not belong to the requested organization",
-                "api-key.organization-mismatch",
-            ),
-            Refusal::Disabled => ("Unauthorized", "identity.disabled"),
-        };
-        ApiError::coded(StatusCode::UNAUTHORIZED, message, id)
-    }
 }
 
 /// Grafana's checks on a found token, in Grafana's order. `requested_org`: the org the request
@@ -137,7 +120,7 @@ const FAILURE_KEY: &str = "api_key";
 
 /// Whether `ip` has used up `[security] ip_address_login_protection_max_attempts` with unknown
 /// tokens (and failed logins) inside the brute-force window.
-async fn address_blocked(app: &AppState, ip: &str) -> Result<bool, ApiError> {
+async fn address_blocked(app: &AppState, ip: &str) -> Result<bool, AuthError> {
     let Some(limit) = app.config.security.brute_force.per_ip else {
         return Ok(false);
     };
@@ -149,7 +132,7 @@ async fn address_blocked(app: &AppState, ip: &str) -> Result<bool, ApiError> {
     Ok(counts.from_ip >= limit)
 }
 
-async fn record_failure(app: &AppState, ip: &str) -> Result<(), ApiError> {
+async fn record_failure(app: &AppState, ip: &str) -> Result<(), AuthError> {
     if app.config.security.brute_force.per_ip.is_some() {
         let now = app.clock.now().timestamp();
         app.store.add_login_attempt(FAILURE_KEY, ip, now).await?;
@@ -227,7 +210,7 @@ pub async fn authenticate(
     token: &str,
     requested_org: Option<i64>,
     ip: &str,
-) -> Result<Caller, ApiError> {
+) -> Result<Caller, AuthError> {
     let key = app.tokens.key_for(token);
     let now = app.clock.now();
     // Read before any row: a write that lands after this read makes the entry stale again.
@@ -298,20 +281,19 @@ pub async fn authenticate(
 
 fn caller(row: TokenAuthRow) -> Caller {
     let org_role = row.account.role.as_deref().and_then(OrgRole::parse);
-    Caller {
-        org_id: row.key_org_id,
+    let mut caller = Caller::new(
+        row.account.user.into(),
+        row.key_org_id,
         org_role,
-        // A service account is never a server admin.
-        permissions: Permissions::new(false, org_role),
-        user: row.account.user,
-        auth_module: None,
-        method: AuthMethod::ApiKey,
-        session: None,
-        api_key: Some(CallerKey {
-            id: row.key_id,
-            last_used_at: row.key_last_used_at,
-        }),
-    }
+        AuthMethod::ApiKey,
+    );
+    // A service account is never a server admin.
+    caller.permissions = super::CallerPermissions::new(false, org_role);
+    caller.api_key = Some(CallerKey {
+        id: row.key_id,
+        last_used_at: row.key_last_used_at,
+    });
+    caller
 }
 
 /// The token a machine-authenticated request came with.

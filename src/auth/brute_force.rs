@@ -38,9 +38,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 
+use super::AuthError;
 use crate::app::AppState;
 use crate::config::BruteForce;
-use crate::error::ApiError;
 use crate::store::login_attempts::AttemptCounts;
 
 /// Grafana's window.
@@ -82,7 +82,7 @@ fn enabled(limits: &BruteForce) -> bool {
 
 /// Checks the limits for `key` (a lower-cased login) from `ip`. `Err` is Grafana's
 /// wrong-password 401.
-pub async fn check(app: &AppState, key: &str, ip: &str) -> Result<Attempt, ApiError> {
+pub async fn check(app: &AppState, key: &str, ip: &str) -> Result<Attempt, AuthError> {
     let limits = &app.config.security.brute_force;
     let mut attempt = Attempt {
         key: key.to_string(),
@@ -101,7 +101,7 @@ pub async fn check(app: &AppState, key: &str, ip: &str) -> Result<Attempt, ApiEr
         tracing::warn!(ip, "login refused: too many failed attempts");
         // As slow as a real check, so that the lockout does not show in the answer's timing.
         app.hasher.pause_like_verify().await?;
-        return Err(ApiError::invalid_credentials());
+        return Err(AuthError::InvalidCredentials);
     }
     Ok(attempt)
 }
@@ -110,7 +110,7 @@ pub async fn check(app: &AppState, key: &str, ip: &str) -> Result<Attempt, ApiEr
 /// of the same login and address that passed less than `[auth.basic] cache_revalidate_interval`
 /// ago, with no failure recorded here since, stands; otherwise as [`check`]. Call
 /// [`CachedCheck::succeeded`] once the credentials are accepted.
-pub async fn check_cached(app: &AppState, key: &str, ip: &str) -> Result<CachedCheck, ApiError> {
+pub async fn check_cached(app: &AppState, key: &str, ip: &str) -> Result<CachedCheck, AuthError> {
     if !enabled(&app.config.security.brute_force) {
         return Ok(CachedCheck(None));
     }
@@ -132,7 +132,7 @@ pub struct CachedCheck(Option<(Attempt, u64)>);
 impl CachedCheck {
     /// The cached credentials were accepted: as [`Attempt::succeeded`], and the check is
     /// remembered.
-    pub async fn succeeded(self, app: &AppState) -> Result<(), ApiError> {
+    pub async fn succeeded(self, app: &AppState) -> Result<(), AuthError> {
         let Some((attempt, failures)) = self.0 else {
             return Ok(());
         };
@@ -194,7 +194,7 @@ impl RecentChecks {
 }
 
 impl Attempt {
-    pub async fn failed(&self, app: &AppState) -> Result<(), ApiError> {
+    pub async fn failed(&self, app: &AppState) -> Result<(), AuthError> {
         app.recent_checks.note_failure();
         if enabled(&app.config.security.brute_force) {
             let now = app.clock.now().timestamp();
@@ -207,7 +207,7 @@ impl Attempt {
 
     /// The password was right: forgets this login's failures from this address and records the
     /// success that makes the login known here.
-    pub async fn succeeded(&self, app: &AppState) -> Result<(), ApiError> {
+    pub async fn succeeded(&self, app: &AppState) -> Result<(), AuthError> {
         if self.counts.login_from_ip > 0 {
             app.store
                 .clear_login_attempts_from(&self.key, &self.ip)

@@ -12,12 +12,12 @@
 
 use axum::http::{header, HeaderMap, Method};
 
+use super::AuthError;
 use super::AuthMethod;
 use crate::app::AppState;
-use crate::error::ApiError;
 
-fn refused() -> ApiError {
-    ApiError::Forbidden("origin not allowed".into())
+fn refused() -> AuthError {
+    AuthError::OriginRefused
 }
 
 /// The host name of an origin or `Host` value (`https://a.example:3000` → `a.example`).
@@ -41,7 +41,7 @@ pub fn check(
     method: &Method,
     headers: &HeaderMap,
     auth: AuthMethod,
-) -> Result<(), ApiError> {
+) -> Result<(), AuthError> {
     if auth != AuthMethod::Session && !app.config.security.csrf_always_check {
         return Ok(());
     }
@@ -51,7 +51,7 @@ pub fn check(
 /// The origin rule on its own, for requests that carry no credentials yet: `POST /login` would
 /// otherwise let a page on another site sign the browser in to the attacker's account (login
 /// CSRF). Grafana checks only requests that come with its cookie (`pkg/middleware/csrf/csrf.go`).
-pub fn check_origin(app: &AppState, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+pub fn check_origin(app: &AppState, method: &Method, headers: &HeaderMap) -> Result<(), AuthError> {
     let security = &app.config.security;
     if matches!(*method, Method::HEAD | Method::OPTIONS | Method::TRACE) {
         return Ok(());

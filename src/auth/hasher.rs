@@ -18,7 +18,6 @@ use rand::Rng;
 
 use crate::auth::password::{self, StoredPassword, Workspace};
 use crate::config::PasswordHashScheme;
-use crate::error::ApiError;
 
 /// Why a job did not run to completion.
 #[derive(Debug, thiserror::Error)]
@@ -29,15 +28,6 @@ pub enum HashError {
     /// The job panicked (a bug); the worker lives on.
     #[error("password hashing failed")]
     Failed,
-}
-
-impl From<HashError> for ApiError {
-    fn from(err: HashError) -> Self {
-        match err {
-            HashError::Overloaded => ApiError::Overloaded,
-            HashError::Failed => ApiError::internal("Internal server error", err),
-        }
-    }
 }
 
 type Job = Box<dyn FnOnce(&mut Workspace) + Send>;

@@ -4,17 +4,21 @@
 //! failures surface as 500s, never as 401s.
 
 pub mod access;
+pub mod actions;
 pub mod apikey;
 pub mod brute_force;
 pub mod cache;
 pub mod csrf;
+pub mod error;
 pub mod hasher;
+pub mod identity;
 pub mod password;
 pub mod session;
 pub mod tokens;
 pub mod useragent;
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
 use axum::http::request::Parts;
@@ -23,8 +27,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use subtle::ConstantTimeEq;
+use tokio::sync::OnceCell;
 
 pub use access::{Access, InOrg, OrgRole, Permissions};
+pub use error::AuthError;
+pub use identity::SignedInUser;
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -53,31 +60,101 @@ pub struct CallerSession {
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub user: UserRow,
+    /// Who signed in, without their password hash and salt.
+    pub user: SignedInUser,
     /// Latest external auth module of the user (`user_auth`), for `authLabels`.
     pub auth_module: Option<String>,
     pub org_id: i64,
     pub org_role: Option<OrgRole>,
     pub method: AuthMethod,
-    pub permissions: Permissions,
+    /// What the caller holds in `org_id`: see [`Caller::permissions`].
+    permissions: CallerPermissions,
     pub session: Option<CallerSession>,
     /// The token of a machine-authenticated request.
     pub api_key: Option<apikey::CallerKey>,
 }
 
+/// The caller's permissions in the request's org. The basic role's grants are known at once;
+/// the complete set (basic role, team grants and custom roles) is read from the store the first
+/// time a check needs more than the basic role, once per request, and shared by every later check
+/// (clones of the caller share it too). Grants only ever add, so a check the basic role passes
+/// passes with the complete set as well; no check ever reads a partial set.
+#[derive(Debug, Clone)]
+struct CallerPermissions {
+    basic: Permissions,
+    complete: Arc<OnceCell<Permissions>>,
+}
+
+impl CallerPermissions {
+    fn new(server_admin: bool, org_role: Option<OrgRole>) -> Self {
+        Self {
+            basic: Permissions::new(server_admin, org_role),
+            complete: Arc::new(OnceCell::new()),
+        }
+    }
+}
+
 impl Caller {
-    fn from_row(row: SignedInRow, method: AuthMethod) -> Self {
-        let org_role = row.role.as_deref().and_then(OrgRole::parse);
+    pub(crate) fn new(
+        user: SignedInUser,
+        org_id: i64,
+        org_role: Option<OrgRole>,
+        method: AuthMethod,
+    ) -> Self {
         Caller {
-            org_id: row.user.org_id,
-            permissions: Permissions::new(row.user.is_admin, org_role),
+            permissions: CallerPermissions::new(user.is_admin, org_role),
+            user,
+            auth_module: None,
+            org_id,
             org_role,
-            user: row.user,
-            auth_module: row.auth_module,
             method,
             session: None,
             api_key: None,
         }
+    }
+
+    fn from_row(row: SignedInRow, method: AuthMethod) -> Self {
+        let org_role = row.role.as_deref().and_then(OrgRole::parse);
+        let org_id = row.user.org_id;
+        let mut caller = Caller::new(row.user.into(), org_id, org_role, method);
+        caller.auth_module = row.auth_module;
+        caller
+    }
+
+    /// Acts in `org_id` with `role` there: the permission set starts afresh.
+    fn switch_org(&mut self, org_id: i64, role: Option<OrgRole>) {
+        self.org_id = org_id;
+        self.org_role = role;
+        self.permissions = CallerPermissions::new(self.is_server_admin(), role);
+    }
+
+    /// Everything the caller holds in the request's org — basic role, team grants and custom
+    /// roles — loaded on first use and complete whenever it is read.
+    pub async fn permissions(&self, app: &AppState) -> Result<&Permissions, AuthError> {
+        self.permissions
+            .complete
+            .get_or_try_init(|| async {
+                let mut held = self.permissions.basic.clone();
+                // Team members hold permissions on their own teams; custom roles add more.
+                held.add_team_grants(&app.store.team_permissions(self.id(), self.org_id).await?);
+                held.add_grants(custom_grants(app, self, self.org_id, self.org_role).await?);
+                Ok(held)
+            })
+            .await
+    }
+
+    /// Whether the caller holds `action` on `scope` in the request's org (with the complete set).
+    pub async fn allows(
+        &self,
+        app: &AppState,
+        action: &str,
+        scope: Option<&str>,
+    ) -> Result<bool, AuthError> {
+        // Grants only add: what the basic role allows, the complete set allows.
+        if self.permissions.basic.allows(action, scope) {
+            return Ok(true);
+        }
+        Ok(self.permissions(app).await?.allows(action, scope))
     }
 
     /// A service account (authenticated by one of its tokens) rather than a person.
@@ -100,21 +177,25 @@ impl Caller {
 
     /// The caller's basic role in `org_id`: the request's own without a read, else from the
     /// membership (`None` when not a member).
-    pub async fn role_in(&self, app: &AppState, org_id: i64) -> Result<Option<OrgRole>, ApiError> {
+    pub async fn role_in(&self, app: &AppState, org_id: i64) -> Result<Option<OrgRole>, AuthError> {
         if org_id == self.org_id {
             return Ok(self.org_role);
         }
         Ok(app.store.org_role(self.id(), org_id).await?)
     }
 
-    /// Refuses with Grafana's access-denied body unless the caller holds `action` on `scope`.
-    pub fn require(&self, action: &str, scope: Option<&str>) -> Result<(), ApiError> {
-        if self.permissions.allows(action, scope) {
+    /// Refuses with Grafana's access-denied body unless the caller holds `action` on `scope` in
+    /// the request's org.
+    pub async fn require(
+        &self,
+        app: &AppState,
+        action: &str,
+        scope: Option<&str>,
+    ) -> Result<(), AuthError> {
+        if self.allows(app, action, scope).await? {
             Ok(())
         } else {
-            Err(ApiError::AccessDenied {
-                action: action.to_string(),
-            })
+            Err(AuthError::access_denied(action))
         }
     }
 }
@@ -128,7 +209,7 @@ impl FromRequestParts<AppState> for Caller {
             .extensions
             .get::<Caller>()
             .cloned()
-            .ok_or_else(ApiError::unauthorized)
+            .ok_or_else(|| AuthError::Unauthorized.into())
     }
 }
 
@@ -146,7 +227,7 @@ pub async fn authorize(
     let requested_org = requested_org(&req);
     let mut caller = identify(req.headers(), requested_org, &client, &app)
         .await?
-        .ok_or_else(ApiError::unauthorized)?;
+        .ok_or(AuthError::Unauthorized)?;
     // A token acts in its own org; asking for another was refused while authenticating.
     if caller.method != AuthMethod::ApiKey {
         select_org(&app, &mut caller, requested_org).await?;
@@ -161,32 +242,17 @@ pub async fn authorize(
             .await
             .ok();
         let scope = scope.map(|template| fill_scope(template, params.as_ref()));
-        let denied = || ApiError::AccessDenied {
-            action: action.to_string(),
-        };
+        let denied = || AuthError::access_denied(action);
         let scope = scope.as_deref();
         match org {
-            InOrg::Current => {
-                if !caller.permissions.allows(action, scope) {
-                    // Team members hold permissions on their own teams; custom roles add more.
-                    let teams = app
-                        .store
-                        .team_permissions(caller.id(), caller.org_id)
-                        .await?;
-                    caller.permissions.add_team_grants(&teams);
-                    let custom =
-                        custom_grants(&app, &caller, caller.org_id, caller.org_role).await?;
-                    caller.permissions.add_grants(custom);
-                }
-                caller.require(action, scope)?
-            }
+            InOrg::Current => caller.require(&app, action, scope).await?,
             InOrg::Global => {
                 let mut global = Permissions::new(caller.is_server_admin(), None);
                 if !global.allows(action, scope) {
                     global.add_grants(custom_grants(&app, &caller, 0, None).await?);
                 }
                 if !global.allows(action, scope) {
-                    return Err(denied());
+                    return Err(denied().into());
                 }
             }
             InOrg::Path(name) => {
@@ -207,7 +273,7 @@ pub async fn authorize(
                     there.add_grants(custom_grants(&app, &caller, org_id, role).await?);
                 }
                 if !there.allows(action, scope) {
-                    return Err(denied());
+                    return Err(denied().into());
                 }
             }
         }
@@ -260,7 +326,7 @@ async fn select_org(
     app: &AppState,
     caller: &mut Caller,
     requested: Option<i64>,
-) -> Result<(), ApiError> {
+) -> Result<(), AuthError> {
     let Some(org_id) = requested else {
         return Ok(());
     };
@@ -268,9 +334,7 @@ async fn select_org(
         return Ok(());
     }
     let role = app.store.org_role(caller.id(), org_id).await?;
-    caller.org_id = if role.is_some() { org_id } else { -1 };
-    caller.org_role = role;
-    caller.permissions = Permissions::new(caller.is_server_admin(), role);
+    caller.switch_org(if role.is_some() { org_id } else { -1 }, role);
     Ok(())
 }
 
@@ -349,13 +413,14 @@ pub async fn permissions_in(
     app: &AppState,
     caller: &Caller,
     reach: Reach,
-) -> Result<Permissions, ApiError> {
+) -> Result<Permissions, AuthError> {
     match reach {
         Reach::Global => {
             let mut held = Permissions::new(caller.is_server_admin(), None);
             held.add_grants(custom_grants(app, caller, 0, None).await?);
             Ok(held)
         }
+        Reach::Org(org_id) if org_id == caller.org_id => Ok(caller.permissions(app).await?.clone()),
         Reach::Org(org_id) => {
             let role = caller.role_in(app, org_id).await?;
             let mut held = Permissions::new(caller.is_server_admin(), role);
@@ -373,7 +438,7 @@ async fn custom_grants(
     caller: &Caller,
     org_id: i64,
     role: Option<OrgRole>,
-) -> Result<Vec<(String, String)>, ApiError> {
+) -> Result<Vec<(String, String)>, AuthError> {
     let mut basic: Vec<&str> = role.map(OrgRole::as_str).into_iter().collect();
     if caller.is_server_admin() {
         basic.push("Grafana Admin");
@@ -403,14 +468,14 @@ pub async fn identify(
     requested_org: Option<i64>,
     client: &ClientInfo,
     app: &AppState,
-) -> Result<Option<Caller>, ApiError> {
+) -> Result<Option<Caller>, AuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return match session::cookie_token(headers, &app.config.auth.login_cookie_name) {
             Some(token) => cookie_session(app, token).await.map(Some),
             None => Ok(None),
         };
     };
-    let value = value.to_str().map_err(|_| ApiError::unauthorized())?;
+    let value = value.to_str().map_err(|_| AuthError::Unauthorized)?;
     if let Some(token) = strip_scheme(value, "Bearer") {
         return apikey::authenticate(app, token, requested_org, &client.ip)
             .await
@@ -427,16 +492,16 @@ pub async fn identify(
         if !app.config.auth_basic.enabled {
             return Ok(None);
         }
-        let (login, password) = decoded.ok_or_else(ApiError::invalid_credentials)?;
+        let (login, password) = decoded.ok_or(AuthError::InvalidCredentials)?;
         return basic(app, &login, &password, &client.ip).await.map(Some);
     }
     Ok(None)
 }
 
 /// The session cookie: Grafana's plain 401 for an unknown, expired or stale token.
-async fn cookie_session(app: &AppState, token: &str) -> Result<Caller, ApiError> {
+async fn cookie_session(app: &AppState, token: &str) -> Result<Caller, AuthError> {
     match session::lookup(app, token).await? {
-        Lookup::Invalid => Err(ApiError::InvalidSession),
+        Lookup::Invalid => Err(AuthError::InvalidSession),
         Lookup::Valid { row, current } => {
             let row = *row;
             let mut caller = Caller::from_row(row.user, AuthMethod::Session);
@@ -466,7 +531,7 @@ fn decode_basic(encoded: &str) -> Option<(String, String)> {
 
 /// Basic auth: login or email plus password. Wrong password, unknown login and disabled user
 /// all get Grafana's "Invalid username or password" 401.
-async fn basic(app: &AppState, login: &str, password: &str, ip: &str) -> Result<Caller, ApiError> {
+async fn basic(app: &AppState, login: &str, password: &str, ip: &str) -> Result<Caller, AuthError> {
     let key = app.credentials.key_for(login, password);
     let now = app.clock.now();
     // Read before any row: a write that lands after this read makes the entry stale again.
@@ -504,7 +569,7 @@ async fn basic(app: &AppState, login: &str, password: &str, ip: &str) -> Result<
         .store
         .signed_in_user(user.id)
         .await?
-        .ok_or_else(ApiError::invalid_credentials)?;
+        .ok_or(AuthError::InvalidCredentials)?;
     // Cache only if the row still holds the hash these credentials verified against.
     if row.user.password == user.password {
         app.credentials.insert(key, row.clone(), generation, now);
@@ -521,7 +586,7 @@ pub async fn password_login(
     login: &str,
     password: &str,
     ip: &str,
-) -> Result<UserRow, ApiError> {
+) -> Result<UserRow, AuthError> {
     let user = app
         .store
         .user_by_login_or_email(login)
@@ -536,7 +601,7 @@ pub async fn password_login(
     let Some(user) = user else {
         app.hasher.verify_dummy(password.to_string()).await?;
         attempt.failed(app).await?;
-        return Err(ApiError::invalid_credentials());
+        return Err(AuthError::InvalidCredentials);
     };
     let stored = user.password.clone().unwrap_or_default();
     let salt = user.salt.clone().unwrap_or_default();
@@ -550,16 +615,12 @@ pub async fn password_login(
     };
     if !ok {
         attempt.failed(app).await?;
-        return Err(ApiError::invalid_credentials());
+        return Err(AuthError::InvalidCredentials);
     }
     attempt.succeeded(app).await?;
     if user.is_disabled {
         // Grafana's authn service: `identity.disabled` (pkg/services/authn/authnimpl/service.go).
-        return Err(ApiError::coded(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "Unauthorized",
-            "identity.disabled",
-        ));
+        return Err(AuthError::Disabled);
     }
     let scheme = app.config.security.password_hash;
     if password::needs_upgrade(&stored, scheme) {
@@ -579,4 +640,41 @@ pub async fn password_login(
 /// The time as the database stores it.
 pub fn db_now(app: &AppState) -> DbTime {
     DbTime::from_utc(app.clock.now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caller_debug_shows_no_password_hash_or_salt() {
+        let t = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
+        let row = SignedInRow {
+            user: UserRow {
+                id: 3,
+                uid: Some("u3".into()),
+                login: "bob".into(),
+                email: "bob@example.com".into(),
+                name: None,
+                password: Some("HASH-a41f0be77c".into()),
+                salt: Some("SALT-9e8d7c".into()),
+                org_id: 1,
+                is_admin: true,
+                theme: None,
+                created: t,
+                updated: t,
+                last_seen_at: None,
+                is_disabled: false,
+                is_service_account: None,
+                is_provisioned: false,
+            },
+            role: Some("Admin".into()),
+            auth_module: None,
+        };
+        let caller = Caller::from_row(row, AuthMethod::Basic);
+        let shown = format!("{caller:?}");
+        assert!(shown.contains("bob@example.com"), "{shown}");
+        assert!(!shown.contains("HASH-a41f0be77c"), "{shown}");
+        assert!(!shown.contains("SALT-9e8d7c"), "{shown}");
+    }
 }

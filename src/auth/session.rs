@@ -34,9 +34,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::AuthError;
 use crate::app::AppState;
 use crate::config::SameSite;
-use crate::error::ApiError;
 use crate::store::{NewSession, Rotation, SessionRow, SessionWithUser};
 
 /// How long the previous token keeps working once the client has used the new one.
@@ -134,9 +134,13 @@ pub fn alive_after(app: &AppState, now: i64) -> (i64, i64) {
 }
 
 /// Starts a session for `user_id` and returns the token for the cookie.
-pub async fn create(app: &AppState, user_id: i64, client: &ClientInfo) -> Result<Issued, ApiError> {
+pub async fn create(
+    app: &AppState,
+    user_id: i64,
+    client: &ClientInfo,
+) -> Result<Issued, AuthError> {
     let token = new_token();
-    let hashed = hash_token(&token, &app.config.security.secret_key);
+    let hashed = hash_token(&token, app.config.security.secret_key.expose());
     let now = unix(app.clock.now());
     app.store
         .create_session(&NewSession {
@@ -147,7 +151,7 @@ pub async fn create(app: &AppState, user_id: i64, client: &ClientInfo) -> Result
             now,
         })
         .await
-        .map_err(|e| ApiError::from(e).context("failed to create session"))?;
+        .map_err(|e| AuthError::store(e, "failed to create session"))?;
     Ok(Issued {
         token,
         rotated_at: now,
@@ -224,7 +228,7 @@ impl SessionCache {
 }
 
 /// The session row of a token hash, from the cache when allowed, else from the database.
-async fn find(app: &AppState, hashed: &str) -> Result<Option<SessionWithUser>, ApiError> {
+async fn find(app: &AppState, hashed: &str) -> Result<Option<SessionWithUser>, AuthError> {
     let revalidate = app
         .config
         .auth
@@ -262,11 +266,11 @@ pub enum Lookup {
 /// Finds the session of a cookie value and checks its lifetimes and the previous-token rules.
 /// Database errors are errors (a 500), never "invalid": a user is not logged out because the
 /// database hiccuped.
-pub async fn lookup(app: &AppState, token: &str) -> Result<Lookup, ApiError> {
+pub async fn lookup(app: &AppState, token: &str) -> Result<Lookup, AuthError> {
     if !looks_like_token(token) {
         return Ok(Lookup::Invalid);
     }
-    let hashed = hash_token(token, &app.config.security.secret_key);
+    let hashed = hash_token(token, app.config.security.secret_key.expose());
     let Some(row) = find(app, &hashed).await? else {
         return Ok(Lookup::Invalid);
     };
@@ -297,7 +301,7 @@ pub async fn refresh(
     s: &SessionRow,
     current: bool,
     client: &ClientInfo,
-) -> Result<Option<Issued>, ApiError> {
+) -> Result<Option<Issued>, AuthError> {
     let now = unix(app.clock.now());
     let due = if current {
         now - s.rotated_at >= secs(app.config.auth.token_rotation_interval)
@@ -325,13 +329,13 @@ pub async fn rotate(
     s: &SessionRow,
     current: bool,
     client: &ClientInfo,
-) -> Result<Option<Issued>, ApiError> {
+) -> Result<Option<Issued>, AuthError> {
     if !current && s.auth_token_seen {
         return Ok(None);
     }
     let now = unix(app.clock.now());
     let token = new_token();
-    let hashed = hash_token(&token, &app.config.security.secret_key);
+    let hashed = hash_token(&token, app.config.security.secret_key.expose());
     // The previous token becomes the one this client holds.
     let previous = if current {
         &s.auth_token

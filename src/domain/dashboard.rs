@@ -1,7 +1,6 @@
 //! Reading a dashboard JSON the way Grafana's `NewDashboardFromJson` and
 //! `BuildSaveDashboardCommand` do, for the API and for provisioning alike.
 
-use axum::http::StatusCode;
 use serde_json::{Map, Value};
 
 use super::slugify;
@@ -26,26 +25,14 @@ pub struct Prepared {
     pub data: Value,
 }
 
-/// Why a dashboard JSON cannot be saved: Grafana's status, message and, for the `{message,
+/// Why a dashboard JSON cannot be saved: Grafana's message (a 400) and, for the `{message,
 /// status}` bodies, its status word.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
-    pub status: StatusCode,
-    pub message: &'static str,
-    pub code: Option<&'static str>,
-}
+pub use super::Invalid;
 
 fn invalid(message: &'static str, code: Option<&'static str>) -> Invalid {
     Invalid {
-        status: StatusCode::BAD_REQUEST,
-        message,
+        message: message.into(),
         code,
-    }
-}
-
-impl std::fmt::Display for Invalid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.message)
     }
 }
 

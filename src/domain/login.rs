@@ -12,8 +12,8 @@
 use unicode_normalization::UnicodeNormalization;
 
 use super::text::{self, is_invisible, VARCHAR_190};
+use super::Invalid;
 use super::{is_email, is_login};
-use crate::error::ApiError;
 
 /// NFKC, trimmed, lower case: the stored and compared form of a login or email.
 pub fn fold(raw: &str) -> String {
@@ -24,11 +24,11 @@ pub fn fold(raw: &str) -> String {
 /// The login a user (not a service account) may take: folded, then refused with a 400 when it
 /// holds control, invisible or space characters, is longer than the column, or has the shape of
 /// a service account's login.
-pub fn user_login(raw: &str) -> Result<String, ApiError> {
+pub fn user_login(raw: &str) -> Result<String, Invalid> {
     let login = fold(raw);
     identity_chars("login", &login)?;
     if !is_login(&login) {
-        return Err(ApiError::bad_request("invalid login"));
+        return Err(Invalid::new("invalid login"));
     }
     if is_service_account_login(&login) {
         return Err(reserved("login"));
@@ -37,11 +37,11 @@ pub fn user_login(raw: &str) -> Result<String, ApiError> {
 }
 
 /// A user's email: folded, then checked as a login is, and for the shape of an address.
-pub fn user_email(raw: &str) -> Result<String, ApiError> {
+pub fn user_email(raw: &str) -> Result<String, Invalid> {
     let email = fold(raw);
     identity_chars("email", &email)?;
     if !is_email(&email) {
-        return Err(ApiError::bad_request("invalid email address"));
+        return Err(Invalid::new("invalid email address"));
     }
     // A service account's email is its login: an address of that shape would block its
     // creation just as a login would.
@@ -92,20 +92,20 @@ pub fn is_service_account_login(login: &str) -> bool {
     digits > 0 && rest[digits..].starts_with('-')
 }
 
-fn identity_chars(field: &str, value: &str) -> Result<(), ApiError> {
+fn identity_chars(field: &str, value: &str) -> Result<(), Invalid> {
     if text::has_control(value) {
         return Err(text::control(field));
     }
     if value.chars().any(is_invisible) {
-        return Err(ApiError::bad_request(format!(
+        return Err(Invalid::new(format!(
             "{field} must not contain invisible or text-direction characters"
         )));
     }
     text::length(field, value, VARCHAR_190)
 }
 
-fn reserved(field: &str) -> ApiError {
-    ApiError::bad_request(format!(
+fn reserved(field: &str) -> Invalid {
+    Invalid::new(format!(
         "{field} must not start with 'sa-<org id>-': that form is reserved for service accounts"
     ))
 }

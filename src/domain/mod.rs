@@ -8,7 +8,26 @@ pub mod text;
 use rand::Rng;
 use serde::Serialize;
 
-use crate::error::ApiError;
+use std::borrow::Cow;
+
+/// A value the domain's rules refuse, with Grafana's message: a 400 at the HTTP edge
+/// (`From<Invalid> for ApiError` in src/error.rs). `code` is Grafana's status word for the
+/// dashboard API's `{message, status}` bodies.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    pub message: Cow<'static, str>,
+    pub code: Option<&'static str>,
+}
+
+impl Invalid {
+    pub fn new(message: impl Into<Cow<'static, str>>) -> Self {
+        Invalid {
+            message: message.into(),
+            code: None,
+        }
+    }
+}
 
 /// Grafana's short uid: 14 lower-case alphanumerics starting with a letter.
 /// `len` random letters and digits from the OS's generator (salts, `rands`, passwords).
@@ -33,11 +52,11 @@ pub fn new_uid() -> String {
 }
 
 /// A numeric id from a path segment; Grafana answers `400 "id is invalid"` otherwise.
-pub fn parse_id(raw: &str, message: &str) -> Result<i64, ApiError> {
+pub fn parse_id(raw: &str, message: &str) -> Result<i64, Invalid> {
     // Grafana's `strconv.ParseInt`: any 64-bit integer parses; a non-positive id is simply not
     // found.
     raw.parse::<i64>()
-        .map_err(|_| ApiError::bad_request(message))
+        .map_err(|_| Invalid::new(message.to_string()))
 }
 
 /// A plausible email address: one `@`, something on each side, no spaces. A dotless domain is
@@ -128,9 +147,9 @@ pub enum PagingError {
     PageTooLarge,
 }
 
-impl From<PagingError> for ApiError {
+impl From<PagingError> for Invalid {
     fn from(err: PagingError) -> Self {
-        ApiError::bad_request(match err {
+        Invalid::new(match err {
             PagingError::Invalid(name) => format!("{name} must be a whole number, 0 or more"),
             PagingError::TooLarge(name) => {
                 format!("{name} must not be greater than {MAX_PER_PAGE}")
@@ -174,7 +193,7 @@ impl Paging {
         page: Option<&str>,
         per_page: Option<&str>,
         default_per_page: i64,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, Invalid> {
         Ok(Self::parse_named(
             page,
             per_page,

@@ -4,7 +4,7 @@
 //! `migrations/{sqlite,postgres,mysql}/`, counted in characters as `VARCHAR(n)` counts them on
 //! PostgreSQL and on MySQL's utf8mb4.
 
-use crate::error::ApiError;
+use super::Invalid;
 
 /// `user.login`, `user.email`, `org.name`, `team.name`, `team.email`, `api_key.name`,
 /// `role.name`, `role.display_name`, `role.group_name`, `permission.action`, `permission.scope`.
@@ -24,7 +24,7 @@ pub fn has_control(s: &str) -> bool {
 }
 
 /// A one-line value of at most `max` characters: no control character at all.
-pub fn line(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+pub fn line(field: &str, value: &str, max: usize) -> Result<(), Invalid> {
     if has_control(value) {
         return Err(control(field));
     }
@@ -33,7 +33,7 @@ pub fn line(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
 
 /// A value that may span lines (descriptions): tabs and line breaks allowed, other control
 /// characters not.
-pub fn multiline(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+pub fn multiline(field: &str, value: &str, max: usize) -> Result<(), Invalid> {
     if value
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
@@ -44,9 +44,9 @@ pub fn multiline(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
 }
 
 /// At most `max` characters.
-pub fn length(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+pub fn length(field: &str, value: &str, max: usize) -> Result<(), Invalid> {
     if value.chars().count() > max {
-        return Err(ApiError::bad_request(format!(
+        return Err(Invalid::new(format!(
             "{field} must not be longer than {max} characters"
         )));
     }
@@ -54,8 +54,8 @@ pub fn length(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
 }
 
 /// The refusal of a value holding a control character.
-pub fn control(field: &str) -> ApiError {
-    ApiError::bad_request(format!("{field} must not contain control characters"))
+pub fn control(field: &str) -> Invalid {
+    Invalid::new(format!("{field} must not contain control characters"))
 }
 
 /// Code points that print as nothing or reorder what follows: Unicode's format characters

@@ -381,7 +381,7 @@ impl Store {
                     }
                     SqliteConnectOptions::new().filename(&db.path)
                 } else {
-                    SqliteConnectOptions::from_str(&db.url)?
+                    SqliteConnectOptions::from_str(db.url.expose())?
                 };
                 let options = options
                     .create_if_missing(true)
@@ -412,10 +412,10 @@ impl Store {
                         .host(&host)
                         .port(port)
                         .username(&db.user)
-                        .password(&db.password)
+                        .password(db.password.expose())
                         .database(&db.name)
                 } else {
-                    PgConnectOptions::from_str(&db.url)?
+                    PgConnectOptions::from_str(db.url.expose())?
                 };
                 let options = options.log_statements(tracing::log::LevelFilter::Trace);
                 let pool = PgPoolOptions::new()
@@ -436,10 +436,10 @@ impl Store {
                         .host(&host)
                         .port(port)
                         .username(&db.user)
-                        .password(&db.password)
+                        .password(db.password.expose())
                         .database(&db.name)
                 } else {
-                    MySqlConnectOptions::from_str(&db.url)?
+                    MySqlConnectOptions::from_str(db.url.expose())?
                 };
                 let options = options
                     .charset("utf8mb4")

@@ -136,7 +136,7 @@ async fn past_the_session_cache_size_the_sessions_in_use_stay_cached() {
         ("auth", "session_cache_revalidate_interval", "1h"),
     ];
     each_backend_with(&settings, |app| async move {
-        let secret = app.state.config.security.secret_key.clone();
+        let secret = app.state.config.security.secret_key.expose().to_string();
         let sessions = &app.state.sessions;
         let hot: Vec<Browser> = {
             let mut v = Vec::new();

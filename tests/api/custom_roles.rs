@@ -405,3 +405,66 @@ async fn deleting_users_teams_and_orgs_removes_their_role_assignments() {
     })
     .await;
 }
+
+/// A check inside a handler reads the same complete set as the route's check: a Viewer whose
+/// only write on a dashboard comes from a custom role sees `canSave` (the route itself passes on
+/// the basic role's read alone), and the same holds for a role given to the Viewer's team.
+#[tokio::test]
+async fn in_handler_checks_see_custom_role_and_team_grants() {
+    each_backend(|app| async move {
+        let admin = app.admin();
+        let res = admin
+            .post("/api/dashboards/db", r#"{"dashboard": {"title": "Ops"}}"#)
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        let uid = res.json["uid"].as_str().unwrap().to_string();
+        create_role(
+            &app,
+            "ops-writer",
+            json!([{"action": "dashboards:write", "scope": format!("dashboards:uid:{uid}")}]),
+            false,
+        )
+        .await;
+        let id = app.create_user("vera", "password1").await;
+        let vera = app.as_user("vera", "password1");
+        let can_save = |res: crate::TestResponse| {
+            assert_eq!(res.status, StatusCode::OK, "{res:?}");
+            res.json["meta"]["canSave"].clone()
+        };
+        let path = format!("/api/dashboards/uid/{uid}");
+        assert_eq!(can_save(vera.get(&path).await), false);
+
+        let res = admin
+            .post(
+                &format!("/api/access-control/users/{id}/roles"),
+                r#"{"roleUid": "ops-writer"}"#,
+            )
+            .await;
+        assert_message(&res, StatusCode::OK, "Role added to the user.");
+        assert_eq!(can_save(vera.get(&path).await), true);
+        admin
+            .delete(&format!("/api/access-control/users/{id}/roles/ops-writer"))
+            .await;
+        assert_eq!(can_save(vera.get(&path).await), false);
+
+        // Through the team: membership and the team's role are both read for the second check.
+        let team = admin.post("/api/teams", r#"{"name": "Ops"}"#).await.json["teamId"]
+            .as_i64()
+            .unwrap();
+        admin
+            .post(
+                &format!("/api/teams/{team}/members"),
+                &json!({"userId": id}).to_string(),
+            )
+            .await;
+        let res = admin
+            .post(
+                &format!("/api/access-control/teams/{team}/roles"),
+                r#"{"roleUid": "ops-writer"}"#,
+            )
+            .await;
+        assert_message(&res, StatusCode::OK, "Role added to the team.");
+        assert_eq!(can_save(vera.get(&path).await), true);
+    })
+    .await;
+}

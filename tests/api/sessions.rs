@@ -47,7 +47,7 @@ async fn login_sets_grafanas_cookies_and_logout_ends_the_session() {
         );
 
         // Only the hash is stored: hex(SHA-256(token + secret_key)).
-        let secret = &app.state.config.security.secret_key;
+        let secret = app.state.config.security.secret_key.expose();
         assert!(app
             .state
             .store
