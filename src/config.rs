@@ -164,11 +164,7 @@ pub enum DbType {
     MySql,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PasswordHashScheme {
-    Argon2id,
-    Pbkdf2,
-}
+pub use crate::domain::password::PasswordHashScheme;
 
 /// A secret setting (a password, a key, a URL that may hold a password). Its `Debug` shows
 /// `Secret(…)`, never the value; code that needs the value asks for it with [`Secret::expose`].

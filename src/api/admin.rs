@@ -9,9 +9,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{actions, Access};
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::DbTime;
 
 pub(super) fn routes(r: &mut Routes) {

@@ -9,11 +9,11 @@ use super::dto::{message, Message};
 use super::user::set_password;
 use super::users::find_user;
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{actions, password, Access, Caller};
 use crate::domain::{login, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::{self, ServiceError};
+use crate::state::AppState;
 use crate::store::{Conflict, NewUser, StoreError};
 use axum::http::StatusCode;
 

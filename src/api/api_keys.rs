@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message};
 use super::query::GrafanaQuery;
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{actions, Access, Caller};
 use crate::domain::{parse_id, rfc3339};
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 pub(super) fn routes(r: &mut Routes) {
     r.add(

@@ -14,11 +14,11 @@ use serde_json::{json, Map, Value};
 
 use super::query::{first_value, page_schema, page_size_schema, GrafanaQuery};
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{actions, Access, Caller, OrgRole};
 use crate::domain::dashboard::{prepare, Invalid};
 use crate::domain::{new_uid, rfc3339, Paging, PagingError};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::state::AppState;
 use crate::store::dashboards::{DashboardRow, DashboardSearch, SaveDashboard, SaveRefusal, Saved};
 
 pub(super) fn routes(r: &mut Routes) {

@@ -4,10 +4,10 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::auth::SignedInUser;
 use crate::domain::{age_string, auth_label, avatar_url, rfc3339};
 use crate::error::ApiResult;
+use crate::state::AppState;
 use crate::store::{UserOrgRow, UserRow, UserTeamRow};
 
 /// `{"message": …}`.

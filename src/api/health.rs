@@ -9,8 +9,8 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::Access;
+use crate::state::AppState;
 
 /// The Grafana API level this server answers for; clients such as `grafana-client` read
 /// `version` to pick code paths.

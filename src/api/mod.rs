@@ -5,6 +5,7 @@
 mod admin;
 mod admin_users;
 mod api_keys;
+mod authorize;
 mod dashboards;
 mod dto;
 mod health;
@@ -35,9 +36,10 @@ use schemars::gen::SchemaGenerator;
 use schemars::schema::Schema;
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
-use crate::auth::{authorize, Access};
+use crate::auth::Access;
 use crate::error::ApiError;
+use crate::state::AppState;
+use authorize::authorize;
 
 /// Request bodies above this size are refused with 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;

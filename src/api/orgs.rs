@@ -13,13 +13,13 @@ use super::dto::{message, Message};
 use super::query::{page_schema, page_size_schema, GrafanaQuery};
 use super::users::{parse_search, user_from_path, UserSearchQuery};
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{actions, Access, Caller, OrgRole};
 use crate::domain::{
     age_string, auth_label, avatar_url, page_number, page_size, parse_id, rfc3339, text,
 };
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::{self, ServiceError};
+use crate::state::AppState;
 use crate::store::orgs::{OrgAddress, OrgDetails, OrgUserRow, Removed};
 use crate::store::{Conflict, StoreError};
 

@@ -17,10 +17,10 @@ use serde_json::{json, Value};
 use super::dashboards::dashboard_not_found;
 use super::dto::{message, Message};
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{actions, Access, Caller};
 use crate::domain::{parse_id, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::state::AppState;
 use crate::store::preferences::{PrefsOwner, PrefsRow};
 
 pub(super) fn routes(r: &mut Routes) {

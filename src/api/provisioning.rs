@@ -10,10 +10,10 @@ use serde_json::json;
 
 use super::dto::Message;
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{actions, Access};
 use crate::error::{ApiError, ApiResult};
 use crate::provisioning;
+use crate::state::AppState;
 
 pub(super) fn routes(r: &mut Routes) {
     r.add(

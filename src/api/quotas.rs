@@ -13,11 +13,11 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message};
 use super::users::find_user;
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{actions, Access, Caller};
 use crate::domain::parse_id;
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::quotas;
+use crate::state::AppState;
 use crate::store::quotas::QuotaScope;
 
 pub(super) fn routes(r: &mut Routes) {

@@ -17,10 +17,10 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message};
 use super::query::GrafanaQuery;
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{actions, permissions_in, Access, Caller, Permissions, Reach};
 use crate::domain::{new_uid, parse_id, rfc3339, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::state::AppState;
 use crate::store::roles::{Assignee, RoleRow, RoleSpec};
 use crate::store::StoreError;
 

@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message};
 use super::query::{go_bool, page_schema, page_size_schema, GrafanaQuery};
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::tokens::ServiceAccountToken;
 use crate::auth::{actions, Access, Caller, OrgRole, Permissions};
 use crate::domain::{avatar_url, rfc3339, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::state::AppState;
 use crate::store::service_accounts::{
     service_account_login, ApiKeyRow, NewApiKey, ServiceAccountRow, ServiceAccountSearch,
     ServiceAccountUpdate,

@@ -13,12 +13,12 @@ use serde_json::{json, Value};
 use super::dto::{message, Message};
 use super::users::user_from_path;
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::brute_force::WINDOW_SECS;
 use crate::auth::session::{self, ClientInfo, Cookies, Lookup};
 use crate::auth::{actions, csrf, password_login, useragent, Access, AuthMethod, Caller};
 use crate::domain::{parse_id, rfc3339};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::state::AppState;
 use crate::store::{SessionRow, UserRow};
 
 pub(super) fn routes(r: &mut Routes) {

@@ -8,9 +8,9 @@ use axum::Json;
 use super::dashboards::dashboard_not_found;
 use super::dto::{message, Message};
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{Access, Caller};
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::store::dashboards::DashboardRow;
 
 pub(super) fn routes(r: &mut Routes) {

@@ -12,12 +12,12 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message, UserTeam};
 use super::query::{page_schema, page_size_schema, sort_list_schema, GrafanaQuery};
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{actions, Access, AuthMethod, Caller};
 use crate::domain::role::TeamPermission;
 use crate::domain::{avatar_url, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::{self, ServiceError};
+use crate::state::AppState;
 use crate::store::teams::{TeamMemberRow, TeamSearch, TeamSort};
 use crate::store::StoreError;
 

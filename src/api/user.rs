@@ -9,9 +9,9 @@ use serde::Deserialize;
 use super::dto::{message, Message, UserOrg, UserProfile, UserTeam};
 use super::users::{apply_update, switch_org, UpdateUserBody};
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{password, Access, Caller};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
+use crate::state::AppState;
 
 pub(super) fn routes(r: &mut Routes) {
     r.add(

@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message, UserOrg, UserProfile, UserSearchHit, UserTeam};
 use super::query::{page_schema, page_size_schema, sort_list_schema, GrafanaQuery};
 use super::{Op, Routes};
-use crate::app::AppState;
 use crate::auth::{actions, Access, SignedInUser};
 use crate::domain::{login, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::ServiceError;
+use crate::state::AppState;
 use crate::store::{StoreError, UserRow, UserSearch, UserSort, UserUpdate};
 
 const USERS_READ: Access = Access::perm(actions::USERS_READ, "global.users:*");

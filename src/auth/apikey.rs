@@ -23,18 +23,13 @@
 //! tokens are evicted one at a time (moka's TinyLFU policy), never all at once, so a burst of new
 //! tokens does not make every machine client pay its hash again.
 
-use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use super::tokens::{LegacyApiKey, ServiceAccountToken};
 use super::AuthError;
 use super::{AuthMethod, Caller, OrgRole};
-use crate::app::AppState;
+pub use crate::state::tokens::{Entry, TokenCache, DEFAULT_MAX_ENTRIES};
+use crate::state::AppState;
 use crate::store::service_accounts::TokenAuthRow;
-
-/// `[auth] api_key_cache_max_entries` by default.
-pub const DEFAULT_MAX_ENTRIES: u64 = 100_000;
+use crate::store::DbTime;
 
 /// Why a token was refused, each with Grafana's 401 body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,67 +135,31 @@ async fn record_failure(app: &AppState, ip: &str) -> Result<(), AuthError> {
     Ok(())
 }
 
-#[derive(Clone)]
-struct Entry {
-    hashed: String,
-    legacy: Option<(i64, String)>,
-    row: TokenAuthRow,
-    generation: u64,
-    checked_at: DateTime<Utc>,
-}
+/// How often a token's `last_used_at` is written at most (Grafana's 5 minutes,
+/// `shouldUpdateLastUsedAt` in `pkg/services/authn/clients/api_key.go`).
+const KEY_USED_INTERVAL_MINUTES: i64 = 5;
 
-/// Verified tokens (see the module documentation).
-pub struct TokenCache {
-    key: [u8; 32],
-    entries: moka::sync::Cache<[u8; 32], Entry>,
-}
-
-impl Default for TokenCache {
-    fn default() -> Self {
-        Self::new(DEFAULT_MAX_ENTRIES)
-    }
-}
-
-impl TokenCache {
-    /// A cache of at most `max_entries` verified tokens.
-    pub fn new(max_entries: u64) -> Self {
-        Self {
-            key: rand::random(),
-            entries: moka::sync::Cache::new(max_entries),
+impl AppState {
+    /// Records a token's use (`lastUsedAt`) at most once per five minutes, off the request path.
+    pub fn note_key_used(&self, key: &CallerKey) {
+        let now = self.clock.now();
+        let interval = chrono::Duration::minutes(KEY_USED_INTERVAL_MINUTES);
+        if !crate::state::stale(key.last_used_at, now, interval)
+            || !self.key_used.admit(key.id, now, interval)
+        {
+            return;
         }
-    }
-
-    fn key_for(&self, token: &str) -> [u8; 32] {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
-        mac.update(token.as_bytes());
-        mac.finalize().into_bytes().into()
-    }
-
-    fn get(&self, key: &[u8; 32]) -> Option<Entry> {
-        self.entries.get(key)
-    }
-
-    fn insert(&self, key: [u8; 32], entry: Entry) {
-        self.entries.insert(key, entry);
-    }
-
-    fn remove(&self, key: &[u8; 32]) {
-        self.entries.invalidate(key);
-    }
-
-    /// Whether this token is held as verified (for tests and diagnostics).
-    pub fn holds(&self, token: &str) -> bool {
-        self.entries.contains_key(&self.key_for(token))
-    }
-
-    /// The number of tokens held, once pending evictions have run (for tests and diagnostics).
-    pub fn len(&self) -> u64 {
-        self.entries.run_pending_tasks();
-        self.entries.entry_count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        let store = self.store.clone();
+        let id = key.id;
+        let threshold = DbTime::from_utc(now - interval);
+        tokio::spawn(async move {
+            if let Err(e) = store
+                .touch_api_key(id, DbTime::from_utc(now), threshold)
+                .await
+            {
+                tracing::warn!(key_id = id, error = %e, "could not update last_used_at");
+            }
+        });
     }
 }
 

@@ -34,13 +34,10 @@
 //! cache_max_entries` checks and, when full, forgets them one at a time (least recently or
 //! frequently used first), never all at once.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use chrono::{DateTime, Utc};
-
 use super::AuthError;
-use crate::app::AppState;
 use crate::config::BruteForce;
+pub use crate::state::checks::RecentChecks;
+use crate::state::AppState;
 use crate::store::login_attempts::AttemptCounts;
 
 /// Grafana's window.
@@ -146,53 +143,6 @@ impl CachedCheck {
     }
 }
 
-/// Checks that passed, by login and address, for [`check_cached`].
-pub struct RecentChecks {
-    /// Failures recorded by this instance so far.
-    failures: AtomicU64,
-    passed: moka::sync::Cache<(String, String), Passed>,
-}
-
-/// When a check passed, and this instance's failure count then.
-type Passed = (DateTime<Utc>, u64);
-
-impl Default for RecentChecks {
-    fn default() -> Self {
-        Self::new(crate::auth::cache::DEFAULT_MAX_ENTRIES)
-    }
-}
-
-impl RecentChecks {
-    /// A memory of at most `max_entries` passed checks.
-    pub fn new(max_entries: u64) -> Self {
-        Self {
-            failures: AtomicU64::new(0),
-            passed: moka::sync::Cache::new(max_entries),
-        }
-    }
-
-    fn failures(&self) -> u64 {
-        self.failures.load(Ordering::SeqCst)
-    }
-
-    fn note_failure(&self) {
-        self.failures.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn passed(&self, key: &str, ip: &str, now: DateTime<Utc>, within: chrono::Duration) -> bool {
-        self.passed
-            .get(&(key.to_string(), ip.to_string()))
-            .is_some_and(|(at, failures)| {
-                failures == self.failures() && now - at < within && at <= now
-            })
-    }
-
-    fn remember(&self, key: &str, ip: &str, now: DateTime<Utc>, failures: u64) {
-        self.passed
-            .insert((key.to_string(), ip.to_string()), (now, failures));
-    }
-}
-
 impl Attempt {
     pub async fn failed(&self, app: &AppState) -> Result<(), AuthError> {
         app.recent_checks.note_failure();
@@ -231,6 +181,7 @@ impl Attempt {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Utc;
 
     #[test]
     fn passed_checks_in_use_survive_a_flood_of_others() {

@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap, Method};
 
 use super::AuthError;
 use super::AuthMethod;
-use crate::app::AppState;
+use crate::state::AppState;
 
 fn refused() -> AuthError {
     AuthError::OriginRefused

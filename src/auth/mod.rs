@@ -7,12 +7,12 @@ pub mod access;
 pub mod actions;
 pub mod apikey;
 pub mod brute_force;
-pub mod cache;
+pub use crate::state::credentials as cache;
 pub mod csrf;
 pub mod error;
-pub mod hasher;
+pub use crate::state::hasher;
 pub mod identity;
-pub mod password;
+pub use crate::domain::password;
 pub mod session;
 pub mod tokens;
 pub mod useragent;
@@ -20,11 +20,8 @@ pub mod useragent;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
-use axum::http::request::Parts;
-use axum::http::{header, Extensions, HeaderMap, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{ConnectInfo, RawPathParams, Request};
+use axum::http::{header, Extensions, HeaderMap};
 use base64::Engine;
 use subtle::ConstantTimeEq;
 use tokio::sync::OnceCell;
@@ -33,10 +30,9 @@ pub use access::{Access, InOrg, OrgRole, Permissions};
 pub use error::AuthError;
 pub use identity::SignedInUser;
 
-use crate::app::AppState;
-use crate::error::ApiError;
+use crate::state::AppState;
 use crate::store::{DbTime, SessionRow, SignedInRow, UserRow};
-use session::{ClientInfo, Cookies, Lookup};
+use session::{ClientInfo, Lookup};
 
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,9 +48,9 @@ pub enum AuthMethod {
 pub struct CallerSession {
     /// `user_auth_token.id`: what the auth-token listings call this device.
     pub id: i64,
-    row: SessionRow,
+    pub(crate) row: SessionRow,
     /// The client presented the current token rather than the previous one.
-    current: bool,
+    pub(crate) current: bool,
 }
 
 /// The authenticated caller of a request.
@@ -200,108 +196,10 @@ impl Caller {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _app: &AppState) -> Result<Self, ApiError> {
-        // Set by `authorize`, which every non-public route runs first.
-        parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .ok_or_else(|| AuthError::Unauthorized.into())
-    }
-}
-
-/// Route middleware: identify the caller, check the route's access rule, hand the caller on.
-pub async fn authorize(
-    State(app): State<AppState>,
-    access: Access,
-    mut req: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    if let Access::Public = access {
-        return Ok(next.run(req).await);
-    }
-    let client = client_info(&app, req.headers(), req.extensions());
-    let requested_org = requested_org(&req);
-    let mut caller = identify(req.headers(), requested_org, &client, &app)
-        .await?
-        .ok_or(AuthError::Unauthorized)?;
-    // A token acts in its own org; asking for another was refused while authenticating.
-    if caller.method != AuthMethod::ApiKey {
-        select_org(&app, &mut caller, requested_org).await?;
-    }
-    csrf::check(&app, req.method(), req.headers(), caller.method)?;
-    if matches!(access, Access::UserOnly) && caller.is_service_account() {
-        return Ok(StatusCode::NOT_MODIFIED.into_response());
-    }
-    if let Access::Permission { action, scope, org } = access {
-        let (mut parts, body) = req.into_parts();
-        let params = RawPathParams::from_request_parts(&mut parts, &app)
-            .await
-            .ok();
-        let scope = scope.map(|template| fill_scope(template, params.as_ref()));
-        let denied = || AuthError::access_denied(action);
-        let scope = scope.as_deref();
-        match org {
-            InOrg::Current => caller.require(&app, action, scope).await?,
-            InOrg::Global => {
-                let mut global = Permissions::new(caller.is_server_admin(), None);
-                if !global.allows(action, scope) {
-                    global.add_grants(custom_grants(&app, &caller, 0, None).await?);
-                }
-                if !global.allows(action, scope) {
-                    return Err(denied().into());
-                }
-            }
-            InOrg::Path(name) => {
-                // Grafana's authorizeInOrg: an unparsable org id is denied, not "not found".
-                let org_id = params
-                    .as_ref()
-                    .and_then(|p| {
-                        p.iter()
-                            .find(|(k, _)| *k == name)
-                            .map(|(_, v)| v.to_string())
-                    })
-                    .and_then(|v| v.parse::<i64>().ok())
-                    .filter(|id| *id > 0)
-                    .ok_or_else(denied)?;
-                let role = caller.role_in(&app, org_id).await?;
-                let mut there = Permissions::new(caller.is_server_admin(), role);
-                if !there.allows(action, scope) {
-                    there.add_grants(custom_grants(&app, &caller, org_id, role).await?);
-                }
-                if !there.allows(action, scope) {
-                    return Err(denied().into());
-                }
-            }
-        }
-        req = Request::from_parts(parts, body);
-    }
-    // Only requests that pass every check mark their session seen or rotate it.
-    let issued = match &caller.session {
-        Some(s) => session::refresh(&app, &s.row, s.current, &client).await?,
-        None => None,
-    };
-    app.note_seen(&caller);
-    if let Some(key) = &caller.api_key {
-        app.note_key_used(key);
-    }
-    req.extensions_mut().insert(caller);
-    let mut res = next.run(req).await;
-    if let Some(issued) = issued {
-        for cookie in Cookies::issue(&app, &issued) {
-            res.headers_mut().append(header::SET_COOKIE, cookie);
-        }
-    }
-    Ok(res)
-}
-
 /// The org a request asks to act in: Grafana's `targetOrgId` query parameter, else the
 /// `X-Grafana-Org-Id` header; values that are not positive integers are ignored
 /// (`orgIDFromRequest` in `pkg/services/authn/authnimpl/service.go`).
-fn requested_org(req: &Request) -> Option<i64> {
+pub(crate) fn requested_org(req: &Request) -> Option<i64> {
     let positive = |v: &str| v.trim().parse::<i64>().ok().filter(|id| *id > 0);
     req.uri()
         .query()
@@ -322,7 +220,7 @@ fn requested_org(req: &Request) -> Option<i64> {
 /// Grafana's `X-Grafana-Org-Id`: the request acts in that org with the caller's role there. A
 /// caller who is not a member acts in no org (id -1, no role), so org-scoped routes deny them
 /// while their own profile still answers (`pkg/services/authn/authnimpl/service.go`).
-async fn select_org(
+pub(crate) async fn select_org(
     app: &AppState,
     caller: &mut Caller,
     requested: Option<i64>,
@@ -366,14 +264,6 @@ pub fn client_info(app: &AppState, headers: &HeaderMap, extensions: &Extensions)
     ClientInfo {
         ip: forwarded.or(peer).unwrap_or_default(),
         user_agent,
-    }
-}
-
-impl FromRequestParts<AppState> for ClientInfo {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
-        Ok(client_info(app, &parts.headers, &parts.extensions))
     }
 }
 
@@ -433,7 +323,7 @@ pub async fn permissions_in(
 
 /// What custom roles grant the caller in `org_id` (0: global assignments only): their own, their
 /// teams' and those given to their basic roles there.
-async fn custom_grants(
+pub(crate) async fn custom_grants(
     app: &AppState,
     caller: &Caller,
     org_id: i64,
@@ -450,7 +340,7 @@ async fn custom_grants(
 }
 
 /// Replaces `{name}` in a scope template with the request's path parameter of that name.
-fn fill_scope(template: &str, params: Option<&RawPathParams>) -> String {
+pub(crate) fn fill_scope(template: &str, params: Option<&RawPathParams>) -> String {
     let mut scope = template.to_string();
     if let Some(params) = params {
         for (name, value) in params.iter() {
@@ -640,6 +530,32 @@ pub async fn password_login(
 /// The time as the database stores it.
 pub fn db_now(app: &AppState) -> DbTime {
     DbTime::from_utc(app.clock.now())
+}
+
+impl AppState {
+    /// Refreshes the caller's `last_seen_at` at most once per `[users] last_seen_update_interval`,
+    /// off the request path.
+    pub fn note_seen(&self, caller: &Caller) {
+        let now = self.clock.now();
+        let interval = chrono::Duration::from_std(self.config.users.last_seen_update_interval)
+            .unwrap_or(chrono::Duration::minutes(15));
+        let id = caller.user.id;
+        if !crate::state::stale(caller.user.last_seen_at, now, interval)
+            || !self.last_seen.admit(id, now, interval)
+        {
+            return;
+        }
+        let store = self.store.clone();
+        let threshold = DbTime::from_utc(now - interval);
+        tokio::spawn(async move {
+            if let Err(e) = store
+                .touch_last_seen(id, DbTime::from_utc(now), threshold)
+                .await
+            {
+                tracing::warn!(user_id = id, error = %e, "could not update last_seen_at");
+            }
+        });
+    }
 }
 
 #[cfg(test)]

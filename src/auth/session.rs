@@ -31,12 +31,12 @@
 use axum::http::{header, HeaderMap, HeaderValue};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::AuthError;
-use crate::app::AppState;
 use crate::config::SameSite;
+pub use crate::state::sessions::{hash_token, SessionCache, DEFAULT_MAX_CACHED};
+use crate::state::AppState;
 use crate::store::{NewSession, Rotation, SessionRow, SessionWithUser};
 
 /// How long the previous token keeps working once the client has used the new one.
@@ -53,14 +53,6 @@ pub fn new_token() -> String {
     let mut bytes = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
-}
-
-/// Grafana's stored form of a token.
-pub fn hash_token(token: &str, secret_key: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(token.as_bytes());
-    h.update(secret_key.as_bytes());
-    hex::encode(h.finalize())
 }
 
 fn looks_like_token(token: &str) -> bool {
@@ -156,75 +148,6 @@ pub async fn create(
         token,
         rotated_at: now,
     })
-}
-
-/// `[auth] session_cache_max_entries` by default.
-pub const DEFAULT_MAX_CACHED: u64 = 100_000;
-
-#[derive(Clone)]
-struct CachedSession {
-    row: SessionWithUser,
-    generation: u64,
-    checked_at: DateTime<Utc>,
-}
-
-/// Session rows by token hash, trusted while the store's generation is unchanged and for at most
-/// the revalidate interval. A row that is no longer trusted stays until the next read of it
-/// replaces it, or until it is evicted.
-pub struct SessionCache {
-    entries: moka::sync::Cache<String, CachedSession>,
-}
-
-impl Default for SessionCache {
-    fn default() -> Self {
-        Self::new(DEFAULT_MAX_CACHED)
-    }
-}
-
-impl SessionCache {
-    /// A cache of at most `max_entries` session rows.
-    pub fn new(max_entries: u64) -> Self {
-        Self {
-            entries: moka::sync::Cache::new(max_entries),
-        }
-    }
-
-    fn get(
-        &self,
-        hashed: &str,
-        generation: u64,
-        now: DateTime<Utc>,
-        revalidate: chrono::Duration,
-    ) -> Option<SessionWithUser> {
-        let e = self.entries.get(hashed)?;
-        (e.generation == generation && now - e.checked_at < revalidate).then_some(e.row)
-    }
-
-    fn insert(&self, hashed: String, row: SessionWithUser, generation: u64, now: DateTime<Utc>) {
-        self.entries.insert(
-            hashed,
-            CachedSession {
-                row,
-                generation,
-                checked_at: now,
-            },
-        );
-    }
-
-    /// Whether a row is held for this cookie value, trusted or not (for tests and diagnostics).
-    pub fn holds(&self, token: &str, secret_key: &str) -> bool {
-        self.entries.contains_key(&hash_token(token, secret_key))
-    }
-
-    /// The number of rows held, once pending evictions have run (for tests and diagnostics).
-    pub fn len(&self) -> u64 {
-        self.entries.run_pending_tasks();
-        self.entries.entry_count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// The session row of a token hash, from the cache when allowed, else from the database.
@@ -444,6 +367,7 @@ fn cookie_path(app: &AppState) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     #[test]
     fn tokens_are_128_bit_hex_and_stored_as_grafana_does() {

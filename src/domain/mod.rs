@@ -2,6 +2,7 @@
 
 pub mod dashboard;
 pub mod login;
+pub mod password;
 pub mod role;
 pub mod text;
 

@@ -36,11 +36,11 @@ use serde::Deserialize;
 
 use super::values::interpolate;
 use super::Problem;
-use crate::app::AppState;
 use crate::auth::password;
 use crate::domain::role::{OrgRole, TeamPermission};
 use crate::domain::{login as logins, text};
 use crate::service::{self, Actor, ServiceError};
+use crate::state::AppState;
 use crate::store::{Lock, NewUser, StoreError, Tx, UserRow, UserUpdate};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -15,9 +15,9 @@ use serde::Deserialize;
 
 use super::values::interpolate;
 use super::Problem;
-use crate::app::AppState;
 use crate::domain::dashboard::prepare;
 use crate::domain::new_uid;
+use crate::state::AppState;
 use crate::store::dashboards::{SaveDashboard, SaveRefusal};
 use crate::store::provisioning::ProvisioningRecord;
 

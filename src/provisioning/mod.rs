@@ -9,7 +9,7 @@ pub mod values;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The `*.yaml`/`*.yml` files directly in `dir`, sorted; none when it does not exist.
 fn yaml_files(dir: &Path) -> Vec<std::path::PathBuf> {

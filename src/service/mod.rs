@@ -68,7 +68,7 @@ impl<'a> From<&'a Caller> for Actor<'a> {
 /// Runs `change` in a new transaction and commits it when it succeeds (dropped on an error, the
 /// transaction rolls back).
 pub async fn in_tx<T>(
-    app: &crate::app::AppState,
+    app: &crate::state::AppState,
     change: impl AsyncFnOnce(&mut crate::store::Tx) -> ServiceResult<T>,
 ) -> ServiceResult<T> {
     let mut tx = app.store.begin().await?;

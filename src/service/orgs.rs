@@ -3,8 +3,8 @@
 //! quotas and "keep one Admin per org" (checked by the store under the org-admin lock).
 
 use super::{quotas, Actor, ServiceError, ServiceResult};
-use crate::app::AppState;
 use crate::domain::role::OrgRole;
+use crate::state::AppState;
 use crate::store::orgs::Removed;
 use crate::store::{Db, Missing, StoreError, Tx};
 

@@ -3,7 +3,7 @@
 //! transaction took the quota lock, so two concurrent creates cannot both pass a limit.
 
 use super::{QuotaKind, ServiceError, ServiceResult};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::quotas::QuotaScope;
 use crate::store::{Db, Lock, StoreResult, Tx};
 

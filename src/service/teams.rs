@@ -2,8 +2,8 @@
 //! permission typed (Member or Admin).
 
 use super::ServiceResult;
-use crate::app::AppState;
 use crate::domain::role::TeamPermission;
+use crate::state::AppState;
 use crate::store::Tx;
 
 /// Creates a team of `org_id`; `admin` (the creating user, if a person) becomes its Admin.

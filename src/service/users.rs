@@ -3,7 +3,7 @@
 //! and deletion.
 
 use super::{quotas, ServiceError, ServiceResult};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::{Lock, Missing, NewUser, StoreError, Tx, UserRow, UserUpdate};
 
 fn user_missing() -> ServiceError {

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 
-use crate::auth::password::{self, StoredPassword, Workspace};
 use crate::config::PasswordHashScheme;
+use crate::domain::password::{self, StoredPassword, Workspace};
 
 /// Why a job did not run to completion.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,12 @@ use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq;
 
-use crate::config::PasswordHashScheme;
+/// How new password hashes are written (`[security] password_hash`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordHashScheme {
+    Argon2id,
+    Pbkdf2,
+}
 
 const ARGON2_PREFIX: &str = "$argon2";
 
