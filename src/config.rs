@@ -198,11 +198,11 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// Whether a setting holds a secret by its name (Grafana's `RedactedValue` list) or its value
-/// (a URL with a password in it).
-fn is_secret_setting(key: &str, value: &str) -> bool {
+/// Whether a setting's name says it holds a secret (Grafana's `RedactedValue` list: a name that
+/// contains `password`, `secret`, `token` …). `GET /api/admin/settings` redacts by it too.
+pub fn is_secret_name(key: &str) -> bool {
     let key = key.to_lowercase();
-    let named = [
+    [
         "password",
         "secret",
         "provider_config",
@@ -213,7 +213,13 @@ fn is_secret_setting(key: &str, value: &str) -> bool {
         "api_key",
     ]
     .iter()
-    .any(|s| key.contains(s));
+    .any(|s| key.contains(s))
+}
+
+/// Whether a setting holds a secret by its name ([`is_secret_name`]) or its value (a URL with a
+/// password in it).
+fn is_secret_setting(key: &str, value: &str) -> bool {
+    let named = is_secret_name(key);
     let url_with_userinfo = value
         .split_once("://")
         .is_some_and(|(_, rest)| rest.split('/').next().unwrap_or("").contains('@'));

@@ -241,7 +241,7 @@ async fn login_or_anonymous(app: &AppState, id: Option<i64>) -> ApiResult<String
             .store
             .user_by_id(id)
             .await?
-            .map_or_else(|| "Anonymous".into(), |u| u.login),
+            .map_or_else(|| "Anonymous".into(), |u| u.profile.login),
         None => "Anonymous".into(),
     })
 }

@@ -20,7 +20,7 @@ use crate::domain::{
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::{self, ServiceError};
 use crate::state::AppState;
-use crate::store::orgs::{OrgAddress, OrgDetails, OrgUserRow, Removed};
+use crate::store::orgs::{OrgAddress, OrgDetails, OrgMembership, OrgUserRow, Removed};
 use crate::store::{Conflict, StoreError};
 
 pub(super) fn routes(r: &mut Routes) {
@@ -260,18 +260,7 @@ pub(super) fn routes(r: &mut Routes) {
 pub struct OrgDetailsDto {
     pub id: i64,
     pub name: String,
-    pub address: AddressDto,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AddressDto {
-    pub address1: String,
-    pub address2: String,
-    pub city: String,
-    pub zip_code: String,
-    pub state: String,
-    pub country: String,
+    pub address: OrgAddress,
 }
 
 impl From<OrgDetails> for OrgDetailsDto {
@@ -279,14 +268,7 @@ impl From<OrgDetails> for OrgDetailsDto {
         OrgDetailsDto {
             id: o.id,
             name: o.name,
-            address: AddressDto {
-                address1: o.address1.unwrap_or_default(),
-                address2: o.address2.unwrap_or_default(),
-                city: o.city.unwrap_or_default(),
-                zip_code: o.zip_code.unwrap_or_default(),
-                state: o.state.unwrap_or_default(),
-                country: o.country.unwrap_or_default(),
-            },
+            address: o.address,
         }
     }
 }
@@ -620,8 +602,13 @@ async fn add_member(
         .await?
         .filter(|u| !u.is_service_account.unwrap_or(false))
         .ok_or_else(|| ApiError::not_found("User not found"))?;
+    let member = OrgMembership {
+        org_id,
+        user_id: user.id,
+        role,
+    };
     match service::in_tx(app, async |tx| {
-        service::orgs::add_member(app, tx, caller.into(), org_id, user.id, role).await
+        service::orgs::add_member(app, tx, caller.into(), member).await
     })
     .await
     {
@@ -657,8 +644,13 @@ async fn update_member(
     let user_id = member_user_id(app, raw_user).await?;
     let role = parse_role(&body.role)?;
     service::orgs::check_grant(app, app.store.db(), caller.into(), org_id, role).await?;
+    let member = OrgMembership {
+        org_id,
+        user_id,
+        role,
+    };
     match service::in_tx(app, async |tx| {
-        service::orgs::set_member_role(app, tx, caller.into(), org_id, user_id, role).await
+        service::orgs::set_member_role(app, tx, caller.into(), member).await
     })
     .await
     {

@@ -21,7 +21,7 @@ use crate::auth::{actions, permissions_in, Access, Caller, Permissions, Reach};
 use crate::domain::{new_uid, parse_id, rfc3339, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::state::AppState;
-use crate::store::roles::{Assignee, RoleRow, RoleSpec};
+use crate::store::roles::{Assigned, Assignee, RoleRow, RoleSpec};
 use crate::store::StoreError;
 
 const DELEGATE: &str = "permissions:type:delegate";
@@ -636,7 +636,10 @@ async fn team_id(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<i64> {
 }
 
 async fn assigned(app: &AppState, who: Assignee<'_>, org_id: i64) -> ApiResult<Json<Vec<RoleDto>>> {
-    let rows = app.store.assigned_roles(who, org_id).await?;
+    let rows = app
+        .store
+        .assigned_roles(who, org_id, Assigned::Applying)
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         out.push(role_dto(app, r).await?);
@@ -659,7 +662,10 @@ async fn set_roles(
     for uid in &body.role_uids {
         ids.push(delegation.assignable(app, caller, uid).await?.id);
     }
-    let taken = app.store.assigned_roles_in(who, reach.org_id()).await?;
+    let taken = app
+        .store
+        .assigned_roles(who, reach.org_id(), Assigned::Exactly)
+        .await?;
     let taken: Vec<&RoleRow> = taken.iter().filter(|r| !ids.contains(&r.id)).collect();
     if !taken.is_empty() {
         delegation.require(remove)?;
@@ -682,21 +688,56 @@ async fn user_roles(
     assigned(&app, Assignee::User(user), caller.org_id).await
 }
 
+/// Assigns the role `uid` to `assignee` where `reach` says, if the caller may hand it on there.
+async fn grant(
+    app: &AppState,
+    caller: &Caller,
+    assignee: Assignee<'_>,
+    (reach, action): (Reach, &'static str),
+    uid: &str,
+) -> ApiResult<()> {
+    let role = Delegation::new(app, caller, reach, action)
+        .await?
+        .assignable(app, caller, uid)
+        .await?;
+    app.store
+        .assign_role(assignee, role.id, reach.org_id(), app.now())
+        .await?;
+    Ok(())
+}
+
+/// Takes the role `uid` from `assignee` where `reach` says, if the caller may take it away.
+async fn revoke(
+    app: &AppState,
+    caller: &Caller,
+    assignee: Assignee<'_>,
+    (reach, action): (Reach, &'static str),
+    uid: &str,
+) -> ApiResult<()> {
+    let role = Delegation::new(app, caller, reach, action)
+        .await?
+        .removable(app, caller, uid)
+        .await?;
+    app.store
+        .unassign_role(assignee, role.id, reach.org_id())
+        .await?;
+    Ok(())
+}
+
+/// `?global=true`: a grant that applies in every org.
+fn global_reach(caller: &Caller, q: &GlobalQuery) -> Reach {
+    reach(caller, q.global.as_deref() == Some("true"))
+}
+
 async fn add_user_role(
     caller: Caller,
     State(app): State<AppState>,
     Path(user): Path<String>,
     GrafanaJson(body): GrafanaJson<AssignBody>,
 ) -> ApiResult<Json<Message>> {
-    let user = user_id(&app, &user).await?;
-    let reach = reach(&caller, body.global);
-    let role = Delegation::new(&app, &caller, reach, actions::USERS_ROLES_ADD)
-        .await?
-        .assignable(&app, &caller, &body.role_uid)
-        .await?;
-    app.store
-        .assign_role(Assignee::User(user), role.id, reach.org_id(), app.now())
-        .await?;
+    let user = Assignee::User(user_id(&app, &user).await?);
+    let grant_in = (reach(&caller, body.global), actions::USERS_ROLES_ADD);
+    grant(&app, &caller, user, grant_in, &body.role_uid).await?;
     Ok(message("Role added to the user."))
 }
 
@@ -706,15 +747,9 @@ async fn set_user_roles(
     Path(user): Path<String>,
     GrafanaJson(body): GrafanaJson<SetRolesBody>,
 ) -> ApiResult<Json<Message>> {
-    let user = user_id(&app, &user).await?;
-    set_roles(
-        &app,
-        &caller,
-        Assignee::User(user),
-        body,
-        (actions::USERS_ROLES_ADD, actions::USERS_ROLES_REMOVE),
-    )
-    .await?;
+    let user = Assignee::User(user_id(&app, &user).await?);
+    let pair = (actions::USERS_ROLES_ADD, actions::USERS_ROLES_REMOVE);
+    set_roles(&app, &caller, user, body, pair).await?;
     Ok(message("User roles have been updated."))
 }
 
@@ -724,15 +759,9 @@ async fn remove_user_role(
     Path((user, uid)): Path<(String, String)>,
     GrafanaQuery(q): GrafanaQuery<GlobalQuery>,
 ) -> ApiResult<Json<Message>> {
-    let user = user_id(&app, &user).await?;
-    let reach = reach(&caller, q.global.as_deref() == Some("true"));
-    let role = Delegation::new(&app, &caller, reach, actions::USERS_ROLES_REMOVE)
-        .await?
-        .removable(&app, &caller, &uid)
-        .await?;
-    app.store
-        .unassign_role(Assignee::User(user), role.id, reach.org_id())
-        .await?;
+    let user = Assignee::User(user_id(&app, &user).await?);
+    let revoke_in = (global_reach(&caller, &q), actions::USERS_ROLES_REMOVE);
+    revoke(&app, &caller, user, revoke_in, &uid).await?;
     Ok(message("Role removed from user."))
 }
 
@@ -745,26 +774,17 @@ async fn team_roles(
     assigned(&app, Assignee::Team(team), caller.org_id).await
 }
 
+// Teams live in an org: their roles apply there.
+
 async fn add_team_role(
     caller: Caller,
     State(app): State<AppState>,
     Path(team): Path<String>,
     GrafanaJson(body): GrafanaJson<AssignBody>,
 ) -> ApiResult<Json<Message>> {
-    let team = team_id(&app, &caller, &team).await?;
-    // Teams live in an org: their roles apply there.
-    let role = Delegation::new(
-        &app,
-        &caller,
-        reach(&caller, false),
-        actions::TEAMS_ROLES_ADD,
-    )
-    .await?
-    .assignable(&app, &caller, &body.role_uid)
-    .await?;
-    app.store
-        .assign_role(Assignee::Team(team), role.id, caller.org_id, app.now())
-        .await?;
+    let team = Assignee::Team(team_id(&app, &caller, &team).await?);
+    let grant_in = (reach(&caller, false), actions::TEAMS_ROLES_ADD);
+    grant(&app, &caller, team, grant_in, &body.role_uid).await?;
     Ok(message("Role added to the team."))
 }
 
@@ -774,16 +794,10 @@ async fn set_team_roles(
     Path(team): Path<String>,
     GrafanaJson(mut body): GrafanaJson<SetRolesBody>,
 ) -> ApiResult<Json<Message>> {
-    let team = team_id(&app, &caller, &team).await?;
+    let team = Assignee::Team(team_id(&app, &caller, &team).await?);
     body.global = false;
-    set_roles(
-        &app,
-        &caller,
-        Assignee::Team(team),
-        body,
-        (actions::TEAMS_ROLES_ADD, actions::TEAMS_ROLES_REMOVE),
-    )
-    .await?;
+    let pair = (actions::TEAMS_ROLES_ADD, actions::TEAMS_ROLES_REMOVE);
+    set_roles(&app, &caller, team, body, pair).await?;
     Ok(message("Team roles have been updated."))
 }
 
@@ -792,19 +806,9 @@ async fn remove_team_role(
     State(app): State<AppState>,
     Path((team, uid)): Path<(String, String)>,
 ) -> ApiResult<Json<Message>> {
-    let team = team_id(&app, &caller, &team).await?;
-    let role = Delegation::new(
-        &app,
-        &caller,
-        reach(&caller, false),
-        actions::TEAMS_ROLES_REMOVE,
-    )
-    .await?
-    .removable(&app, &caller, &uid)
-    .await?;
-    app.store
-        .unassign_role(Assignee::Team(team), role.id, caller.org_id)
-        .await?;
+    let team = Assignee::Team(team_id(&app, &caller, &team).await?);
+    let revoke_in = (reach(&caller, false), actions::TEAMS_ROLES_REMOVE);
+    revoke(&app, &caller, team, revoke_in, &uid).await?;
     Ok(message("Role removed from team."))
 }
 
@@ -816,7 +820,7 @@ async fn builtin_roles(
     for basic in BASIC_ROLES {
         let rows = app
             .store
-            .assigned_roles(Assignee::Basic(basic), caller.org_id)
+            .assigned_roles(Assignee::Basic(basic), caller.org_id, Assigned::Applying)
             .await?;
         if !rows.is_empty() {
             out.insert(
@@ -845,16 +849,10 @@ async fn add_builtin_role(
     State(app): State<AppState>,
     GrafanaJson(body): GrafanaJson<BuiltinBody>,
 ) -> ApiResult<Json<Message>> {
-    let basic = basic_role(&body.builtin_role)?;
+    let basic = Assignee::Basic(basic_role(&body.builtin_role)?);
     // A global grant to a basic role applies to its holders in every org.
-    let reach = reach(&caller, body.global);
-    let role = Delegation::new(&app, &caller, reach, actions::ROLES_BUILTIN_ADD)
-        .await?
-        .assignable(&app, &caller, &body.role_uid)
-        .await?;
-    app.store
-        .assign_role(Assignee::Basic(basic), role.id, reach.org_id(), app.now())
-        .await?;
+    let grant_in = (reach(&caller, body.global), actions::ROLES_BUILTIN_ADD);
+    grant(&app, &caller, basic, grant_in, &body.role_uid).await?;
     Ok(message("Built-in role grant added"))
 }
 
@@ -864,14 +862,8 @@ async fn remove_builtin_role(
     Path((basic, uid)): Path<(String, String)>,
     GrafanaQuery(q): GrafanaQuery<GlobalQuery>,
 ) -> ApiResult<Json<Message>> {
-    let basic = basic_role(&basic)?;
-    let reach = reach(&caller, q.global.as_deref() == Some("true"));
-    let role = Delegation::new(&app, &caller, reach, actions::ROLES_BUILTIN_REMOVE)
-        .await?
-        .removable(&app, &caller, &uid)
-        .await?;
-    app.store
-        .unassign_role(Assignee::Basic(basic), role.id, reach.org_id())
-        .await?;
+    let basic = Assignee::Basic(basic_role(&basic)?);
+    let revoke_in = (global_reach(&caller, &q), actions::ROLES_BUILTIN_REMOVE);
+    revoke(&app, &caller, basic, revoke_in, &uid).await?;
     Ok(message("Built-in role grant removed"))
 }

@@ -128,10 +128,10 @@ fn not_found() -> ApiError {
     )
 }
 
-/// Grafana's `ServiceAccountDTO` (create and search results).
+/// What every view of a service account shows.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ServiceAccountDto {
+pub struct Account {
     pub id: i64,
     pub uid: String,
     pub name: String,
@@ -139,8 +139,16 @@ pub struct ServiceAccountDto {
     pub org_id: i64,
     pub is_disabled: bool,
     pub role: String,
-    pub tokens: i64,
     pub avatar_url: String,
+}
+
+/// Grafana's `ServiceAccountDTO` (create and search results).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceAccountDto {
+    #[serde(flatten)]
+    pub account: Account,
+    pub tokens: i64,
     /// With `?accesscontrol=true`: what the caller may do with this account.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_control: Option<BTreeMap<&'static str, bool>>,
@@ -150,16 +158,10 @@ pub struct ServiceAccountDto {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
-    pub id: i64,
-    pub uid: String,
-    pub name: String,
-    pub login: String,
-    pub org_id: i64,
-    pub is_disabled: bool,
+    #[serde(flatten)]
+    pub account: Account,
     pub created_at: String,
     pub updated_at: String,
-    pub avatar_url: String,
-    pub role: String,
     /// Always `null`: Grafana never fills it.
     pub teams: Option<Vec<String>>,
     /// Left out when 0, as Grafana's `omitempty`.
@@ -212,10 +214,10 @@ fn avatar(name: &str) -> String {
     avatar_url(&format!("{plain}@localhost"))
 }
 
-impl ServiceAccountDto {
+impl Account {
     fn new(row: &ServiceAccountRow) -> Self {
         let name = row.name.clone().unwrap_or_default();
-        ServiceAccountDto {
+        Account {
             id: row.id,
             uid: row.uid.clone().unwrap_or_default(),
             avatar_url: avatar(&name),
@@ -224,6 +226,14 @@ impl ServiceAccountDto {
             org_id: row.org_id,
             is_disabled: row.is_disabled,
             role: row.role.clone(),
+        }
+    }
+}
+
+impl ServiceAccountDto {
+    fn new(row: &ServiceAccountRow) -> Self {
+        ServiceAccountDto {
+            account: Account::new(row),
             tokens: row.tokens,
             access_control: None,
         }
@@ -232,18 +242,10 @@ impl ServiceAccountDto {
 
 impl Profile {
     fn new(row: &ServiceAccountRow) -> Self {
-        let name = row.name.clone().unwrap_or_default();
         Profile {
-            id: row.id,
-            uid: row.uid.clone().unwrap_or_default(),
-            avatar_url: avatar(&name),
-            name,
-            login: row.login.clone(),
-            org_id: row.org_id,
-            is_disabled: row.is_disabled,
+            account: Account::new(row),
             created_at: rfc3339(row.created),
             updated_at: rfc3339(row.updated),
-            role: row.role.clone(),
             teams: None,
             tokens: row.tokens,
             access_control: None,
@@ -436,16 +438,18 @@ async fn create(
         Err(e) => return Err(ApiError::from(e).context("Failed to create service account")),
     };
     let dto = ServiceAccountDto {
-        id,
-        uid: new.uid,
-        name: new.name,
-        login: new.login,
-        org_id: caller.org_id,
-        is_disabled: new.is_disabled,
-        role: new.role.to_string(),
+        account: Account {
+            id,
+            uid: new.uid,
+            name: new.name,
+            login: new.login,
+            org_id: caller.org_id,
+            is_disabled: new.is_disabled,
+            role: new.role.to_string(),
+            // Grafana's create handler leaves it empty.
+            avatar_url: String::new(),
+        },
         tokens: 0,
-        // Grafana's create handler leaves it empty.
-        avatar_url: String::new(),
         access_control: None,
     };
     Ok((StatusCode::CREATED, Json(dto)).into_response())

@@ -479,7 +479,7 @@ async fn get_lockout(
         })
         .collect();
     Ok(Json(Lockout {
-        login: user.login,
+        login: user.profile.login,
         locked: everywhere || addresses.iter().any(|a| a.locked),
         failed_attempts: total,
         window_seconds: WINDOW_SECS,

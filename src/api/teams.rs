@@ -18,7 +18,7 @@ use crate::domain::{avatar_url, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::{self, ServiceError};
 use crate::state::AppState;
-use crate::store::teams::{TeamMemberRow, TeamSearch, TeamSort};
+use crate::store::teams::{TeamMemberRow, TeamMembership, TeamSearch, TeamSort};
 use crate::store::StoreError;
 
 pub(super) fn routes(r: &mut Routes) {
@@ -474,16 +474,14 @@ async fn add_member(
     if body.user_id <= 0 {
         return Err(ApiError::bad_request("bad request data"));
     }
+    let member = TeamMembership {
+        org_id: caller.org_id,
+        team_id: team,
+        user_id: body.user_id,
+        permission: TeamPermission::Member,
+    };
     match service::in_tx(&app, async |tx| {
-        service::teams::add_member(
-            &app,
-            tx,
-            caller.org_id,
-            team,
-            body.user_id,
-            TeamPermission::Member,
-        )
-        .await
+        service::teams::add_member(&app, tx, member).await
     })
     .await
     {
@@ -509,9 +507,14 @@ async fn update_member(
     let user_id = parse_id(&user_id, "userId is invalid")?;
     // Grafana's values: 4 is Admin; anything else makes a plain member.
     let permission = TeamPermission::from_value(Some(body.permission));
+    let member = TeamMembership {
+        org_id: caller.org_id,
+        team_id: team,
+        user_id,
+        permission,
+    };
     match service::in_tx(&app, async |tx| {
-        service::teams::set_member_permission(&app, tx, caller.org_id, team, user_id, permission)
-            .await
+        service::teams::set_member_permission(&app, tx, member).await
     })
     .await
     {

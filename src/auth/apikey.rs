@@ -268,9 +268,9 @@ mod tests {
     use crate::store::{SignedInRow, UserRow};
 
     fn row() -> TokenAuthRow {
-        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0)
-            .unwrap()
-            .naive_utc();
+        let mut user = UserRow::for_test(2, "sa-1-k");
+        user.profile.email = "sa-1-k".into();
+        user.profile.is_service_account = Some(true);
         TokenAuthRow {
             key_id: 1,
             key_org_id: 1,
@@ -279,24 +279,7 @@ mod tests {
             key_is_revoked: Some(false),
             key_last_used_at: None,
             account: SignedInRow {
-                user: UserRow {
-                    id: 2,
-                    uid: None,
-                    login: "sa-1-k".into(),
-                    email: "sa-1-k".into(),
-                    name: None,
-                    password: None,
-                    salt: None,
-                    org_id: 1,
-                    is_admin: false,
-                    theme: None,
-                    created: t,
-                    updated: t,
-                    last_seen_at: None,
-                    is_disabled: false,
-                    is_service_account: Some(true),
-                    is_provisioned: false,
-                },
+                user,
                 role: Some("Viewer".into()),
                 auth_module: None,
             },
@@ -311,9 +294,9 @@ mod tests {
         let mut r = row();
         assert_eq!(check(&r, 999, None), Ok(()));
         assert_eq!(check(&r, 999, Some(1)), Ok(()));
-        r.account.user.is_disabled = true;
+        r.account.user.profile.is_disabled = true;
         assert_eq!(check(&r, 999, None), Err(Refusal::Disabled));
-        r.account.user.is_service_account = Some(false);
+        r.account.user.profile.is_service_account = Some(false);
         assert_eq!(check(&r, 999, None), Err(Refusal::Invalid));
         assert_eq!(check(&r, 999, Some(2)), Err(Refusal::OrgMismatch));
         r.key_is_revoked = Some(true);

@@ -564,26 +564,12 @@ mod tests {
 
     #[test]
     fn caller_debug_shows_no_password_hash_or_salt() {
-        let t = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
+        let mut user = UserRow::for_test(3, "bob");
+        user.profile.is_admin = true;
+        user.password = Some("HASH-a41f0be77c".into());
+        user.salt = Some("SALT-9e8d7c".into());
         let row = SignedInRow {
-            user: UserRow {
-                id: 3,
-                uid: Some("u3".into()),
-                login: "bob".into(),
-                email: "bob@example.com".into(),
-                name: None,
-                password: Some("HASH-a41f0be77c".into()),
-                salt: Some("SALT-9e8d7c".into()),
-                org_id: 1,
-                is_admin: true,
-                theme: None,
-                created: t,
-                updated: t,
-                last_seen_at: None,
-                is_disabled: false,
-                is_service_account: None,
-                is_provisioned: false,
-            },
+            user,
             role: Some("Admin".into()),
             auth_module: None,
         };

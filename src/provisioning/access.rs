@@ -41,6 +41,8 @@ use crate::domain::role::{OrgRole, TeamPermission};
 use crate::domain::{login as logins, text};
 use crate::service::{self, Actor, ServiceError};
 use crate::state::AppState;
+use crate::store::orgs::OrgMembership;
+use crate::store::teams::{TeamKey, TeamMembership};
 use crate::store::{Lock, NewUser, StoreError, Tx, UserRow, UserUpdate};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -652,14 +654,19 @@ async fn apply_user(
             .org_role_in(tx.db(), id, org)
             .await
             .map_err(server)?;
+        let member = |role| OrgMembership {
+            org_id: org,
+            user_id: id,
+            role,
+        };
         let change = match (state, current) {
             (State::Present, None) => {
-                let role = role.unwrap_or(OrgRole::Viewer);
-                service::orgs::add_member(app, tx, Actor::System, org, id, role).await
+                let member = member(role.unwrap_or(OrgRole::Viewer));
+                service::orgs::add_member(app, tx, Actor::System, member).await
             }
             (State::Present, Some(current)) => match role {
                 Some(role) if current != *role => {
-                    service::orgs::set_member_role(app, tx, Actor::System, org, id, *role).await
+                    service::orgs::set_member_role(app, tx, Actor::System, member(*role)).await
                 }
                 _ => continue,
             },
@@ -682,7 +689,7 @@ async fn apply_team(app: &AppState, tx: &mut Tx, team: &Team) -> Result<usize, P
     };
     let existing = app
         .store
-        .team_by_name_in(tx.db(), org, &t.name)
+        .team_by(tx.db(), org, TeamKey::Name(&t.name))
         .await
         .map_err(server)?;
     let mut changes = 0;
@@ -730,22 +737,33 @@ async fn apply_team(app: &AppState, tx: &mut Tx, team: &Team) -> Result<usize, P
             .await
             .map_err(server)?;
         if member.is_none() {
-            service::orgs::add_member(app, tx, Actor::System, org, user.id, OrgRole::Viewer)
+            let viewer = OrgMembership {
+                org_id: org,
+                user_id: user.id,
+                role: OrgRole::Viewer,
+            };
+            service::orgs::add_member(app, tx, Actor::System, viewer)
                 .await
                 .map_err(|e| refused(at, &what, e))?;
             changes += 1;
         }
         let in_team = app
             .store
-            .is_team_member_in(tx.db(), team_id, user.id)
+            .is_team_member(tx.db(), team_id, user.id)
             .await
             .map_err(server)?;
+        let membership = TeamMembership {
+            org_id: org,
+            team_id,
+            user_id: user.id,
+            permission,
+        };
         if in_team {
-            service::teams::set_member_permission(app, tx, org, team_id, user.id, permission)
+            service::teams::set_member_permission(app, tx, membership)
                 .await
                 .map_err(|e| refused(at, &what, e))?;
         } else {
-            service::teams::add_member(app, tx, org, team_id, user.id, permission)
+            service::teams::add_member(app, tx, membership)
                 .await
                 .map_err(|e| refused(at, &what, e))?;
             changes += 1;

@@ -5,7 +5,7 @@
 use super::{quotas, Actor, ServiceError, ServiceResult};
 use crate::domain::role::OrgRole;
 use crate::state::AppState;
-use crate::store::orgs::Removed;
+use crate::store::orgs::{OrgMembership, Removed};
 use crate::store::{Db, Missing, StoreError, Tx};
 
 /// Refuses a grant of `role` in `org_id` above the actor's own role there; server admins and
@@ -72,20 +72,16 @@ pub async fn delete(app: &AppState, tx: &mut Tx, id: i64) -> ServiceResult<()> {
     Ok(())
 }
 
-/// Adds `user_id` to `org_id` as `role`.
+/// Adds a member (`Conflict(AlreadyOrgMember)` if they are one).
 pub async fn add_member(
     app: &AppState,
     tx: &mut Tx,
     actor: Actor<'_>,
-    org_id: i64,
-    user_id: i64,
-    role: OrgRole,
+    member: OrgMembership,
 ) -> ServiceResult<()> {
-    check_grant(app, tx.db(), actor, org_id, role).await?;
-    quotas::check_membership(app, tx, org_id, user_id).await?;
-    app.store
-        .add_org_member(tx, org_id, user_id, role, app.now())
-        .await?;
+    check_grant(app, tx.db(), actor, member.org_id, member.role).await?;
+    quotas::check_membership(app, tx, member.org_id, member.user_id).await?;
+    app.store.add_org_member(tx, member, app.now()).await?;
     Ok(())
 }
 
@@ -94,14 +90,10 @@ pub async fn set_member_role(
     app: &AppState,
     tx: &mut Tx,
     actor: Actor<'_>,
-    org_id: i64,
-    user_id: i64,
-    role: OrgRole,
+    member: OrgMembership,
 ) -> ServiceResult<()> {
-    check_grant(app, tx.db(), actor, org_id, role).await?;
-    app.store
-        .set_org_member_role(tx, org_id, user_id, role, app.now())
-        .await?;
+    check_grant(app, tx.db(), actor, member.org_id, member.role).await?;
+    app.store.set_org_member_role(tx, member, app.now()).await?;
     Ok(())
 }
 

@@ -2,8 +2,8 @@
 //! permission typed (Member or Admin).
 
 use super::ServiceResult;
-use crate::domain::role::TeamPermission;
 use crate::state::AppState;
+use crate::store::teams::TeamMembership;
 use crate::store::Tx;
 
 /// Creates a team of `org_id`; `admin` (the creating user, if a person) becomes its Admin.
@@ -44,17 +44,8 @@ pub async fn delete(app: &AppState, tx: &mut Tx, org_id: i64, id: i64) -> Servic
 
 /// Adds a member of the org to a team (`NotFound(User)` for someone outside the org,
 /// `Conflict(AlreadyTeamMember)`).
-pub async fn add_member(
-    app: &AppState,
-    tx: &mut Tx,
-    org_id: i64,
-    team_id: i64,
-    user_id: i64,
-    permission: TeamPermission,
-) -> ServiceResult<()> {
-    app.store
-        .add_member_to_team(tx, org_id, team_id, user_id, permission, app.now())
-        .await?;
+pub async fn add_member(app: &AppState, tx: &mut Tx, member: TeamMembership) -> ServiceResult<()> {
+    app.store.add_member_to_team(tx, member, app.now()).await?;
     Ok(())
 }
 
@@ -62,14 +53,11 @@ pub async fn add_member(
 pub async fn set_member_permission(
     app: &AppState,
     tx: &mut Tx,
-    org_id: i64,
-    team_id: i64,
-    user_id: i64,
-    permission: TeamPermission,
+    member: TeamMembership,
 ) -> ServiceResult<bool> {
     Ok(app
         .store
-        .set_team_member_permission(tx, org_id, team_id, user_id, permission, app.now())
+        .set_team_member_permission(tx, member, app.now())
         .await?)
 }
 

@@ -81,11 +81,10 @@ impl Store {
 
     /// Deletes recorded successes made at or before `until`.
     pub async fn delete_old_login_successes(&self, until: i64) -> StoreResult<u64> {
-        let sql = self.sql("DELETE FROM login_success WHERE created <= ?");
-        let n = with_conn!(&self.pool, c => {
-            sqlx::query(&sql).bind(until).execute(c).await?.rows_affected()
-        });
-        Ok(n)
+        self.execute("DELETE FROM login_success WHERE created <= ?", |a| {
+            a.int(until)
+        })
+        .await
     }
 
     /// The failures for a login since `since`, newest first.
@@ -103,28 +102,27 @@ impl Store {
     /// Forgets the failures for a login (after a successful login, or when an admin clears a
     /// lockout).
     pub async fn clear_login_attempts(&self, username: &str) -> StoreResult<u64> {
-        let sql = self.sql("DELETE FROM login_attempt WHERE username = ?");
-        let n = with_conn!(&self.pool, c => {
-            sqlx::query(&sql).bind(username).execute(c).await?.rows_affected()
-        });
-        Ok(n)
+        self.execute("DELETE FROM login_attempt WHERE username = ?", |a| {
+            a.text(username)
+        })
+        .await
     }
 
     /// Forgets the failures for a login from one address (after a successful login from it).
     pub async fn clear_login_attempts_from(&self, username: &str, ip: &str) -> StoreResult<()> {
-        let sql = self.sql("DELETE FROM login_attempt WHERE username = ? AND ip_address = ?");
-        with_conn!(&self.pool, c => {
-            sqlx::query(&sql).bind(username).bind(ip).execute(c).await?;
-        });
+        self.execute(
+            "DELETE FROM login_attempt WHERE username = ? AND ip_address = ?",
+            |a| a.text(username).text(ip),
+        )
+        .await?;
         Ok(())
     }
 
     /// Deletes failures older than `before`.
     pub async fn delete_old_login_attempts(&self, before: i64) -> StoreResult<u64> {
-        let sql = self.sql("DELETE FROM login_attempt WHERE created < ?");
-        let n = with_conn!(&self.pool, c => {
-            sqlx::query(&sql).bind(before).execute(c).await?.rows_affected()
-        });
-        Ok(n)
+        self.execute("DELETE FROM login_attempt WHERE created < ?", |a| {
+            a.int(before)
+        })
+        .await
     }
 }

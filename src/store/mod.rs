@@ -58,6 +58,16 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A unique-constraint violation as the conflict it means where it happened (a taken name,
+    /// an existing member …); any other error unchanged.
+    pub fn or_conflict(self, conflict: Conflict) -> StoreError {
+        if self.is_unique_violation() {
+            StoreError::Conflict(conflict)
+        } else {
+            self
+        }
+    }
+
     /// True when the error is a unique-constraint violation.
     pub fn is_unique_violation(&self) -> bool {
         match self {
@@ -368,7 +378,7 @@ impl Store {
         } else {
             db.max_open_conn
         };
-        let store = match db.db_type {
+        let (pool, dialect) = match db.db_type {
             DbType::Sqlite => {
                 let options = if db.url.is_empty() {
                     if let Some(parent) = db.path.parent() {
@@ -399,49 +409,20 @@ impl Store {
                     .min_connections(1)
                     .connect_with(options)
                     .await?;
-                Store {
-                    generation: Arc::default(),
-                    pool: Pool::Sqlite(pool),
-                    dialect: Dialect::Sqlite,
-                }
+                (Pool::Sqlite(pool), Dialect::Sqlite)
             }
             DbType::Postgres => {
-                let options = if db.url.is_empty() {
-                    let (host, port) = split_host(&db.host, 5432);
-                    PgConnectOptions::new()
-                        .host(&host)
-                        .port(port)
-                        .username(&db.user)
-                        .password(db.password.expose())
-                        .database(&db.name)
-                } else {
-                    PgConnectOptions::from_str(db.url.expose())?
-                };
-                let options = options.log_statements(tracing::log::LevelFilter::Trace);
+                let options = network_options!(PgConnectOptions, db, 5432)
+                    .log_statements(tracing::log::LevelFilter::Trace);
                 let pool = PgPoolOptions::new()
                     .max_connections(max)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
-                Store {
-                    generation: Arc::default(),
-                    pool: Pool::Postgres(pool),
-                    dialect: Dialect::Postgres,
-                }
+                (Pool::Postgres(pool), Dialect::Postgres)
             }
             DbType::MySql => {
-                let options = if db.url.is_empty() {
-                    let (host, port) = split_host(&db.host, 3306);
-                    MySqlConnectOptions::new()
-                        .host(&host)
-                        .port(port)
-                        .username(&db.user)
-                        .password(db.password.expose())
-                        .database(&db.name)
-                } else {
-                    MySqlConnectOptions::from_str(db.url.expose())?
-                };
-                let options = options
+                let options = network_options!(MySqlConnectOptions, db, 3306)
                     .charset("utf8mb4")
                     .log_statements(tracing::log::LevelFilter::Trace);
                 let pool = MySqlPoolOptions::new()
@@ -457,12 +438,13 @@ impl Store {
                     })
                     .connect_with(options)
                     .await?;
-                Store {
-                    generation: Arc::default(),
-                    pool: Pool::MySql(pool),
-                    dialect: Dialect::MySql,
-                }
+                (Pool::MySql(pool), Dialect::MySql)
             }
+        };
+        let store = Store {
+            generation: Arc::default(),
+            pool,
+            dialect,
         };
         migrate::run(&store).await?;
         Ok(store)
@@ -521,6 +503,26 @@ impl Store {
         with_conn!(&self.pool, c => c.close().await)
     }
 }
+
+/// The connect options of a network database: from `[database] url`, or else from Grafana's split
+/// keys (`host` with an optional `:port`, `user`, `password`, `name`).
+macro_rules! network_options {
+    ($options:ty, $db:expr, $default_port:expr) => {{
+        let db = $db;
+        if db.url.is_empty() {
+            let (host, port) = split_host(&db.host, $default_port);
+            <$options>::new()
+                .host(&host)
+                .port(port)
+                .username(&db.user)
+                .password(db.password.expose())
+                .database(&db.name)
+        } else {
+            <$options>::from_str(db.url.expose())?
+        }
+    }};
+}
+use network_options;
 
 fn split_host(host: &str, default_port: u16) -> (String, u16) {
     match host.rsplit_once(':') {
@@ -604,6 +606,20 @@ macro_rules! bind_args {
 }
 
 impl Store {
+    /// Runs one statement on the pool and returns how many rows it changed.
+    pub(crate) async fn execute(
+        &self,
+        statement: &str,
+        build: impl FnOnce(Args) -> Args,
+    ) -> StoreResult<u64> {
+        let sql = self.sql(statement);
+        let args = build(Args::default());
+        let n = with_conn!(&self.pool, c => {
+            bind_args!(sqlx::query(&sql), args).execute(c).await?.rows_affected()
+        });
+        Ok(n)
+    }
+
     /// Runs an `INSERT` inside `tx` and returns the new row's `id`.
     pub async fn insert_returning_id(
         &self,

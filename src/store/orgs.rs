@@ -2,9 +2,10 @@
 
 use chrono::NaiveDateTime;
 
+use super::teams::TeamMembership;
 use super::users::{like_prefix, UserSort};
 use super::{Conflict, Db, DbTime, Dialect, Lock, Missing, Store, StoreError, StoreResult, Tx};
-use crate::domain::role::{OrgRole, TeamPermission};
+use crate::domain::role::OrgRole;
 use crate::{with_conn, with_db, with_tx};
 
 /// An org with its address.
@@ -12,16 +13,13 @@ use crate::{with_conn, with_db, with_tx};
 pub struct OrgDetails {
     pub id: i64,
     pub name: String,
-    pub address1: Option<String>,
-    pub address2: Option<String>,
-    pub city: Option<String>,
-    pub zip_code: Option<String>,
-    pub state: Option<String>,
-    pub country: Option<String>,
+    #[sqlx(flatten)]
+    pub address: OrgAddress,
 }
 
-/// `PUT /api/org/address`.
-#[derive(Debug, Clone, Default)]
+/// An org's address, as Grafana's `AddressDTO` shows it (empty for a column never set).
+#[derive(Debug, Clone, Default, sqlx::FromRow, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct OrgAddress {
     pub address1: String,
     pub address2: String,
@@ -29,6 +27,14 @@ pub struct OrgAddress {
     pub zip_code: String,
     pub state: String,
     pub country: String,
+}
+
+/// A membership of an org: who, in which org, as what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgMembership {
+    pub org_id: i64,
+    pub user_id: i64,
+    pub role: OrgRole,
 }
 
 /// A member of an org, as the org-user listings show them.
@@ -63,8 +69,10 @@ pub enum Removed {
     User,
 }
 
-const ORG_DETAILS: &str =
-    "SELECT id, name, address1, address2, city, zip_code, state, country FROM org";
+const ORG_DETAILS: &str = "SELECT id, name, COALESCE(address1, '') AS address1, \
+     COALESCE(address2, '') AS address2, COALESCE(city, '') AS city, \
+     COALESCE(zip_code, '') AS zip_code, COALESCE(state, '') AS state, \
+     COALESCE(country, '') AS country FROM org";
 
 const ORG_USER_COLUMNS: &str = "ou.org_id, u.id AS user_id, u.uid, u.email, u.name, u.login, \
      ou.role, u.last_seen_at, u.created, u.is_disabled, u.is_provisioned";
@@ -95,16 +103,14 @@ impl Store {
     pub(crate) async fn add_org_user_tx(
         &self,
         tx: &mut Tx,
-        org_id: i64,
-        user_id: i64,
-        role: OrgRole,
+        member: OrgMembership,
         now: DbTime,
     ) -> StoreResult<()> {
         let sql = self.sql(
             "INSERT INTO org_user (org_id, user_id, role, created, updated) VALUES (?, ?, ?, ?, ?)",
         );
         with_tx!(tx, c => {
-            sqlx::query(&sql).bind(org_id).bind(user_id).bind(role.as_str())
+            sqlx::query(&sql).bind(member.org_id).bind(member.user_id).bind(member.role.as_str())
                 .bind(now.get()).bind(now.get()).execute(c).await?;
         });
         Ok(())
@@ -118,7 +124,7 @@ impl Store {
             |a| a.text(name).time(now.get()).time(now.get()),
         )
         .await
-        .map_err(org_conflict)
+        .map_err(|e| e.or_conflict(Conflict::OrgNameTaken))
     }
 
     pub async fn org_details(&self, id: i64) -> StoreResult<Option<OrgDetails>> {
@@ -192,8 +198,16 @@ impl Store {
         now: DbTime,
     ) -> StoreResult<i64> {
         let id = self.create_org(tx, name, now).await?;
-        self.add_org_user_tx(tx, id, creator, OrgRole::Admin, now)
-            .await?;
+        self.add_org_user_tx(
+            tx,
+            OrgMembership {
+                org_id: id,
+                user_id: creator,
+                role: OrgRole::Admin,
+            },
+            now,
+        )
+        .await?;
         Ok(id)
     }
 
@@ -208,7 +222,7 @@ impl Store {
         let sql = self.sql("UPDATE org SET name = ?, updated = ? WHERE id = ?");
         let n = with_tx!(tx, c => {
             sqlx::query(&sql).bind(name).bind(now.get()).bind(id).execute(c).await
-                .map_err(|e| org_conflict(e.into()))?.rows_affected()
+                .map_err(|e| StoreError::from(e).or_conflict(Conflict::OrgNameTaken))?.rows_affected()
         });
         // MySQL reports 0 affected rows when nothing changed; tell that apart from a missing org.
         Ok(n > 0 || self.org_exists_tx(tx, id).await?)
@@ -386,36 +400,28 @@ impl Store {
     pub async fn add_org_member(
         &self,
         tx: &mut Tx,
-        org_id: i64,
-        user_id: i64,
-        role: OrgRole,
+        member: OrgMembership,
         now: DbTime,
     ) -> StoreResult<()> {
-        if !self.org_exists_tx(tx, org_id).await? {
+        if !self.org_exists_tx(tx, member.org_id).await? {
             return Err(StoreError::NotFound(Missing::Org));
         }
         if self
-            .org_role_in(Db::Tx(tx), user_id, org_id)
+            .org_role_in(Db::Tx(tx), member.user_id, member.org_id)
             .await?
             .is_some()
         {
             return Err(StoreError::Conflict(Conflict::AlreadyOrgMember));
         }
-        self.add_org_user_tx(tx, org_id, user_id, role, now)
+        self.add_org_user_tx(tx, member, now)
             .await
-            .map_err(|e| {
-                if e.is_unique_violation() {
-                    StoreError::Conflict(Conflict::AlreadyOrgMember)
-                } else {
-                    e
-                }
-            })?;
+            .map_err(|e| e.or_conflict(Conflict::AlreadyOrgMember))?;
         let sql = self.sql(
             "UPDATE `user` SET org_id = ? WHERE id = ? AND org_id NOT IN \
              (SELECT ou.org_id FROM org_user ou WHERE ou.user_id = ? AND ou.org_id <> ?)",
         );
         with_tx!(tx, c => {
-            sqlx::query(&sql).bind(org_id).bind(user_id).bind(user_id).bind(org_id).execute(c).await?;
+            sqlx::query(&sql).bind(member.org_id).bind(member.user_id).bind(member.user_id).bind(member.org_id).execute(c).await?;
         });
         Ok(())
     }
@@ -438,25 +444,29 @@ impl Store {
     pub async fn set_org_member_role(
         &self,
         tx: &mut Tx,
-        org_id: i64,
-        user_id: i64,
-        role: OrgRole,
+        member: OrgMembership,
         now: DbTime,
     ) -> StoreResult<()> {
         tx.lock(Lock::OrgAdmin).await?;
-        let Some(current) = self.org_role_in(Db::Tx(tx), user_id, org_id).await? else {
+        let Some(current) = self
+            .org_role_in(Db::Tx(tx), member.user_id, member.org_id)
+            .await?
+        else {
             return Err(StoreError::NotFound(Missing::OrgUser));
         };
         if current == OrgRole::Admin
-            && role != OrgRole::Admin
-            && self.other_admins_tx(tx, org_id, user_id).await? == 0
+            && member.role != OrgRole::Admin
+            && self
+                .other_admins_tx(tx, member.org_id, member.user_id)
+                .await?
+                == 0
         {
             return Err(StoreError::Conflict(Conflict::LastOrgAdmin));
         }
         let sql =
             self.sql("UPDATE org_user SET role = ?, updated = ? WHERE org_id = ? AND user_id = ?");
         with_tx!(tx, c => {
-            sqlx::query(&sql).bind(role.as_str()).bind(now.get()).bind(org_id).bind(user_id).execute(c).await?;
+            sqlx::query(&sql).bind(member.role.as_str()).bind(now.get()).bind(member.org_id).bind(member.user_id).execute(c).await?;
         });
         Ok(())
     }
@@ -535,16 +545,9 @@ impl Store {
 
 impl Store {
     /// Adds a user to an org with a role.
-    pub async fn add_org_user(
-        &self,
-        org_id: i64,
-        user_id: i64,
-        role: OrgRole,
-        now: DbTime,
-    ) -> StoreResult<()> {
+    pub async fn add_org_user(&self, member: OrgMembership, now: DbTime) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        self.add_org_user_tx(&mut tx, org_id, user_id, role, now)
-            .await?;
+        self.add_org_user_tx(&mut tx, member, now).await?;
         tx.commit().await
     }
 
@@ -564,27 +567,10 @@ impl Store {
         Ok(id)
     }
 
-    /// Adds a user to a team (`permission` 0 = member, 4 = admin, as in Grafana).
-    pub async fn add_team_member(
-        &self,
-        org_id: i64,
-        team_id: i64,
-        user_id: i64,
-        permission: TeamPermission,
-        now: DbTime,
-    ) -> StoreResult<()> {
+    /// Adds a user to a team, without the checks of [`Store::add_member_to_team`].
+    pub async fn add_team_member(&self, member: TeamMembership, now: DbTime) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        self.insert_team_member(&mut tx, org_id, team_id, user_id, permission, now)
-            .await?;
+        self.insert_team_member(&mut tx, member, now).await?;
         tx.commit().await
-    }
-}
-
-/// A unique-index violation on `org` means a taken name.
-fn org_conflict(err: StoreError) -> StoreError {
-    if err.is_unique_violation() {
-        StoreError::Conflict(Conflict::OrgNameTaken)
-    } else {
-        err
     }
 }

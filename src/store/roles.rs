@@ -44,6 +44,16 @@ pub enum Assignee<'a> {
     Basic(&'a str),
 }
 
+/// Which assignments [`Store::assigned_roles`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assigned {
+    /// Those that apply in the org: its own and the global ones (`org_id` 0).
+    Applying,
+    /// Those made in exactly this org (`org_id` 0: the global ones only): what
+    /// [`Store::set_assigned_roles`] replaces.
+    Exactly,
+}
+
 const ROLE_COLUMNS: &str = "r.id, r.uid, r.name, r.display_name, r.description, r.group_name, \
      r.hidden, r.version, r.org_id, r.created, r.updated";
 
@@ -130,13 +140,7 @@ impl Store {
                 },
             )
             .await
-            .map_err(|e| {
-                if e.is_unique_violation() {
-                    StoreError::Conflict(Conflict::RoleExists)
-                } else {
-                    e
-                }
-            })?;
+            .map_err(|e| e.or_conflict(Conflict::RoleExists))?;
         self.put_permissions(&mut tx, id, &spec.permissions, now)
             .await?;
         tx.commit().await?;
@@ -154,10 +158,8 @@ impl Store {
         with_tx!(&mut tx, c => {
             sqlx::query(&sql).bind(&spec.name).bind(&spec.description).bind(spec.version)
                 .bind(&spec.display_name).bind(&spec.group).bind(spec.hidden).bind(now.get()).bind(id)
-                .execute(c).await.map_err(|e| {
-                    let e = StoreError::from(e);
-                    if e.is_unique_violation() { StoreError::Conflict(Conflict::RoleExists) } else { e }
-                })?;
+                .execute(c).await
+                .map_err(|e| StoreError::from(e).or_conflict(Conflict::RoleExists))?;
         });
         self.put_permissions(&mut tx, id, &spec.permissions, now)
             .await?;
@@ -204,33 +206,17 @@ impl Store {
         }
     }
 
-    /// Roles assigned to someone in an org (`org_id` 0: global assignments).
+    /// Roles assigned to someone in an org, as `which` says.
     pub async fn assigned_roles(
         &self,
         who: Assignee<'_>,
         org_id: i64,
+        which: Assigned,
     ) -> StoreResult<Vec<RoleRow>> {
-        self.roles_assigned_where(who, org_id, "IN (?, 0)").await
-    }
-
-    /// Roles assigned to someone in exactly this org (`org_id` 0: the global assignments only):
-    /// what [`Store::set_assigned_roles`] replaces.
-    pub async fn assigned_roles_in(
-        &self,
-        who: Assignee<'_>,
-        org_id: i64,
-    ) -> StoreResult<Vec<RoleRow>> {
-        self.roles_assigned_where(who, org_id, "= ?").await
-    }
-
-    /// Roles assigned to `who` whose assignment's `org_id` matches `org_match` (an SQL condition
-    /// with one `?`, bound to `org_id`).
-    async fn roles_assigned_where(
-        &self,
-        who: Assignee<'_>,
-        org_id: i64,
-        org_match: &str,
-    ) -> StoreResult<Vec<RoleRow>> {
+        let org_match = match which {
+            Assigned::Applying => "IN (?, 0)",
+            Assigned::Exactly => "= ?",
+        };
         let (table, column) = Self::assignment_sql(who);
         let sql = self.sql(&format!(
             "SELECT {ROLE_COLUMNS} FROM role r JOIN {table} a ON a.role_id = r.id \

@@ -6,6 +6,7 @@
 
 use chrono::NaiveDateTime;
 
+use super::orgs::OrgMembership;
 use super::users::{like_pattern, SignedInRow, USER_COLUMNS};
 use super::{Conflict, DbTime, NewUser, Store, StoreError, StoreResult, Tx};
 use crate::domain::role::OrgRole;
@@ -312,13 +313,7 @@ impl Store {
                 },
             )
             .await
-            .map_err(|e| {
-                if e.is_unique_violation() {
-                    StoreError::Conflict(Conflict::TokenNameTaken)
-                } else {
-                    e
-                }
-            })?;
+            .map_err(|e| e.or_conflict(Conflict::TokenNameTaken))?;
         tx.commit().await?;
         Ok(id)
     }
@@ -445,8 +440,16 @@ impl Store {
             };
             let new = NewUser::new(login.clone(), login, name, key.org_id, role).service_account();
             let id = self.insert_user_tx(&mut tx, &new, key.org_id, now).await?;
-            self.add_org_user_tx(&mut tx, key.org_id, id, new.role, now)
-                .await?;
+            self.add_org_user_tx(
+                &mut tx,
+                OrgMembership {
+                    org_id: key.org_id,
+                    user_id: id,
+                    role: new.role,
+                },
+                now,
+            )
+            .await?;
             let sql = self.sql(
                 "UPDATE api_key SET service_account_id = ?, updated = ? \
                  WHERE id = ? AND service_account_id IS NULL",

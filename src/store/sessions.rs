@@ -199,10 +199,9 @@ impl Store {
     /// Ends one session. Returns false if it no longer exists.
     pub async fn delete_session(&self, id: i64) -> StoreResult<bool> {
         let _changed = self.changed();
-        let sql = self.sql("DELETE FROM user_auth_token WHERE id = ?");
-        let n = with_conn!(&self.pool, c => {
-            sqlx::query(&sql).bind(id).execute(c).await?.rows_affected()
-        });
+        let n = self
+            .execute("DELETE FROM user_auth_token WHERE id = ?", |a| a.int(id))
+            .await?;
         Ok(n > 0)
     }
 
@@ -222,14 +221,12 @@ impl Store {
         created_before: i64,
         rotated_before: i64,
     ) -> StoreResult<u64> {
-        let sql = self.sql(
+        self.execute(
             "DELETE FROM user_auth_token \
              WHERE created_at <= ? OR rotated_at <= ? OR COALESCE(revoked_at, 0) > 0",
-        );
-        let n = with_conn!(&self.pool, c => {
-            sqlx::query(&sql).bind(created_before).bind(rotated_before).execute(c).await?.rows_affected()
-        });
-        Ok(n)
+            |a| a.int(created_before).int(rotated_before),
+        )
+        .await
     }
 
     /// Number of stored sessions (for tests of the clean-up and for stats).

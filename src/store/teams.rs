@@ -8,6 +8,15 @@ use super::{Conflict, Db, DbTime, Dialect, Missing, Store, StoreError, StoreResu
 use crate::domain::role::TeamPermission;
 use crate::{with_conn, with_db, with_tx};
 
+/// A membership of a team: who, in which team of which org, with what permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TeamMembership {
+    pub org_id: i64,
+    pub team_id: i64,
+    pub user_id: i64,
+    pub permission: TeamPermission,
+}
+
 /// `team_member` rows with their users, as the members listing shows them.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TeamMemberRow {
@@ -147,30 +156,11 @@ impl Store {
 
     /// A team of an org (a team of another org is "not found").
     pub async fn team(&self, org_id: i64, id: i64) -> StoreResult<Option<UserTeamRow>> {
-        self.team_in(self.db(), org_id, id).await
+        self.team_by(self.db(), org_id, TeamKey::Id(id)).await
     }
 
-    /// [`Store::team`] on a pool or inside a transaction.
-    pub async fn team_in(
-        &self,
-        db: Db<'_>,
-        org_id: i64,
-        id: i64,
-    ) -> StoreResult<Option<UserTeamRow>> {
-        self.team_where(db, org_id, TeamKey::Id(id)).await
-    }
-
-    /// The team of this exact name in an org, on a pool or inside a transaction.
-    pub async fn team_by_name_in(
-        &self,
-        db: Db<'_>,
-        org_id: i64,
-        name: &str,
-    ) -> StoreResult<Option<UserTeamRow>> {
-        self.team_where(db, org_id, TeamKey::Name(name)).await
-    }
-
-    async fn team_where(
+    /// A team of an org by id or by exact name, on a pool or inside a transaction.
+    pub async fn team_by(
         &self,
         db: Db<'_>,
         org_id: i64,
@@ -224,10 +214,15 @@ impl Store {
                 },
             )
             .await
-            .map_err(team_conflict)?;
+            .map_err(|e| e.or_conflict(Conflict::TeamNameTaken))?;
         if let Some(user_id) = admin {
-            self.insert_team_member(tx, org_id, id, user_id, TeamPermission::Admin, now)
-                .await?;
+            let admin = TeamMembership {
+                org_id,
+                team_id: id,
+                user_id,
+                permission: TeamPermission::Admin,
+            };
+            self.insert_team_member(tx, admin, now).await?;
         }
         Ok((id, uid))
     }
@@ -249,10 +244,7 @@ impl Store {
     pub(super) async fn insert_team_member(
         &self,
         tx: &mut Tx,
-        org_id: i64,
-        team_id: i64,
-        user_id: i64,
-        permission: TeamPermission,
+        member: TeamMembership,
         now: DbTime,
     ) -> StoreResult<()> {
         let sql = self.sql(
@@ -260,7 +252,7 @@ impl Store {
              VALUES (?, ?, ?, ?, ?, ?, ?)",
         );
         with_tx!(tx, c => {
-            sqlx::query(&sql).bind(org_id).bind(team_id).bind(user_id).bind(false).bind(permission.value())
+            sqlx::query(&sql).bind(member.org_id).bind(member.team_id).bind(member.user_id).bind(false).bind(member.permission.value())
                 .bind(now.get()).bind(now.get()).execute(c).await?;
         });
         Ok(())
@@ -286,9 +278,13 @@ impl Store {
         );
         let n = with_tx!(tx, c => {
             sqlx::query(&sql).bind(name).bind(email).bind(now.get()).bind(org_id).bind(id)
-                .execute(c).await.map_err(|e| team_conflict(e.into()))?.rows_affected()
+                .execute(c).await.map_err(|e| StoreError::from(e).or_conflict(Conflict::TeamNameTaken))?.rows_affected()
         });
-        Ok(n > 0 || self.team_in(Db::Tx(tx), org_id, id).await?.is_some())
+        Ok(n > 0
+            || self
+                .team_by(Db::Tx(tx), org_id, TeamKey::Id(id))
+                .await?
+                .is_some())
     }
 
     /// Deletes a team with its memberships and preferences. `Ok(false)` if not a team of the org.
@@ -354,31 +350,25 @@ impl Store {
     pub async fn add_member_to_team(
         &self,
         tx: &mut Tx,
-        org_id: i64,
-        team_id: i64,
-        user_id: i64,
-        permission: TeamPermission,
+        member: TeamMembership,
         now: DbTime,
     ) -> StoreResult<()> {
         if self
-            .org_role_in(Db::Tx(tx), user_id, org_id)
+            .org_role_in(Db::Tx(tx), member.user_id, member.org_id)
             .await?
             .is_none()
         {
             return Err(StoreError::NotFound(Missing::User));
         }
-        if self.is_team_member_in(Db::Tx(tx), team_id, user_id).await? {
+        if self
+            .is_team_member(Db::Tx(tx), member.team_id, member.user_id)
+            .await?
+        {
             return Err(StoreError::Conflict(Conflict::AlreadyTeamMember));
         }
-        self.insert_team_member(tx, org_id, team_id, user_id, permission, now)
+        self.insert_team_member(tx, member, now)
             .await
-            .map_err(|e| {
-                if e.is_unique_violation() {
-                    StoreError::Conflict(Conflict::AlreadyTeamMember)
-                } else {
-                    e
-                }
-            })?;
+            .map_err(|e| e.or_conflict(Conflict::AlreadyTeamMember))?;
         Ok(())
     }
 
@@ -386,28 +376,24 @@ impl Store {
     pub async fn set_team_member_permission(
         &self,
         tx: &mut Tx,
-        org_id: i64,
-        team_id: i64,
-        user_id: i64,
-        permission: TeamPermission,
+        member: TeamMembership,
         now: DbTime,
     ) -> StoreResult<bool> {
         let sql = self.sql(
             "UPDATE team_member SET permission = ?, updated = ? WHERE org_id = ? AND team_id = ? AND user_id = ?",
         );
         let n = with_tx!(tx, c => {
-            sqlx::query(&sql).bind(permission.value()).bind(now.get()).bind(org_id).bind(team_id).bind(user_id)
+            sqlx::query(&sql).bind(member.permission.value()).bind(now.get()).bind(member.org_id).bind(member.team_id).bind(member.user_id)
                 .execute(c).await?.rows_affected()
         });
-        Ok(n > 0 || self.is_team_member_in(Db::Tx(tx), team_id, user_id).await?)
+        Ok(n > 0
+            || self
+                .is_team_member(Db::Tx(tx), member.team_id, member.user_id)
+                .await?)
     }
 
-    pub async fn is_team_member(&self, team_id: i64, user_id: i64) -> StoreResult<bool> {
-        self.is_team_member_in(self.db(), team_id, user_id).await
-    }
-
-    /// [`Store::is_team_member`] on a pool or inside a transaction.
-    pub async fn is_team_member_in(
+    /// Whether the user is a member of the team, on a pool or inside a transaction.
+    pub async fn is_team_member(
         &self,
         db: Db<'_>,
         team_id: i64,
@@ -439,16 +425,7 @@ impl Store {
 
 /// How a team is looked up in its org.
 #[derive(Clone, Copy)]
-enum TeamKey<'a> {
+pub enum TeamKey<'a> {
     Id(i64),
     Name(&'a str),
-}
-
-/// A unique-index violation on `team` means a taken name.
-fn team_conflict(err: StoreError) -> StoreError {
-    if err.is_unique_violation() {
-        StoreError::Conflict(Conflict::TeamNameTaken)
-    } else {
-        err
-    }
 }

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 
+use super::orgs::OrgMembership;
 use super::{Conflict, Db, DbTime, Dialect, Missing, Store, StoreError, StoreResult, Tx};
 use crate::domain::role::OrgRole;
 use crate::{with_conn, with_db, with_tx};
@@ -11,16 +12,16 @@ pub(super) const USER_COLUMNS: &str =
      u.is_admin, u.theme, u.created, u.updated, u.last_seen_at, u.is_disabled, \
      u.is_service_account, u.is_provisioned";
 
-/// A row of `user`.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct UserRow {
+/// A user's `user` columns except the password hash and salt: what a signed-in caller carries
+/// (`crate::auth::SignedInUser`) and what handlers show.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserProfile {
     pub id: i64,
     pub uid: Option<String>,
     pub login: String,
     pub email: String,
     pub name: Option<String>,
-    pub password: Option<String>,
-    pub salt: Option<String>,
+    /// The user's current (default) org, `user.org_id`.
     pub org_id: i64,
     pub is_admin: bool,
     pub theme: Option<String>,
@@ -30,6 +31,65 @@ pub struct UserRow {
     pub is_disabled: bool,
     pub is_service_account: Option<bool>,
     pub is_provisioned: bool,
+}
+
+/// A row of `user`: the profile with the password hash and salt.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    #[sqlx(flatten)]
+    pub profile: UserProfile,
+    pub password: Option<String>,
+    pub salt: Option<String>,
+}
+
+impl std::ops::Deref for UserRow {
+    type Target = UserProfile;
+    fn deref(&self) -> &UserProfile {
+        &self.profile
+    }
+}
+
+impl From<UserRow> for UserProfile {
+    /// Drops the password hash and salt.
+    fn from(row: UserRow) -> Self {
+        row.profile
+    }
+}
+
+impl From<&UserRow> for UserProfile {
+    fn from(row: &UserRow) -> Self {
+        row.profile.clone()
+    }
+}
+
+#[cfg(test)]
+impl UserRow {
+    /// A row for unit tests: `login` with an email of its own, no password, in org 1.
+    pub fn for_test(id: i64, login: &str) -> Self {
+        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0)
+            .unwrap()
+            .naive_utc();
+        UserRow {
+            profile: UserProfile {
+                id,
+                uid: Some(format!("u{id}")),
+                login: login.into(),
+                email: format!("{login}@example.com"),
+                name: None,
+                org_id: 1,
+                is_admin: false,
+                theme: None,
+                created: t,
+                updated: t,
+                last_seen_at: None,
+                is_disabled: false,
+                is_service_account: Some(false),
+                is_provisioned: false,
+            },
+            password: None,
+            salt: None,
+        }
+    }
 }
 
 /// A user with their role in their current org, as authentication needs it.
@@ -216,9 +276,15 @@ pub struct UserTeamRow {
     pub member_count: i64,
 }
 
-#[derive(Debug, Clone, Default, sqlx::FromRow)]
+/// What `GET /api/admin/stats` counts (Grafana's `AdminStats`, JSON in camelCase).
+#[derive(Debug, Clone, Default, sqlx::FromRow, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct Stats {
     pub orgs: i64,
+    /// Dashboards, not folders.
+    pub dashboards: i64,
+    /// Distinct dashboard tags.
+    pub tags: i64,
     pub users: i64,
     pub admins: i64,
     pub editors: i64,
@@ -401,7 +467,12 @@ impl Store {
             }
         };
         let id = self.insert_user_tx(tx, new, org_id, now).await?;
-        self.add_org_user_tx(tx, org_id, id, role, now).await?;
+        let member = OrgMembership {
+            org_id,
+            user_id: id,
+            role,
+        };
+        self.add_org_user_tx(tx, member, now).await?;
         Ok(id)
     }
 
@@ -440,7 +511,7 @@ impl Store {
                 .boolean(false)
         })
         .await
-        .map_err(map_user_conflict)
+        .map_err(|e| e.or_conflict(Conflict::UserExists))
     }
 
     pub async fn update_user(
@@ -460,7 +531,7 @@ impl Store {
             sqlx::query(&sql)
                 .bind(&update.login).bind(&update.email).bind(&update.name)
                 .bind(update.theme.as_deref()).bind(now.get()).bind(id)
-                .execute(c).await.map_err(|e| map_user_conflict(e.into()))?.rows_affected()
+                .execute(c).await.map_err(|e| StoreError::from(e).or_conflict(Conflict::UserExists))?.rows_affected()
         });
         if affected == 0 {
             return Err(StoreError::NotFound(Missing::User));
@@ -788,6 +859,7 @@ impl Store {
         month_ago: DbTime,
     ) -> StoreResult<Stats> {
         let t = self.dialect.bool_lit(true);
+        let f = self.dialect.bool_lit(false);
         let not_sa = self.not_service_account("`user`");
         let role_count = |active: bool, role: &str| {
             format!(
@@ -801,6 +873,8 @@ impl Store {
         let sql = self.sql(&format!(
             "SELECT \
              (SELECT COUNT(*) FROM org) AS orgs, \
+             (SELECT COUNT(*) FROM dashboard WHERE is_folder = {f}) AS dashboards, \
+             (SELECT COUNT(DISTINCT term) FROM dashboard_tag) AS tags, \
              (SELECT COUNT(*) FROM `user` WHERE {not_sa}) AS users, \
              {} AS admins, {} AS editors, {} AS viewers, \
              (SELECT COUNT(*) FROM `user` WHERE {not_sa} AND last_seen_at > ?) AS active_users, \
@@ -832,14 +906,5 @@ impl Store {
                 .fetch_one(c).await?
         });
         Ok(stats)
-    }
-}
-
-/// A unique-index violation on `user` means a duplicate login or email.
-fn map_user_conflict(err: StoreError) -> StoreError {
-    if err.is_unique_violation() {
-        StoreError::Conflict(Conflict::UserExists)
-    } else {
-        err
     }
 }

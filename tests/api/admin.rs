@@ -61,17 +61,40 @@ async fn stats_count_what_is_stored() {
         .await
         .unwrap();
         store
-            .add_org_user(org, a, usher::auth::OrgRole::Editor, now)
+            .add_org_user(
+                usher::store::orgs::OrgMembership {
+                    org_id: org,
+                    user_id: a,
+                    role: usher::auth::OrgRole::Editor,
+                },
+                now,
+            )
             .await
             .unwrap();
         let team = store.create_team(1, "T1", "", now).await.unwrap();
         store
-            .add_team_member(1, team, b, usher::domain::role::TeamPermission::Member, now)
+            .add_team_member(
+                usher::store::teams::TeamMembership {
+                    org_id: 1,
+                    team_id: team,
+                    user_id: b,
+                    permission: usher::domain::role::TeamPermission::Member,
+                },
+                now,
+            )
             .await
             .unwrap();
         app.admin()
             .post(&format!("/api/admin/users/{b}/disable"), "")
             .await;
+
+        // Grafana counts dashboards (not folders) and distinct tags
+        // (pkg/services/stats/statsimpl/stats.go, GetAdminStats).
+        for (title, tags) in [("One", r#"["ops", "db"]"#), ("Two", r#"["ops"]"#)] {
+            let body = format!(r#"{{"dashboard": {{"title": "{title}", "tags": {tags}}}}}"#);
+            let res = app.admin().post("/api/dashboards/db", &body).await;
+            assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        }
 
         let res = app.admin().get("/api/admin/stats").await;
         assert_eq!(res.status, StatusCode::OK, "{res:?}");
@@ -83,7 +106,8 @@ async fn stats_count_what_is_stored() {
         assert_eq!(s["editors"], 1, "{s}");
         assert_eq!(s["viewers"], 2, "{s}");
         assert_eq!(s["disabledUsers"], 1, "{s}");
-        assert_eq!(s["dashboards"], 0, "{s}");
+        assert_eq!(s["dashboards"], 2, "{s}");
+        assert_eq!(s["tags"], 2, "{s}");
         for field in [
             "activeUsers",
             "activeAdmins",

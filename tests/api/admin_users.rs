@@ -241,10 +241,12 @@ async fn delete_user_removes_memberships_and_credentials() {
         app.state
             .store
             .add_team_member(
-                1,
-                team,
-                id,
-                usher::domain::role::TeamPermission::Member,
+                usher::store::teams::TeamMembership {
+                    org_id: 1,
+                    team_id: team,
+                    user_id: id,
+                    permission: usher::domain::role::TeamPermission::Member,
+                },
                 now,
             )
             .await

@@ -506,10 +506,12 @@ async fn deleting_an_org_removes_its_memberships_and_teams_and_moves_its_users()
         app.state
             .store
             .add_team_member(
-                org,
-                team,
-                kim,
-                usher::domain::role::TeamPermission::Member,
+                usher::store::teams::TeamMembership {
+                    org_id: org,
+                    team_id: team,
+                    user_id: kim,
+                    permission: usher::domain::role::TeamPermission::Member,
+                },
                 app.state.now(),
             )
             .await

@@ -162,16 +162,25 @@ async fn own_orgs_and_teams_and_org_switch() {
         .await
         .unwrap();
         store
-            .add_org_user(org, id, usher::auth::OrgRole::Admin, now)
+            .add_org_user(
+                usher::store::orgs::OrgMembership {
+                    org_id: org,
+                    user_id: id,
+                    role: usher::auth::OrgRole::Admin,
+                },
+                now,
+            )
             .await
             .unwrap();
         let team_main = store.create_team(1, "Main team", "", now).await.unwrap();
         store
             .add_team_member(
-                1,
-                team_main,
-                id,
-                usher::domain::role::TeamPermission::Member,
+                usher::store::teams::TeamMembership {
+                    org_id: 1,
+                    team_id: team_main,
+                    user_id: id,
+                    permission: usher::domain::role::TeamPermission::Member,
+                },
                 now,
             )
             .await
@@ -179,10 +188,12 @@ async fn own_orgs_and_teams_and_org_switch() {
         let team_other = store.create_team(org, "Other team", "", now).await.unwrap();
         store
             .add_team_member(
-                org,
-                team_other,
-                id,
-                usher::domain::role::TeamPermission::Member,
+                usher::store::teams::TeamMembership {
+                    org_id: org,
+                    team_id: team_other,
+                    user_id: id,
+                    permission: usher::domain::role::TeamPermission::Member,
+                },
                 now,
             )
             .await

@@ -229,7 +229,14 @@ async fn user_orgs_and_teams_read_memberships() {
         .await
         .unwrap();
         store
-            .add_org_user(org, id, usher::auth::OrgRole::Editor, now)
+            .add_org_user(
+                usher::store::orgs::OrgMembership {
+                    org_id: org,
+                    user_id: id,
+                    role: usher::auth::OrgRole::Editor,
+                },
+                now,
+            )
             .await
             .unwrap();
         let team = store
@@ -238,16 +245,26 @@ async fn user_orgs_and_teams_read_memberships() {
             .unwrap();
         store
             .add_team_member(
-                1,
-                team,
-                id,
-                usher::domain::role::TeamPermission::Member,
+                usher::store::teams::TeamMembership {
+                    org_id: 1,
+                    team_id: team,
+                    user_id: id,
+                    permission: usher::domain::role::TeamPermission::Member,
+                },
                 now,
             )
             .await
             .unwrap();
         store
-            .add_team_member(1, team, 1, usher::domain::role::TeamPermission::Member, now)
+            .add_team_member(
+                usher::store::teams::TeamMembership {
+                    org_id: 1,
+                    team_id: team,
+                    user_id: 1,
+                    permission: usher::domain::role::TeamPermission::Member,
+                },
+                now,
+            )
             .await
             .unwrap();
 
@@ -293,7 +310,14 @@ async fn switching_a_users_org_requires_membership() {
         assert_message(&res, StatusCode::UNAUTHORIZED, "Not a valid organization");
         app.state
             .store
-            .add_org_user(org, id, usher::auth::OrgRole::Viewer, now)
+            .add_org_user(
+                usher::store::orgs::OrgMembership {
+                    org_id: org,
+                    user_id: id,
+                    role: usher::auth::OrgRole::Viewer,
+                },
+                now,
+            )
             .await
             .unwrap();
         let res = app
