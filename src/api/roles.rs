@@ -688,39 +688,39 @@ async fn user_roles(
     assigned(&app, Assignee::User(user), caller.org_id).await
 }
 
-/// Assigns the role `uid` to `assignee` where `reach` says, if the caller may hand it on there.
-async fn grant(
-    app: &AppState,
-    caller: &Caller,
-    assignee: Assignee<'_>,
-    (reach, action): (Reach, &'static str),
-    uid: &str,
-) -> ApiResult<()> {
-    let role = Delegation::new(app, caller, reach, action)
-        .await?
-        .assignable(app, caller, uid)
-        .await?;
-    app.store
-        .assign_role(assignee, role.id, reach.org_id(), app.now())
-        .await?;
-    Ok(())
+/// Whether a role assignment is made or taken away.
+#[derive(Clone, Copy)]
+enum Change {
+    Grant,
+    Revoke,
 }
 
-/// Takes the role `uid` from `assignee` where `reach` says, if the caller may take it away.
-async fn revoke(
+/// Grants the role `uid` to `assignee`, or revokes it, where `reach` says, if the caller may
+/// hand it on (or take it away) there under `action`.
+async fn change_assignment(
     app: &AppState,
     caller: &Caller,
+    change: Change,
     assignee: Assignee<'_>,
-    (reach, action): (Reach, &'static str),
+    reach: Reach,
+    action: &'static str,
     uid: &str,
 ) -> ApiResult<()> {
-    let role = Delegation::new(app, caller, reach, action)
-        .await?
-        .removable(app, caller, uid)
-        .await?;
-    app.store
-        .unassign_role(assignee, role.id, reach.org_id())
-        .await?;
+    let delegation = Delegation::new(app, caller, reach, action).await?;
+    match change {
+        Change::Grant => {
+            let role = delegation.assignable(app, caller, uid).await?;
+            app.store
+                .assign_role(assignee, role.id, reach.org_id(), app.now())
+                .await?;
+        }
+        Change::Revoke => {
+            let role = delegation.removable(app, caller, uid).await?;
+            app.store
+                .unassign_role(assignee, role.id, reach.org_id())
+                .await?;
+        }
+    }
     Ok(())
 }
 
@@ -736,8 +736,16 @@ async fn add_user_role(
     GrafanaJson(body): GrafanaJson<AssignBody>,
 ) -> ApiResult<Json<Message>> {
     let user = Assignee::User(user_id(&app, &user).await?);
-    let grant_in = (reach(&caller, body.global), actions::USERS_ROLES_ADD);
-    grant(&app, &caller, user, grant_in, &body.role_uid).await?;
+    change_assignment(
+        &app,
+        &caller,
+        Change::Grant,
+        user,
+        reach(&caller, body.global),
+        actions::USERS_ROLES_ADD,
+        &body.role_uid,
+    )
+    .await?;
     Ok(message("Role added to the user."))
 }
 
@@ -760,8 +768,16 @@ async fn remove_user_role(
     GrafanaQuery(q): GrafanaQuery<GlobalQuery>,
 ) -> ApiResult<Json<Message>> {
     let user = Assignee::User(user_id(&app, &user).await?);
-    let revoke_in = (global_reach(&caller, &q), actions::USERS_ROLES_REMOVE);
-    revoke(&app, &caller, user, revoke_in, &uid).await?;
+    change_assignment(
+        &app,
+        &caller,
+        Change::Revoke,
+        user,
+        global_reach(&caller, &q),
+        actions::USERS_ROLES_REMOVE,
+        &uid,
+    )
+    .await?;
     Ok(message("Role removed from user."))
 }
 
@@ -774,8 +790,7 @@ async fn team_roles(
     assigned(&app, Assignee::Team(team), caller.org_id).await
 }
 
-// Teams live in an org: their roles apply there.
-
+/// Teams live in an org: their roles apply there (never globally).
 async fn add_team_role(
     caller: Caller,
     State(app): State<AppState>,
@@ -783,8 +798,16 @@ async fn add_team_role(
     GrafanaJson(body): GrafanaJson<AssignBody>,
 ) -> ApiResult<Json<Message>> {
     let team = Assignee::Team(team_id(&app, &caller, &team).await?);
-    let grant_in = (reach(&caller, false), actions::TEAMS_ROLES_ADD);
-    grant(&app, &caller, team, grant_in, &body.role_uid).await?;
+    change_assignment(
+        &app,
+        &caller,
+        Change::Grant,
+        team,
+        reach(&caller, false),
+        actions::TEAMS_ROLES_ADD,
+        &body.role_uid,
+    )
+    .await?;
     Ok(message("Role added to the team."))
 }
 
@@ -807,8 +830,16 @@ async fn remove_team_role(
     Path((team, uid)): Path<(String, String)>,
 ) -> ApiResult<Json<Message>> {
     let team = Assignee::Team(team_id(&app, &caller, &team).await?);
-    let revoke_in = (reach(&caller, false), actions::TEAMS_ROLES_REMOVE);
-    revoke(&app, &caller, team, revoke_in, &uid).await?;
+    change_assignment(
+        &app,
+        &caller,
+        Change::Revoke,
+        team,
+        reach(&caller, false),
+        actions::TEAMS_ROLES_REMOVE,
+        &uid,
+    )
+    .await?;
     Ok(message("Role removed from team."))
 }
 
@@ -851,8 +882,16 @@ async fn add_builtin_role(
 ) -> ApiResult<Json<Message>> {
     let basic = Assignee::Basic(basic_role(&body.builtin_role)?);
     // A global grant to a basic role applies to its holders in every org.
-    let grant_in = (reach(&caller, body.global), actions::ROLES_BUILTIN_ADD);
-    grant(&app, &caller, basic, grant_in, &body.role_uid).await?;
+    change_assignment(
+        &app,
+        &caller,
+        Change::Grant,
+        basic,
+        reach(&caller, body.global),
+        actions::ROLES_BUILTIN_ADD,
+        &body.role_uid,
+    )
+    .await?;
     Ok(message("Built-in role grant added"))
 }
 
@@ -863,7 +902,15 @@ async fn remove_builtin_role(
     GrafanaQuery(q): GrafanaQuery<GlobalQuery>,
 ) -> ApiResult<Json<Message>> {
     let basic = Assignee::Basic(basic_role(&basic)?);
-    let revoke_in = (global_reach(&caller, &q), actions::ROLES_BUILTIN_REMOVE);
-    revoke(&app, &caller, basic, revoke_in, &uid).await?;
+    change_assignment(
+        &app,
+        &caller,
+        Change::Revoke,
+        basic,
+        global_reach(&caller, &q),
+        actions::ROLES_BUILTIN_REMOVE,
+        &uid,
+    )
+    .await?;
     Ok(message("Built-in role grant removed"))
 }
