@@ -181,6 +181,7 @@ pub async fn authenticate(
         .and_then(|d| chrono::Duration::from_std(d).ok())
         .filter(|d| !d.is_zero());
     let cached = app.tokens.get(&key);
+    let was_cached = cached.is_some();
     let (hashed, legacy, fresh) = match cached {
         Some(e) => {
             let fresh = revalidate
@@ -223,7 +224,9 @@ pub async fn authenticate(
         app.tokens.remove(&key);
         return Err(refusal.into());
     }
-    if !from_cache {
+    // Without revalidation an entry only saves the hash, so one already held is kept as it is;
+    // with it, a re-read row refreshes the entry.
+    if !from_cache && (!was_cached || revalidate.is_some()) {
         app.tokens.insert(
             key,
             Entry {
