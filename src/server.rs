@@ -31,6 +31,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderValue};
 use axum::Router;
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
@@ -304,17 +305,31 @@ async fn serve_connection(
         let router = router.clone();
         async move {
             conn.on_request(!http_body::Body::is_end_stream(req.body()));
+            let expects_continue = req
+                .headers()
+                .get(header::EXPECT)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+            let unread = Arc::new(Mutex::new(None));
             let mut req = req.map(|body| {
                 Body::new(RequestBody {
-                    inner: body,
+                    inner: Some(body),
+                    ended: false,
+                    unread: unread.clone(),
                     conn: conn.clone(),
                 })
             });
             req.extensions_mut().insert(ConnectInfo(peer));
-            let res = match router.oneshot(req).await {
+            let mut res = match router.oneshot(req).await {
                 Ok(res) => res,
                 Err(never) => match never {},
             };
+            let left = unread.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(body) = left {
+                if !finish_unread_body(body, expects_continue).await {
+                    res.headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+            }
             conn.on_body_done();
             Ok::<_, Infallible>(res.map(|body| ResponseBody { inner: body, conn }))
         }
@@ -438,9 +453,48 @@ impl AsyncWrite for TimedIo {
     }
 }
 
-/// The request body, which reports to its connection when it has been read or dropped.
+/// The most of an unread request body the server reads and discards after an early answer so
+/// the connection can serve the next request (Go's server, which Grafana runs on, does the same
+/// with a smaller bound); a longer body closes the connection instead.
+const DRAIN_LIMIT: u64 = crate::api::BODY_LIMIT as u64;
+
+/// Reads and discards what a handler left of its request body (it answered before reading it:
+/// 401, 403, 404, a refusal before parsing). True when the body ended, so the connection can be
+/// kept; false when it was too long, failed, or the client waits for `100 Continue` (which
+/// reading would send, inviting a body nobody wants), and the answer must say
+/// `Connection: close`. The read is bounded by `read_timeout`, still armed for this request.
+async fn finish_unread_body(mut body: Incoming, expects_continue: bool) -> bool {
+    use http_body_util::BodyExt;
+    if http_body::Body::is_end_stream(&body) {
+        return true;
+    }
+    if expects_continue || http_body::Body::size_hint(&body).lower() > DRAIN_LIMIT {
+        return false;
+    }
+    let mut read = 0u64;
+    loop {
+        match body.frame().await {
+            None => return true,
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    read += data.len() as u64;
+                    if read > DRAIN_LIMIT {
+                        return false;
+                    }
+                }
+            }
+            Some(Err(_)) => return false,
+        }
+    }
+}
+
+/// The request body, which reports to its connection when it has been read. Dropped before its
+/// end (the handler answered without reading it), it leaves the rest in `unread` for
+/// [`finish_unread_body`], keeping the read deadline armed for that.
 struct RequestBody {
-    inner: Incoming,
+    inner: Option<Incoming>,
+    ended: bool,
+    unread: Arc<Mutex<Option<Incoming>>>,
     conn: Arc<Conn>,
 }
 
@@ -452,25 +506,36 @@ impl http_body::Body for RequestBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        let Some(inner) = self.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled = Pin::new(inner).poll_frame(cx);
         if let Poll::Ready(None) = polled {
+            self.ended = true;
             self.conn.on_body_done();
         }
         polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.inner.as_ref().is_none_or(|b| b.is_end_stream())
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), |b| b.size_hint())
     }
 }
 
 impl Drop for RequestBody {
     fn drop(&mut self) {
-        self.conn.on_body_done();
+        match self.inner.take() {
+            Some(body) if !self.ended && !http_body::Body::is_end_stream(&body) => {
+                *self.unread.lock().unwrap_or_else(|e| e.into_inner()) = Some(body);
+            }
+            _ => self.conn.on_body_done(),
+        }
     }
 }
 

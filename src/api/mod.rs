@@ -28,12 +28,13 @@ use std::collections::BTreeMap;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 use schemars::gen::SchemaGenerator;
 use schemars::schema::Schema;
+use tower::ServiceExt;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::Access;
@@ -227,17 +228,44 @@ pub fn router(state: AppState) -> Router {
     for (path, method_router) in routes.methods {
         router = router.route(path, method_router);
     }
-    router
+    let inner = router
         .layer(axum::Extension(std::sync::Arc::new(doc)))
         .layer(middleware::from_fn(refuse_repeated_paging))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        // Grafana's router has no 405: a path served for other methods is not found
+        // (`pkg/web/router.go`, `Router.ServeHTTP` falls through to `notFound`).
+        .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(
             url_guard::refuse_control_characters,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    // The path is matched before any layer of `inner` runs, so the trailing slash is trimmed
+    // by a service in front of it.
+    Router::new().fallback_service(inner.map_request(trim_trailing_slash))
+}
+
+/// Grafana matches a path with one trailing `/` trimmed (`pkg/web/tree.go`, `Tree.Match`):
+/// `/api/search/` is `/api/search`.
+fn trim_trailing_slash(mut req: Request) -> Request {
+    let uri = req.uri();
+    let path = uri.path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = &path[..path.len() - 1];
+        let path_and_query = match uri.query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_string(),
+        };
+        let mut parts = uri.clone().into_parts();
+        if let Ok(pq) = path_and_query.parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    req
 }
 
 /// A paging parameter (`page`, `perpage`, `limit`) given more than once is a 400: handlers read
@@ -262,8 +290,4 @@ async fn refuse_repeated_paging(
 
 async fn not_found() -> ApiError {
     ApiError::not_found("Not found")
-}
-
-async fn method_not_allowed() -> ApiError {
-    ApiError::status(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed")
 }

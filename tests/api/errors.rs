@@ -68,7 +68,19 @@ async fn unknown_routes_and_methods_answer_json() {
                 None,
             )
             .await;
-        assert_message(&res, StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
+        // Grafana's router has no 405: an unserved method on a served path falls through to
+        // its not-found handler (pkg/web/router.go, `Router.ServeHTTP`).
+        assert_message(&res, StatusCode::NOT_FOUND, "Not found");
+        for (method, path) in [
+            (Method::POST, "/api/serviceaccounts/migrate"),
+            (Method::PUT, "/api/admin/settings"),
+            (Method::DELETE, "/api/health"),
+        ] {
+            let res = app
+                .request(method.clone(), path, Some(&basic("admin", "admin")), None)
+                .await;
+            assert_message(&res, StatusCode::NOT_FOUND, "Not found");
+        }
     })
     .await;
 }

@@ -8,6 +8,7 @@ mod admin;
 mod admin_users;
 mod auth;
 mod caches;
+mod compat;
 mod custom_roles;
 mod dashboards;
 mod errors;

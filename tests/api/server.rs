@@ -333,3 +333,79 @@ async fn shutdown_closes_idle_connections_and_returns() {
     assert!(read_until_closed(&mut kept).await.is_some());
     assert!(read_until_closed(&mut silent).await.is_some());
 }
+
+/// A request head for `method path` with a JSON body of `length` bytes to follow.
+fn head_with_body(method: &str, path: &str, length: usize, extra: &str) -> String {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {length}\r\n{extra}\r\n"
+    )
+}
+
+fn says_close(response: &str) -> bool {
+    response
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or("")
+        .lines()
+        .any(|l| l.to_ascii_lowercase().replace(' ', "") == "connection:close")
+}
+
+/// Issue #14 item 3. A handler that answers before reading the body (here 401: no credentials)
+/// must leave the connection usable when the client sends the body a little later: Grafana runs
+/// on Go's net/http, which reads and discards an unread body after the handler
+/// (`net/http/server.go`, `response.finishRequest` / `body.Close`). Before the fix hyper closed
+/// the connection silently, without `Connection: close`, and the next request on it failed.
+#[tokio::test]
+async fn an_early_answer_keeps_the_connection_when_the_body_comes_late() {
+    let server = Running::start(limits(LONG, LONG, LONG, None)).await;
+    let body = r#"{"name":"Late","login":"late","password":"late-password"}"#;
+    for (path, status) in [("/api/admin/users", "401"), ("/api/nothing-here", "404")] {
+        let mut s = server.connect().await;
+        s.write_all(head_with_body("POST", path, body.len(), "").as_bytes())
+            .await
+            .unwrap();
+        tokio::time::sleep(SHORT).await;
+        s.write_all(body.as_bytes()).await.unwrap();
+        let first = read_response(&mut s).await;
+        assert!(first.starts_with(&format!("HTTP/1.1 {status}")), "{first}");
+        assert!(!says_close(&first), "{first}");
+        // The same connection serves the next request.
+        s.write_all(HEALTH).await.unwrap();
+        let second = read_response(&mut s).await;
+        assert!(second.starts_with("HTTP/1.1 200"), "{second}");
+    }
+    server.stop().await;
+}
+
+/// What is not read is not kept waiting for: a client that waits for `100 Continue` gets the
+/// early answer with `Connection: close` (Go closes such a connection too), and so does a body
+/// longer than the server reads (the 1 MiB body limit): the client knows not to reuse it.
+#[tokio::test]
+async fn an_early_answer_says_close_when_the_body_is_not_read() {
+    let server = Running::start(limits(LONG, LONG, LONG, None)).await;
+    let mut s = server.connect().await;
+    s.write_all(
+        head_with_body("POST", "/api/admin/users", 40, "Expect: 100-continue\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let answer = read_until_closed(&mut s)
+        .await
+        .expect("closed after the answer");
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(says_close(&answer), "{answer}");
+    assert!(!answer.contains("100 Continue"), "{answer}");
+
+    let mut s = server.connect().await;
+    let length = 8 * 1024 * 1024;
+    s.write_all(head_with_body("POST", "/api/admin/users", length, "").as_bytes())
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut s)
+        .await
+        .expect("closed after the answer");
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(says_close(&answer), "{answer}");
+    server.stop().await;
+}
