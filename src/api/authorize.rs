@@ -54,10 +54,23 @@ pub async fn authorize(
     }
     if let Access::Permission { action, scope, org } = access {
         let (mut parts, body) = req.into_parts();
-        let params = RawPathParams::from_request_parts(&mut parts, &app)
+        let raw: Vec<(String, String)> = RawPathParams::from_request_parts(&mut parts, &app)
             .await
-            .ok();
-        let scope = scope.map(|template| fill_scope(template, params.as_ref()));
+            .map(|p| {
+                p.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        // A user or team named by uid is resolved to its id before the scope is checked, as
+        // Grafana's resolvers run before `authorize`.
+        let params = match scope {
+            Some(template) => {
+                super::resolve::scope_params(&app, caller.org_id, template, raw).await?
+            }
+            None => raw,
+        };
+        let scope = scope.map(|template| fill_scope(template, &params));
         let denied = || AuthError::access_denied(action);
         let scope = scope.as_deref();
         match org {
@@ -74,13 +87,9 @@ pub async fn authorize(
             InOrg::Path(name) => {
                 // Grafana's authorizeInOrg: an unparsable org id is denied, not "not found".
                 let org_id = params
-                    .as_ref()
-                    .and_then(|p| {
-                        p.iter()
-                            .find(|(k, _)| *k == name)
-                            .map(|(_, v)| v.to_string())
-                    })
-                    .and_then(|v| v.parse::<i64>().ok())
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .and_then(|(_, v)| v.parse::<i64>().ok())
                     .filter(|id| *id > 0)
                     .ok_or_else(denied)?;
                 let role = caller.role_in(&app, org_id).await?;

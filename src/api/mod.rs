@@ -15,6 +15,7 @@ mod preferences;
 mod provisioning;
 mod query;
 mod quotas;
+mod resolve;
 mod roles;
 mod service_accounts;
 mod sessions;

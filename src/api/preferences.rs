@@ -18,7 +18,7 @@ use super::dashboards::dashboard_not_found;
 use super::dto::{message, Message};
 use super::{Op, Routes};
 use crate::auth::{actions, Access, Caller};
-use crate::domain::{parse_id, text};
+use crate::domain::text;
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::state::AppState;
 use crate::store::preferences::{PrefsOwner, PrefsRow};
@@ -208,7 +208,7 @@ async fn owner(
     team: Option<Path<String>>,
 ) -> ApiResult<PrefsOwner> {
     if let Some(Path(raw)) = team {
-        let team_id = parse_id(&raw, "teamId is invalid")?;
+        let team_id = super::resolve::team_id(app, caller.org_id, &raw).await?;
         // Grafana stores preferences for any team id; only teams of the org have them here.
         app.store
             .team(caller.org_id, team_id)

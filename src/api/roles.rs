@@ -18,7 +18,7 @@ use super::dto::{message, Message};
 use super::query::GrafanaQuery;
 use super::{Op, Routes};
 use crate::auth::{actions, permissions_in, Access, Caller, Permissions, Reach};
-use crate::domain::{new_uid, parse_id, rfc3339, text};
+use crate::domain::{new_uid, rfc3339, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::state::AppState;
 use crate::store::roles::{Assigned, Assignee, RoleRow, RoleSpec};
@@ -618,7 +618,7 @@ async fn delete_role(
 /// server-wide permissions (an opt-in beyond Grafana, whose admin routes refuse every token;
 /// grafana/grafana#71436).
 async fn user_id(app: &AppState, raw: &str) -> ApiResult<i64> {
-    let id = parse_id(raw, "userId is invalid")?;
+    let id = super::resolve::user_id(app, raw).await?;
     app.store
         .user_by_id(id)
         .await?
@@ -627,7 +627,7 @@ async fn user_id(app: &AppState, raw: &str) -> ApiResult<i64> {
 }
 
 async fn team_id(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<i64> {
-    let id = parse_id(raw, "teamId is invalid")?;
+    let id = super::resolve::team_id(app, caller.org_id, raw).await?;
     app.store
         .team(caller.org_id, id)
         .await?

@@ -361,7 +361,20 @@ async fn revoke_token(
     Ok(())
 }
 
+/// Only people have sessions: a service account is refused as Grafana refuses every identity
+/// that is not a user (pkg/api/user_token.go, `GetUserAuthTokens` / `RevokeUserAuthToken`).
+fn people_only(caller: &Caller, what: &str) -> ApiResult<()> {
+    if caller.is_service_account() {
+        return Err(ApiError::status(
+            axum::http::StatusCode::FORBIDDEN,
+            format!("entity not allowed to {what} tokens"),
+        ));
+    }
+    Ok(())
+}
+
 async fn my_tokens(caller: Caller, State(app): State<AppState>) -> ApiResult<Json<Vec<UserToken>>> {
+    people_only(&caller, "get")?;
     Ok(Json(list_tokens(&app, &caller, caller.id()).await?))
 }
 
@@ -370,6 +383,7 @@ async fn revoke_my_token(
     State(app): State<AppState>,
     GrafanaJson(body): GrafanaJson<RevokeBody>,
 ) -> ApiResult<Json<Message>> {
+    people_only(&caller, "revoke")?;
     revoke_token(&app, &caller, caller.id(), body.auth_token_id).await?;
     Ok(message("User auth token revoked"))
 }

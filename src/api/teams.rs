@@ -14,7 +14,7 @@ use super::query::{page_schema, page_size_schema, sort_list_schema, GrafanaQuery
 use super::{Op, Routes};
 use crate::auth::{actions, Access, AuthMethod, Caller};
 use crate::domain::role::TeamPermission;
-use crate::domain::{avatar_url, parse_id, text, Paging};
+use crate::domain::{avatar_url, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::service::{self, ServiceError};
 use crate::state::AppState;
@@ -209,8 +209,9 @@ fn check_email(email: &str) -> ApiResult<()> {
     Ok(text::line("Team email", email, text::VARCHAR_190)?)
 }
 
-fn team_id(raw: &str) -> ApiResult<i64> {
-    Ok(parse_id(raw, "teamId is invalid")?)
+/// The team id of a path parameter, an id or a uid in the caller's org.
+async fn team_id(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<i64> {
+    super::resolve::team_id(app, caller.org_id, raw).await
 }
 
 fn team_not_found() -> ApiError {
@@ -219,7 +220,7 @@ fn team_not_found() -> ApiError {
 
 /// The team of the path in the request's org, or Grafana's 404.
 async fn find_team(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<i64> {
-    let id = team_id(raw)?;
+    let id = team_id(app, caller, raw).await?;
     app.store
         .team(caller.org_id, id)
         .await
@@ -344,7 +345,7 @@ async fn get(
 ) -> ApiResult<Json<UserTeam>> {
     let team = app
         .store
-        .team(caller.org_id, team_id(&id)?)
+        .team(caller.org_id, team_id(&app, &caller, &id).await?)
         .await
         .map_err(|e| ApiError::from(e).context("Failed to get Team"))?
         .ok_or_else(team_not_found)?;
@@ -357,7 +358,7 @@ async fn update(
     Path(id): Path<String>,
     GrafanaJson(body): GrafanaJson<UpdateTeamBody>,
 ) -> ApiResult<Json<Message>> {
-    let id = team_id(&id)?;
+    let id = team_id(&app, &caller, &id).await?;
     let name = Some(body.name.trim()).filter(|n| !n.is_empty());
     if let Some(n) = name {
         check_name(n)?;
@@ -383,7 +384,7 @@ async fn delete(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
-    let id = team_id(&id)?;
+    let id = team_id(&app, &caller, &id).await?;
     match service::in_tx(&app, async |tx| {
         service::teams::delete(&app, tx, caller.org_id, id).await
     })
@@ -439,7 +440,7 @@ async fn members(
 ) -> ApiResult<Response> {
     let team = app
         .store
-        .team(caller.org_id, team_id(&id)?)
+        .team(caller.org_id, team_id(&app, &caller, &id).await?)
         .await?
         .ok_or_else(team_not_found)?;
     let paged = q.perpage.is_some() || q.page.is_some();
@@ -504,7 +505,7 @@ async fn update_member(
     GrafanaJson(body): GrafanaJson<MemberPermissionBody>,
 ) -> ApiResult<Json<Message>> {
     let team = find_team(&app, &caller, &id).await?;
-    let user_id = parse_id(&user_id, "userId is invalid")?;
+    let user_id = super::resolve::user_id(&app, &user_id).await?;
     // Grafana's values: 4 is Admin; anything else makes a plain member.
     let permission = TeamPermission::from_value(Some(body.permission));
     let member = TeamMembership {
@@ -530,7 +531,7 @@ async fn remove_member(
     Path((id, user_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Message>> {
     let team = find_team(&app, &caller, &id).await?;
-    let user_id = parse_id(&user_id, "userId is invalid")?;
+    let user_id = super::resolve::user_id(&app, &user_id).await?;
     match service::in_tx(&app, async |tx| {
         service::teams::remove_member(&app, tx, caller.org_id, team, user_id).await
     })

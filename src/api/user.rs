@@ -194,5 +194,6 @@ async fn switch_my_org(
     State(app): State<AppState>,
     Path(org_id): Path<String>,
 ) -> ApiResult<Json<Message>> {
-    switch_org(&app, caller.id(), &org_id).await
+    // Grafana's `UserSetUsingOrg` names its parameter `:id` (pkg/api/user.go).
+    switch_org(&app, caller.id(), &org_id, "id is invalid").await
 }

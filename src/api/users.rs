@@ -200,7 +200,10 @@ pub(super) async fn user_from_path(
     invalid: &str,
     missing: &str,
 ) -> ApiResult<UserRow> {
-    let id = parse_id(raw_id, invalid)?;
+    // Any 64-bit number is an id (`invalid` is for a value that is neither an id nor a uid,
+    // which since Grafana's uid resolver cannot happen: it is looked up and not found).
+    let _ = invalid;
+    let id = super::resolve::user_id(app, raw_id).await?;
     app.store
         .user_by_id(id)
         .await?
@@ -228,17 +231,21 @@ async fn lookup_user(
     State(app): State<AppState>,
     GrafanaQuery(q): GrafanaQuery<LookupQuery>,
 ) -> ApiResult<Json<UserProfile>> {
+    // Grafana looks the empty string up like any other and finds nobody: 404 "user not found"
+    // (pkg/api/user.go, `GetUserByLoginOrEmail`).
     let needle = q.login_or_email.as_deref().map(str::trim).unwrap_or("");
-    if needle.is_empty() {
-        return Err(ApiError::bad_request("loginOrEmail is required"));
+    let user = match needle {
+        "" => None,
+        needle => app.store.user_by_login_or_email(needle).await?,
     }
-    let user = app
-        .store
-        .user_by_login_or_email(needle)
-        .await?
-        .filter(|u| !u.is_service_account.unwrap_or(false))
-        .ok_or_else(|| ApiError::not_found("user not found"))?;
-    Ok(Json(UserProfile::load(&app, &user).await?))
+    .filter(|u| !u.is_service_account.unwrap_or(false))
+    .ok_or_else(|| ApiError::not_found("user not found"))?;
+    // Grafana builds this profile without the auth-info lookup, so `authLabels` is `null`.
+    let profile = UserProfile {
+        auth_labels: None,
+        ..UserProfile::load(&app, &user).await?
+    };
+    Ok(Json(profile))
 }
 
 /// `PUT /api/users/:id` and `PUT /api/user` body (Grafana's `UpdateUserCommand`).
@@ -268,7 +275,10 @@ pub(super) async fn apply_update(
         trim(body.login),
         trim(body.theme),
     );
-    if login.is_none() && email.is_none() && name.is_none() && theme.is_none() {
+    // Grafana's `handleUpdateUser` (pkg/api/user.go): no login means the email is the login,
+    // and neither is a 400.
+    let login = login.or_else(|| email.clone());
+    if login.is_none() {
         return Err(ApiError::bad_request(
             "Validation error, need to specify either username or email",
         ));
@@ -343,8 +353,9 @@ pub(super) async fn switch_org(
     app: &AppState,
     user_id: i64,
     raw_org: &str,
+    invalid: &str,
 ) -> ApiResult<Json<Message>> {
-    let org_id = parse_id(raw_org, "orgId is invalid")?;
+    let org_id = parse_id(raw_org, invalid)?;
     if !app.store.set_current_org(user_id, org_id).await? {
         return Err(ApiError::Status {
             status: axum::http::StatusCode::UNAUTHORIZED,
@@ -358,6 +369,23 @@ async fn switch_user_org(
     State(app): State<AppState>,
     Path((id, org_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Message>> {
-    let user = find_user(&app, &id).await?;
-    switch_org(&app, user.id, &org_id).await
+    // Grafana checks only the user's memberships: an unknown user has none, so the answer is
+    // 401 "Not a valid organization" (pkg/api/user.go, `UpdateUserActiveOrg`); an unknown uid
+    // is the resolver's 404.
+    let user_id = super::resolve::user_id(&app, &id).await?;
+    let person = app
+        .store
+        .user_by_id(user_id)
+        .await?
+        .filter(|u| !u.is_service_account.unwrap_or(false));
+    match person {
+        Some(user) => switch_org(&app, user.id, &org_id, "orgId is invalid").await,
+        None => {
+            parse_id(&org_id, "orgId is invalid")?;
+            Err(ApiError::status(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "Not a valid organization",
+            ))
+        }
+    }
 }

@@ -20,7 +20,7 @@ pub mod useragent;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, RawPathParams, Request};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, Extensions, HeaderMap};
 use base64::Engine;
 use subtle::ConstantTimeEq;
@@ -340,12 +340,10 @@ pub(crate) async fn custom_grants(
 }
 
 /// Replaces `{name}` in a scope template with the request's path parameter of that name.
-pub(crate) fn fill_scope(template: &str, params: Option<&RawPathParams>) -> String {
+pub(crate) fn fill_scope(template: &str, params: &[(String, String)]) -> String {
     let mut scope = template.to_string();
-    if let Some(params) = params {
-        for (name, value) in params.iter() {
-            scope = scope.replace(&format!("{{{name}}}"), value);
-        }
+    for (name, value) in params {
+        scope = scope.replace(&format!("{{{name}}}"), value);
     }
     scope
 }

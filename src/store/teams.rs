@@ -155,6 +155,19 @@ impl Store {
     }
 
     /// A team of an org (a team of another org is "not found").
+    /// The id of the org's team with this uid.
+    pub async fn team_id_by_uid(&self, org_id: i64, uid: &str) -> StoreResult<Option<i64>> {
+        let sql = self.sql("SELECT id FROM team WHERE org_id = ? AND uid = ?");
+        let id = with_conn!(&self.pool, c => {
+            sqlx::query_scalar::<_, i64>(&sql)
+                .bind(org_id)
+                .bind(uid)
+                .fetch_optional(c)
+                .await?
+        });
+        Ok(id)
+    }
+
     pub async fn team(&self, org_id: i64, id: i64) -> StoreResult<Option<UserTeamRow>> {
         self.team_by(self.db(), org_id, TeamKey::Id(id)).await
     }

@@ -331,6 +331,15 @@ impl Store {
         )
     }
 
+    /// The id of the user (or service account) with this uid.
+    pub async fn user_id_by_uid(&self, uid: &str) -> StoreResult<Option<i64>> {
+        let sql = self.sql("SELECT id FROM `user` WHERE uid = ?");
+        let id = with_conn!(&self.pool, c => {
+            sqlx::query_scalar::<_, i64>(&sql).bind(uid).fetch_optional(c).await?
+        });
+        Ok(id)
+    }
+
     pub async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRow>> {
         self.user_by_id_in(self.db(), id).await
     }
