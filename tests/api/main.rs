@@ -30,6 +30,7 @@ mod server;
 mod service_accounts;
 mod sessions;
 mod teams;
+mod terraform;
 mod user;
 mod users;
 
