@@ -89,6 +89,20 @@ def test_health():
 
 
 @step
+def test_connect_and_version():
+    # What tools do first: connect(), then a version check.
+    ADMIN.connect()
+    version = ADMIN.version
+    assert isinstance(version, str) and version[0].isdigit(), version
+    # Clients that read the version where Grafana's front end does get the same one.
+    settings = ADMIN.client.GET("/frontend/settings")
+    has_fields(settings["buildInfo"], {"version", "commit", "edition", "env"}, "buildInfo")
+    assert settings["buildInfo"]["version"].rsplit("-")[0] == version, (settings["buildInfo"], version)
+    # Grafana's router trims one trailing slash: a backup tool's first call.
+    assert isinstance(ADMIN.client.GET("/search/?type=dash-db"), list)
+
+
+@step
 def test_admin_create_user():
     r = ADMIN.admin.create_user({"name": "Smoke Test", "email": EMAIL, "login": LOGIN,
                                  "password": PASSWORD})
