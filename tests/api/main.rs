@@ -11,6 +11,7 @@ mod caches;
 mod custom_roles;
 mod dashboards;
 mod errors;
+mod frontend;
 mod hashing;
 mod input;
 mod lockout;
