@@ -92,6 +92,12 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     ("users", "auto_assign_org_role", "Viewer"),
     ("users", "default_theme", "dark"),
     ("users", "last_seen_update_interval", "15m"),
+    ("users", "login_hint", "email or username"),
+    ("users", "password_hint", "password"),
+    ("users", "viewers_can_edit", "false"),
+    ("dashboards", "min_refresh_interval", "5s"),
+    // A list of toggle names to turn on; `[feature_toggles] <name> = true|false` sets one.
+    ("feature_toggles", "enable", ""),
     ("auth", "login_cookie_name", "grafana_session"),
     ("auth", "login_maximum_inactive_lifetime_duration", "7d"),
     ("auth", "login_maximum_lifetime_duration", "30d"),
@@ -263,6 +269,7 @@ pub struct Config {
     pub auth: AuthSection,
     pub auth_basic: AuthBasicSection,
     pub quota: QuotaSection,
+    pub frontend: FrontendSection,
     pub log_level: String,
 }
 
@@ -278,6 +285,7 @@ impl std::fmt::Debug for Config {
             auth,
             auth_basic,
             quota,
+            frontend,
             log_level,
         } = self;
         f.debug_struct("Config")
@@ -290,9 +298,28 @@ impl std::fmt::Debug for Config {
             .field("auth", auth)
             .field("auth_basic", auth_basic)
             .field("quota", quota)
+            .field("frontend", frontend)
             .field("log_level", log_level)
             .finish()
     }
+}
+
+/// What `GET /api/frontend/settings` reports from the configuration beyond the typed sections
+/// (Grafana's `pkg/setting/setting.go`, `pkg/setting/setting_feature_toggles.go`).
+#[derive(Debug, Clone)]
+pub struct FrontendSection {
+    /// `[feature_toggles] enable` (names separated by spaces or commas) turns toggles on; then
+    /// `[feature_toggles] <name> = true|false` sets one.
+    pub feature_toggles: BTreeMap<String, bool>,
+    /// `[dashboards] min_refresh_interval`.
+    pub min_refresh_interval: String,
+    /// `[users] login_hint` and `password_hint`: the sign-in form's placeholders.
+    pub login_hint: String,
+    pub password_hint: String,
+    /// `[users] viewers_can_edit`.
+    pub viewers_can_edit: bool,
+    /// `app_mode`, the key above every section: `production` (its default) or `development`.
+    pub app_mode: String,
 }
 
 /// `[quota]`: limits, -1 meaning none (Grafana's `pkg/setting/setting_quota.go`).
@@ -647,6 +674,29 @@ impl Config {
             "server",
             "max_connections",
         )?;
+        let frontend = {
+            let mut feature_toggles = BTreeMap::new();
+            for name in list("feature_toggles", "enable") {
+                feature_toggles.insert(name, true);
+            }
+            let toggles = raw.get("feature_toggles").cloned().unwrap_or_default();
+            for (name, value) in toggles.iter().filter(|(name, _)| *name != "enable") {
+                feature_toggles.insert(name.clone(), parse_bool(value, "feature_toggles", name)?);
+            }
+            let app_mode = get("", "app_mode");
+            FrontendSection {
+                feature_toggles,
+                min_refresh_interval: get("dashboards", "min_refresh_interval"),
+                login_hint: get("users", "login_hint"),
+                password_hint: get("users", "password_hint"),
+                viewers_can_edit: flag("users", "viewers_can_edit")?,
+                app_mode: if app_mode.is_empty() {
+                    "production".into()
+                } else {
+                    app_mode
+                },
+            }
+        };
         Ok(Config {
             server: ServerSection {
                 http_addr: get("server", "http_addr"),
@@ -783,6 +833,7 @@ impl Config {
                     global_api_key: limit("global_api_key")?,
                 }
             },
+            frontend,
             log_level: if level == "critical" {
                 "error".into()
             } else {

@@ -54,6 +54,16 @@ pub(super) fn routes(r: &mut Routes) {
     )
     .add(
         Op::get(
+            "/api/dashboards/tags",
+            "dashboards",
+            "Tags of the organization's dashboards, with how many dashboards carry each",
+            Access::SignedIn,
+        )
+        .returns::<Vec<TagCount>>(),
+        tags,
+    )
+    .add(
+        Op::get(
             "/api/search",
             "dashboards",
             "Search dashboards",
@@ -106,7 +116,7 @@ pub struct SavedDto {
     pub version: i64,
 }
 
-fn url(uid: &str, slug: &str) -> String {
+pub(super) fn url(uid: &str, slug: &str) -> String {
     format!("/d/{uid}/{slug}")
 }
 
@@ -323,6 +333,28 @@ async fn delete(
         Err(SaveRefusal::Store(e)) => Err(ApiError::from(e).context("Failed to delete dashboard")),
         Err(_) => Err(dashboard_not_found()),
     }
+}
+
+/// Grafana's `DashboardTagCloudItem`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TagCount {
+    pub term: String,
+    pub count: i64,
+}
+
+/// Every tag in the request's org. As Grafana (`GetDashboardTags`), the count covers every
+/// dashboard of the org, whether or not the caller may read it.
+async fn tags(caller: Caller, State(app): State<AppState>) -> ApiResult<Json<Vec<TagCount>>> {
+    let rows = app
+        .store
+        .dashboard_tag_counts(caller.org_id)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to get tags from database"))?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(term, count)| TagCount { term, count })
+            .collect(),
+    ))
 }
 
 /// Grafana's search hit (`pkg/services/search/model/model.go`) for a General dashboard.

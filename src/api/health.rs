@@ -16,6 +16,12 @@ use crate::state::AppState;
 /// `version` to pick code paths.
 pub const GRAFANA_COMPAT_VERSION: &str = "12.0.0";
 
+/// The build this server reports as its commit, in `/api/health` and the frontend settings'
+/// `buildInfo`, so that the two agree.
+pub fn build_commit() -> String {
+    format!("usher-{}", env!("CARGO_PKG_VERSION"))
+}
+
 pub(super) fn routes(r: &mut Routes) {
     r.add(
         Op::get(
@@ -48,7 +54,7 @@ pub struct Health {
 async fn health(State(app): State<AppState>) -> impl IntoResponse {
     let ok = app.store.ping().await.is_ok();
     let body = Health {
-        commit: format!("usher-{}", env!("CARGO_PKG_VERSION")),
+        commit: build_commit(),
         database: if ok { "ok" } else { "failing" }.into(),
         version: GRAFANA_COMPAT_VERSION.into(),
     };

@@ -137,11 +137,14 @@ const SERVER_ADMIN: &[Grant] = &[
 /// Viewer and so to Editor and Admin).
 /// Dashboards in the General folder: Grafana writes managed View permissions for Viewers (and
 /// the folder read grant `fixed:folders.general:reader`) when a dashboard is created there.
+/// Data sources: in Grafana OSS (no `dspermissions.enforcement` licence) `fixed:datasources:reader`
+/// is granted to Viewer, not only Admin (`pkg/api/accesscontrol.go`).
 const ORG_VIEWER: &[Grant] = &[
     (actions::ORGS_READ, ""),
     (actions::ORGS_QUOTAS_READ, ""),
     (actions::DASHBOARDS_READ, "dashboards:*"),
     (actions::FOLDERS_READ, "folders:uid:general"),
+    (actions::DATASOURCES_READ, "datasources:*"),
 ];
 
 /// What an Editor holds beyond a Viewer: managed Edit on General's dashboards and

@@ -12,6 +12,8 @@ pub const DASHBOARDS_DELETE: &str = "dashboards:delete";
 pub const DASHBOARDS_READ: &str = "dashboards:read";
 pub const DASHBOARDS_WRITE: &str = "dashboards:write";
 
+pub const DATASOURCES_READ: &str = "datasources:read";
+
 pub const FOLDERS_READ: &str = "folders:read";
 
 pub const ORG_USERS_ADD: &str = "org.users:add";

@@ -360,6 +360,22 @@ impl Store {
         Ok(rows)
     }
 
+    /// Every tag of the org's dashboards with the number of dashboards carrying it, sorted by
+    /// term as the database collates (Grafana's `GetDashboardTags`,
+    /// `pkg/services/dashboards/database/database.go`).
+    pub async fn dashboard_tag_counts(&self, org_id: i64) -> StoreResult<Vec<(String, i64)>> {
+        let sql = self.sql(&format!(
+            "SELECT t.term, {} FROM dashboard d \
+             INNER JOIN dashboard_tag t ON t.dashboard_id = d.id \
+             WHERE d.org_id = ? GROUP BY t.term ORDER BY t.term",
+            self.dialect.bigint("COUNT(*)")
+        ));
+        let rows = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, (String, i64)>(&sql).bind(org_id).fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
     /// Dashboards matching `search`, one page, with whether the caller starred each.
     pub async fn search_dashboards(&self, s: &DashboardSearch) -> StoreResult<Vec<DashboardHit>> {
         let mut filter = format!(

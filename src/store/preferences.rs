@@ -52,6 +52,39 @@ impl Store {
         Ok(row)
     }
 
+    /// Every preferences row that applies to a user in an org, the org's first, then their
+    /// teams' by team id, then their own: the order in which Grafana merges them, a later non-empty
+    /// value winning (`pkg/services/preference/prefimpl/store.go` `List`, `ORDER BY user_id,
+    /// team_id`).
+    pub async fn preference_chain(
+        &self,
+        org_id: i64,
+        user_id: i64,
+        team_ids: &[i64],
+    ) -> StoreResult<Vec<PrefsRow>> {
+        let teams = if team_ids.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = team_ids.iter().map(i64::to_string).collect();
+            format!(
+                " OR (user_id = 0 AND COALESCE(team_id, 0) IN ({}))",
+                list.join(", ")
+            )
+        };
+        let sql = self.sql(&format!(
+            "SELECT theme, timezone, week_start, {} AS home_dashboard_id, home_dashboard_uid, \
+             json_data FROM preferences \
+             WHERE org_id = ? AND ((user_id = ? AND COALESCE(team_id, 0) = 0) \
+             OR (user_id = 0 AND COALESCE(team_id, 0) = 0){teams}) \
+             ORDER BY user_id, COALESCE(team_id, 0), id",
+            self.dialect.bigint("home_dashboard_id")
+        ));
+        let rows = with_conn!(&self.pool, c => {
+            sqlx::query_as::<_, PrefsRow>(&sql).bind(org_id).bind(user_id).fetch_all(c).await?
+        });
+        Ok(rows)
+    }
+
     /// Stores `owner`'s preferences (update, or insert the first time), one transaction.
     pub async fn save_preferences(
         &self,

@@ -344,6 +344,19 @@ impl Store {
         self.user_by_id_in(self.db(), id).await
     }
 
+    /// The user's help flags (`user.help_flags1`, Grafana's bit set of dismissed hints), 0 for an
+    /// unknown user.
+    pub async fn help_flags(&self, id: i64) -> StoreResult<i64> {
+        let sql = self.sql(&format!(
+            "SELECT {} FROM `user` WHERE id = ?",
+            self.dialect.bigint("COALESCE(help_flags1, 0)")
+        ));
+        let flags = with_conn!(&self.pool, c => {
+            sqlx::query_scalar::<_, i64>(&sql).bind(id).fetch_optional(c).await?
+        });
+        Ok(flags.unwrap_or(0))
+    }
+
     /// [`Store::user_by_id`] on a pool or inside a transaction; in a transaction on PostgreSQL
     /// and MySQL the row stays locked until it ends.
     pub async fn user_by_id_in(&self, db: Db<'_>, id: i64) -> StoreResult<Option<UserRow>> {

@@ -403,3 +403,223 @@ async fn deleting_a_user_removes_their_stars() {
     })
     .await;
 }
+
+/// A request as the admin in another org (`X-Grafana-Org-Id`).
+async fn admin_in_org(
+    app: &TestApp,
+    org: i64,
+    method: axum::http::Method,
+    path: &str,
+    body: Option<&str>,
+) -> crate::TestResponse {
+    let auth = crate::basic("admin", "admin");
+    let org = org.to_string();
+    app.request_with(
+        method,
+        path,
+        &[("authorization", &auth), ("x-grafana-org-id", &org)],
+        body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn dashboard_tags_are_counted_per_org_and_sorted_by_term() {
+    each_backend(|app| async move {
+        // Nothing tagged yet: an empty list, not null.
+        let res = app.admin().get("/api/dashboards/tags").await;
+        assert_eq!(
+            (res.status, &res.json),
+            (StatusCode::OK, &json!([])),
+            "{res:?}"
+        );
+
+        create(&app, "A", &["prod", "web"]).await;
+        create(&app, "B", &["web"]).await;
+        create(&app, "C", &["db", "web"]).await;
+        create(&app, "Untagged", &[]).await;
+        // Another org's tags are not counted here.
+        let org = app
+            .admin()
+            .post("/api/orgs", r#"{"name": "Other"}"#)
+            .await
+            .json["orgId"]
+            .as_i64()
+            .unwrap();
+        let body = json!({"dashboard": {"title": "Elsewhere", "tags": ["web", "zeta"]}});
+        let res = admin_in_org(
+            &app,
+            org,
+            axum::http::Method::POST,
+            "/api/dashboards/db",
+            Some(&body.to_string()),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+
+        // Grafana's shape and order: `[{term, count}]`, `GROUP BY term ORDER BY term`
+        // (`pkg/services/dashboards/database/database.go` GetDashboardTags).
+        let res = app.admin().get("/api/dashboards/tags").await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        assert_eq!(
+            res.json,
+            json!([{"term": "db", "count": 1}, {"term": "prod", "count": 1},
+                   {"term": "web", "count": 3}])
+        );
+        let res = admin_in_org(
+            &app,
+            org,
+            axum::http::Method::GET,
+            "/api/dashboards/tags",
+            None,
+        )
+        .await;
+        assert_eq!(
+            res.json,
+            json!([{"term": "web", "count": 1}, {"term": "zeta", "count": 1}])
+        );
+
+        // Any signed-in member reads them (no permission check in `GetDashboardTags`,
+        // `pkg/api/dashboard.go`); an unauthenticated request is a 401 (`reqSignedIn`).
+        app.create_user("viv", "viv-secret").await;
+        let res = app
+            .as_user("viv", "viv-secret")
+            .get("/api/dashboards/tags")
+            .await;
+        assert_eq!(res.json.as_array().map(Vec::len), Some(3), "{res:?}");
+        let res = app.anonymous().get("/api/dashboards/tags").await;
+        assert_message(&res, StatusCode::UNAUTHORIZED, "Unauthorized");
+
+        // Deleting a dashboard takes its tags out of the counts.
+        let (_, d_uid) = create(&app, "D", &["db"]).await;
+        app.admin()
+            .delete(&format!("/api/dashboards/uid/{d_uid}"))
+            .await;
+        let res = app.admin().get("/api/dashboards/tags").await;
+        assert_eq!(res.json[0], json!({"term": "db", "count": 1}));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn home_dashboard_without_preferences_is_the_built_in_one() {
+    each_backend(|app| async move {
+        // Grafana's GetHomeDashboard (`pkg/api/dashboard.go`) with no home dashboard preference:
+        // `public/dashboards/home.json` with a meta that sets only canEdit and folderTitle.
+        app.create_user("viv", "viv-secret").await;
+        let res = app
+            .as_user("viv", "viv-secret")
+            .get("/api/dashboards/home")
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        let d = &res.json["dashboard"];
+        assert_eq!(d["title"], "Home");
+        let types: Vec<&str> = d["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(types, ["welcome", "dashlist", "news"]);
+        let meta = &res.json["meta"];
+        assert_eq!(meta["canEdit"], false, "a Viewer");
+        assert_eq!(meta["canSave"], false);
+        assert_eq!(meta["canStar"], false);
+        assert_eq!(meta["folderTitle"], "General");
+        assert_eq!(meta["slug"], "");
+        assert_eq!(meta["version"], 0);
+        assert_eq!(meta["created"], "0001-01-01T00:00:00Z");
+        assert!(meta["annotationsPermissions"].is_null(), "{meta}");
+        assert!(res.json.get("redirectUri").is_none());
+
+        // Org Admins also get the getting-started panel (addGettingStartedPanelToHomeDashboard)
+        // while they have not dismissed it; Editors and up may edit.
+        let res = app.admin().get("/api/dashboards/home").await;
+        let panels = res.json["dashboard"]["panels"].as_array().unwrap().clone();
+        assert_eq!(
+            panels.last().map(|p| (&p["type"], &p["id"])),
+            Some((&json!("gettingstarted"), &json!(123123)))
+        );
+        assert_eq!(res.json["meta"]["canEdit"], true);
+
+        let res = app.anonymous().get("/api/dashboards/home").await;
+        assert_message(&res, StatusCode::UNAUTHORIZED, "Unauthorized");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn home_dashboard_follows_the_user_team_org_preference_chain() {
+    each_backend(|app| async move {
+        let (_, org_uid) = create(&app, "Org Home", &[]).await;
+        let (_, team_uid) = create(&app, "Team Home", &[]).await;
+        let (_, user_uid) = create(&app, "User Home", &[]).await;
+        let viv = app.create_user("viv", "viv-secret").await;
+        let team = app
+            .admin()
+            .post("/api/teams", r#"{"name": "Ops"}"#)
+            .await
+            .json["teamId"]
+            .as_i64()
+            .unwrap();
+        let res = app
+            .admin()
+            .post(
+                &format!("/api/teams/{team}/members"),
+                &json!({"userId": viv}).to_string(),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        let viv_client = app.as_user("viv", "viv-secret");
+        let home = || async { viv_client.get("/api/dashboards/home").await };
+
+        // Org preference: a redirect to it (Grafana's `DashboardRedirect`).
+        let put = |uid: &str| json!({"homeDashboardUID": uid}).to_string();
+        app.admin()
+            .put("/api/org/preferences", &put(&org_uid))
+            .await;
+        let res = home().await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        assert_eq!(
+            res.json,
+            json!({"redirectUri": format!("/d/{org_uid}/org-home")})
+        );
+
+        // A team of the user outranks the org (prefimpl merges org, teams, user in that order).
+        app.admin()
+            .put(&format!("/api/teams/{team}/preferences"), &put(&team_uid))
+            .await;
+        assert_eq!(
+            home().await.json["redirectUri"],
+            format!("/d/{team_uid}/team-home")
+        );
+        // Someone outside the team still gets the org's.
+        app.create_user("sam", "sam-secret").await;
+        assert_eq!(
+            app.as_user("sam", "sam-secret")
+                .get("/api/dashboards/home")
+                .await
+                .json["redirectUri"],
+            format!("/d/{org_uid}/org-home")
+        );
+
+        // The user's own preference outranks both.
+        viv_client
+            .put("/api/user/preferences", &put(&user_uid))
+            .await;
+        assert_eq!(
+            home().await.json["redirectUri"],
+            format!("/d/{user_uid}/user-home")
+        );
+
+        // A preferred dashboard that is gone: Grafana falls back to the built-in one.
+        for uid in [&user_uid, &team_uid, &org_uid] {
+            app.admin()
+                .delete(&format!("/api/dashboards/uid/{uid}"))
+                .await;
+        }
+        let res = home().await;
+        assert_eq!(res.json["dashboard"]["title"], "Home", "{res:?}");
+    })
+    .await;
+}

@@ -12,6 +12,7 @@ mod compat;
 mod custom_roles;
 mod dashboards;
 mod errors;
+mod frontend;
 mod hashing;
 mod input;
 mod lockout;

@@ -83,6 +83,12 @@ async fn each_basic_role_gets_exactly_its_routes() {
             (Method::GET, "/api/user".into(), None, EVERYONE),
             (Method::GET, "/api/user/orgs".into(), None, EVERYONE),
             (Method::GET, "/api/user/auth-tokens".into(), None, EVERYONE),
+            // Grafana's `reqSignedIn` only (`pkg/api/api.go`).
+            (Method::GET, "/api/frontend/settings".into(), None, EVERYONE),
+            (Method::GET, "/api/dashboards/tags".into(), None, EVERYONE),
+            (Method::GET, "/api/dashboards/home".into(), None, EVERYONE),
+            // datasources:read, granted to Viewer in Grafana OSS (`pkg/api/accesscontrol.go`).
+            (Method::GET, "/api/datasources".into(), None, MEMBERS),
             (Method::GET, "/api/org".into(), None, MEMBERS),
             (Method::PUT, "/api/org".into(), Some("{}"), ORG_ADMINS),
             (
