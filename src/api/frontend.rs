@@ -137,7 +137,13 @@ const APPLICATION_NAME: &str = "Grafana";
 
 /// Grafana's `getShortCommitHash(commit, 10)`.
 fn short_commit(commit: &str) -> String {
-    commit.chars().take(10).collect()
+    // Grafana cuts a git hash to 10 characters; Usher's commit is a name (`usher-0.1.0`),
+    // which is kept whole rather than cut mid-version.
+    if commit.chars().all(|c| c.is_ascii_hexdigit()) {
+        commit.chars().take(10).collect()
+    } else {
+        commit.to_string()
+    }
 }
 
 /// `root_url` as Grafana's `parseAppUrlAndSubUrl` reads it: the URL with one trailing slash, and
@@ -276,5 +282,6 @@ mod tests {
     fn commits_are_cut_to_ten_characters() {
         assert_eq!(short_commit("0123456789abcdef"), "0123456789");
         assert_eq!(short_commit("abc"), "abc");
+        assert_eq!(short_commit("usher-0.1.0"), "usher-0.1.0");
     }
 }
