@@ -87,6 +87,7 @@ pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppStat
     let basic_entries = config.auth_basic.cache_max_entries;
     let state = AppState {
         store,
+        started: clock.now(),
         clock,
         credentials: Arc::new(CredentialCache::new(basic_entries)),
         recent_checks: Arc::new(RecentChecks::new(basic_entries)),

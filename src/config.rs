@@ -844,8 +844,34 @@ impl Config {
     }
 }
 
+/// Grafana's `conf/defaults.ini` sections and keys (see the file's header).
+const GRAFANA_DEFAULTS: &str = include_str!("../conf/grafana-defaults.ini");
+
+/// The name Grafana's INI library gives the keys before the first section header.
+pub const DEFAULT_SECTION: &str = "DEFAULT";
+
+/// Grafana's defaults file, then this server's defaults over it.
 fn defaults() -> RawSettings {
     let mut raw = RawSettings::new();
+    // The embedded file is part of the binary: a test below parses it, so this cannot fail.
+    if let Ok(ini) = ini::Ini::load_from_str(GRAFANA_DEFAULTS) {
+        for (section, props) in ini.iter() {
+            let keys = raw
+                .entry(section.unwrap_or(DEFAULT_SECTION).to_string())
+                .or_default();
+            for (key, value) in props.iter() {
+                keys.insert(key.to_string(), value.to_string());
+            }
+        }
+    }
+    // Grafana's `instance_name = ${HOSTNAME}`: the variable, else the host's name
+    // (pkg/setting/expanders.go).
+    if let Some(name) = raw
+        .get_mut(DEFAULT_SECTION)
+        .and_then(|s| s.get_mut("instance_name"))
+    {
+        *name = name.replace("${HOSTNAME}", &hostname());
+    }
     for (section, key, value) in DEFAULTS {
         raw.entry(section.to_string())
             .or_default()
@@ -854,12 +880,23 @@ fn defaults() -> RawSettings {
     raw
 }
 
+/// `HOSTNAME`, else the kernel's host name, as Go's `os.Hostname` reads it on Linux.
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown_instance_name".to_string())
+}
+
 /// Merges an INI text into `raw`. Keys outside the known set are kept (they show in the settings
 /// API) but otherwise ignored. `$__env{VAR}` and `$__file{path}` expand as in Grafana.
 fn merge_ini(raw: &mut RawSettings, text: &str) -> Result<(), String> {
     let ini = ini::Ini::load_from_str(text).map_err(|e| e.to_string())?;
     for (section, props) in ini.iter() {
-        let section = section.unwrap_or("").to_string();
+        let section = section.unwrap_or(DEFAULT_SECTION).to_string();
         for (key, value) in props.iter() {
             let value = expand_value(value)?;
             raw.entry(section.clone())
@@ -1015,6 +1052,32 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embedded_grafana_defaults_parse() {
+        let ini = ini::Ini::load_from_str(GRAFANA_DEFAULTS).unwrap();
+        assert!(ini.section(Some("auth.generic_oauth")).is_some());
+        let raw = defaults();
+        assert_eq!(raw["DEFAULT"]["app_mode"], "production");
+        assert!(!raw["DEFAULT"]["instance_name"].contains("${"));
+        // This server's defaults win over the file's.
+        assert_eq!(raw["database"]["wal"], "true");
+    }
+
+    #[test]
+    fn environment_overrides_reach_grafanas_default_keys() {
+        let env = |k: &str, v: &str| (k.to_string(), v.to_string());
+        let c = Config::load(
+            None,
+            vec![
+                env("GF_AUTH_GENERIC_OAUTH_CLIENT_ID", "from-env"),
+                env("GF_DEFAULT_INSTANCE_NAME", "usher-1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.raw["auth.generic_oauth"]["client_id"], "from-env");
+        assert_eq!(c.raw["DEFAULT"]["instance_name"], "usher-1");
+    }
 
     #[test]
     fn defaults_match_grafana() {

@@ -120,6 +120,8 @@ const SERVER_ADMIN: &[Grant] = &[
     (actions::SETTINGS_READ, "settings:*"),
     (actions::SETTINGS_WRITE, "settings:*"),
     (actions::SERVER_STATS_READ, ""),
+    // fixed:usagestats:reader, granted to Grafana Admin.
+    (actions::SERVER_STATS_REPORT_READ, ""),
     (actions::ORGS_READ, "orgs:*"),
     (actions::ORGS_WRITE, "orgs:*"),
     (actions::ORGS_CREATE, ""),

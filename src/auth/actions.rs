@@ -40,6 +40,8 @@ pub const ROLES_READ: &str = "roles:read";
 pub const ROLES_WRITE: &str = "roles:write";
 
 pub const SERVER_STATS_READ: &str = "server.stats:read";
+/// The usage report preview (`pkg/infra/usagestats/service/accesscontrol.go`).
+pub const SERVER_STATS_REPORT_READ: &str = "server.stats.report:read";
 
 pub const SERVICEACCOUNTS_PERMISSIONS_READ: &str = "serviceaccounts.permissions:read";
 pub const SERVICEACCOUNTS_PERMISSIONS_WRITE: &str = "serviceaccounts.permissions:write";

@@ -99,6 +99,8 @@ pub struct AppState {
     pub(crate) last_seen: Arc<Throttle>,
     /// Tokens whose `last_used_at` this instance wrote, and when.
     pub(crate) key_used: Arc<Throttle>,
+    /// When this instance started (the usage report's `stats.uptime`).
+    pub started: DateTime<Utc>,
 }
 
 /// True when a recorded time is missing or at least `interval` old.

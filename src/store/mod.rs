@@ -31,6 +31,7 @@ pub mod roles;
 pub mod service_accounts;
 pub mod sessions;
 pub mod teams;
+pub mod usage;
 pub mod users;
 
 pub use sessions::*;

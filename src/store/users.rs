@@ -285,21 +285,57 @@ pub struct Stats {
     pub dashboards: i64,
     /// Distinct dashboard tags.
     pub tags: i64,
+    pub stars: i64,
+    /// People, not service accounts.
     pub users: i64,
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub roles: RoleCounts,
+    /// Seen in the last 30 days.
+    pub active_users: i64,
+    /// Seen in the last 24 hours.
+    pub daily_active_users: i64,
+    /// Seen since the first day of the current month (UTC).
+    pub monthly_active_users: i64,
+    /// Sessions rotated in the last 30 days.
+    pub active_sessions: i64,
+    /// Sessions rotated in the last 24 hours.
+    pub daily_active_sessions: i64,
+    /// Not in Grafana's `AdminStats`; kept for this server's admin page.
+    pub teams: i64,
+    /// Not in Grafana's `AdminStats`; kept for this server's admin page.
+    pub disabled_users: i64,
+}
+
+/// Accounts by their highest role in any org, as Grafana's `updateUserRoleCounts`
+/// (`pkg/services/stats/statsimpl/stats.go`) counts them: each account once, under Admin if it
+/// is Admin anywhere, else Editor if Editor anywhere, else Viewer (a `None` role counts as
+/// Viewer). Like Grafana, service accounts with an org role are counted too.
+#[derive(Debug, Clone, Default, sqlx::FromRow, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleCounts {
     pub admins: i64,
     pub editors: i64,
     pub viewers: i64,
-    pub active_users: i64,
+    /// Seen in the last 30 days.
     pub active_admins: i64,
     pub active_editors: i64,
     pub active_viewers: i64,
-    pub daily_active_users: i64,
-    pub monthly_active_users: i64,
-    pub active_sessions: i64,
-    pub daily_active_sessions: i64,
-    pub teams: i64,
-    pub stars: i64,
-    pub disabled_users: i64,
+    /// Seen in the last 24 hours.
+    pub daily_active_admins: i64,
+    pub daily_active_editors: i64,
+    pub daily_active_viewers: i64,
+}
+
+/// The moments `Store::stats` counts from.
+#[derive(Debug, Clone, Copy)]
+pub struct StatsWindows {
+    /// 30 days ago: "active" users and sessions.
+    pub month_ago: DbTime,
+    /// 24 hours ago: "daily active".
+    pub day_ago: DbTime,
+    /// Midnight of the current month's first day: "monthly active users".
+    pub month_start: DbTime,
 }
 
 /// `query` with LIKE's wildcards escaped (escape character `\`).
@@ -872,59 +908,64 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Counts for `GET /api/admin/stats` (`pkg/services/stats/statsimpl/stats.go`).
-    pub async fn stats(
-        &self,
-        now: DbTime,
-        active_since: DbTime,
-        day_ago: DbTime,
-        month_ago: DbTime,
-    ) -> StoreResult<Stats> {
+    /// Counts for `GET /api/admin/stats` (Grafana's `GetAdminStats`,
+    /// `pkg/services/stats/statsimpl/stats.go`): one statement, so the counts agree.
+    pub async fn stats(&self, at: StatsWindows) -> StoreResult<Stats> {
         let t = self.dialect.bool_lit(true);
         let f = self.dialect.bool_lit(false);
         let not_sa = self.not_service_account("`user`");
-        let role_count = |active: bool, role: &str| {
+        // Each account once, with its highest org role: 4 Admin, 2 Editor, 1 anything else.
+        let top_roles = "(SELECT u.id, u.last_seen_at, \
+             MAX(CASE ou.role WHEN 'Admin' THEN 4 WHEN 'Editor' THEN 2 ELSE 1 END) AS top \
+             FROM `user` u JOIN org_user ou ON ou.user_id = u.id GROUP BY u.id, u.last_seen_at) r";
+        let role_count = |code: u8, since: bool| {
             format!(
-                "(SELECT COUNT(DISTINCT ou.user_id) FROM org_user ou JOIN `user` u ON u.id = ou.user_id \
-                 WHERE ou.role = '{role}' AND {}{})",
-                self.not_service_account("u"),
-                if active { " AND u.last_seen_at > ?" } else { "" }
+                "(SELECT COUNT(*) FROM {top_roles} WHERE r.top = {code}{})",
+                if since { " AND r.last_seen_at > ?" } else { "" }
             )
         };
-        let now_secs = now.get().and_utc().timestamp();
         let sql = self.sql(&format!(
             "SELECT \
              (SELECT COUNT(*) FROM org) AS orgs, \
              (SELECT COUNT(*) FROM dashboard WHERE is_folder = {f}) AS dashboards, \
              (SELECT COUNT(DISTINCT term) FROM dashboard_tag) AS tags, \
+             (SELECT COUNT(*) FROM star) AS stars, \
              (SELECT COUNT(*) FROM `user` WHERE {not_sa}) AS users, \
              {} AS admins, {} AS editors, {} AS viewers, \
-             (SELECT COUNT(*) FROM `user` WHERE {not_sa} AND last_seen_at > ?) AS active_users, \
              {} AS active_admins, {} AS active_editors, {} AS active_viewers, \
+             {} AS daily_active_admins, {} AS daily_active_editors, {} AS daily_active_viewers, \
+             (SELECT COUNT(*) FROM `user` WHERE {not_sa} AND last_seen_at > ?) AS active_users, \
              (SELECT COUNT(*) FROM `user` WHERE {not_sa} AND last_seen_at > ?) AS daily_active_users, \
              (SELECT COUNT(*) FROM `user` WHERE {not_sa} AND last_seen_at > ?) AS monthly_active_users, \
              (SELECT COUNT(*) FROM user_auth_token WHERE rotated_at > ?) AS active_sessions, \
              (SELECT COUNT(*) FROM user_auth_token WHERE rotated_at > ?) AS daily_active_sessions, \
              (SELECT COUNT(*) FROM team) AS teams, \
-             (SELECT COUNT(*) FROM star) AS stars, \
              (SELECT COUNT(*) FROM `user` WHERE {not_sa} AND is_disabled = {t}) AS disabled_users",
-            role_count(false, "Admin"),
-            role_count(false, "Editor"),
-            role_count(false, "Viewer"),
-            role_count(true, "Admin"),
-            role_count(true, "Editor"),
-            role_count(true, "Viewer"),
+            role_count(4, false),
+            role_count(2, false),
+            role_count(1, false),
+            role_count(4, true),
+            role_count(2, true),
+            role_count(1, true),
+            role_count(4, true),
+            role_count(2, true),
+            role_count(1, true),
         ));
+        // `rotated_at` holds Unix seconds.
+        let secs = |t: DbTime| t.get().and_utc().timestamp();
         let stats: Stats = with_conn!(&self.pool, c => {
             sqlx::query_as(&sql)
-                .bind(active_since.get())
-                .bind(active_since.get())
-                .bind(active_since.get())
-                .bind(active_since.get())
-                .bind(day_ago.get())
-                .bind(month_ago.get())
-                .bind(now_secs - 30 * 86_400)
-                .bind(now_secs - 86_400)
+                .bind(at.month_ago.get())
+                .bind(at.month_ago.get())
+                .bind(at.month_ago.get())
+                .bind(at.day_ago.get())
+                .bind(at.day_ago.get())
+                .bind(at.day_ago.get())
+                .bind(at.month_ago.get())
+                .bind(at.day_ago.get())
+                .bind(at.month_start.get())
+                .bind(secs(at.month_ago))
+                .bind(secs(at.day_ago))
                 .fetch_one(c).await?
         });
         Ok(stats)

@@ -30,6 +30,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("post", "/api/admin/users/{id}/enable"),
     ("get", "/api/admin/settings"),
     ("get", "/api/admin/stats"),
+    ("get", "/api/admin/usage-report-preview"),
     ("post", "/login"),
     ("get", "/logout"),
     ("post", "/api/user/auth-tokens/rotate"),

@@ -218,6 +218,12 @@ async fn each_basic_role_gets_exactly_its_routes() {
             (Method::GET, "/api/admin/stats".into(), None, SERVER),
             (
                 Method::GET,
+                "/api/admin/usage-report-preview".into(),
+                None,
+                SERVER,
+            ),
+            (
+                Method::GET,
                 format!("/api/admin/users/{target}/auth-tokens"),
                 None,
                 SERVER,
