@@ -374,3 +374,44 @@ async fn page_zero_is_the_first_page_everywhere() {
     })
     .await;
 }
+
+/// Grafana 12's DTO fields (pkg/services/user/model.go `UserProfileDTO`,
+/// pkg/services/team/model.go `TeamDTO`, `TeamMemberDTO`): clients that decode into typed
+/// structs (the Terraform provider's Go client) read them.
+#[tokio::test]
+async fn user_and_team_shapes_carry_grafana_12_fields() {
+    each_backend(|app| async move {
+        let admin = app.admin();
+        let id = app.create_user("shape", "password-s").await;
+        let profile = admin.get(&format!("/api/users/{id}")).await.json;
+        for field in [
+            "isProvisioned",
+            "isExternallySynced",
+            "isGrafanaAdminExternallySynced",
+            "isExternal",
+        ] {
+            assert_eq!(profile[field], false, "{field}: {profile}");
+        }
+        assert!(
+            profile["uid"].as_str().is_some_and(|u| !u.is_empty()),
+            "{profile}"
+        );
+        let hit = &admin.get("/api/users/search?query=shape").await.json["users"][0];
+        assert_eq!(hit["isProvisioned"], false, "{hit}");
+        assert!(hit["uid"].as_str().is_some_and(|u| !u.is_empty()), "{hit}");
+        let created = admin
+            .post("/api/teams", r#"{"name":"Shape Team"}"#)
+            .await
+            .json;
+        let team = admin
+            .get(&format!("/api/teams/{}", created["teamId"]))
+            .await
+            .json;
+        assert_eq!(team["isProvisioned"], false, "{team}");
+        assert_eq!(team["externalUID"], "", "{team}");
+        assert_eq!(team["orgId"], 1, "{team}");
+        let search = admin.get("/api/teams/search?name=Shape%20Team").await.json;
+        assert_eq!(search["teams"][0]["uid"], created["uid"], "{search}");
+    })
+    .await;
+}

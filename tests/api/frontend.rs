@@ -20,9 +20,14 @@ async fn frontend_settings_report_the_version_health_reports_and_the_configurati
         let build = &s["buildInfo"];
         assert_eq!(build["version"], health["version"], "{build}");
         assert_eq!(build["commit"], health["commit"], "{build}");
-        // Grafana's getShortCommitHash(commit, 10) and `<app> v<version> (<commitShort>)`.
+        // Grafana's getShortCommitHash(commit, 10) cuts a git hash; Usher's commit is a name
+        // (`usher-<version>`), kept whole. Then `<app> v<version> (<commitShort>)`.
         let commit = health["commit"].as_str().unwrap();
-        let short: String = commit.chars().take(10).collect();
+        let short: String = if commit.chars().all(|c| c.is_ascii_hexdigit()) {
+            commit.chars().take(10).collect()
+        } else {
+            commit.to_string()
+        };
         assert_eq!(build["commitShort"], short.as_str());
         assert_eq!(
             build["versionString"],
