@@ -40,21 +40,19 @@ pub(super) fn routes(r: &mut Routes) {
         .returns::<SearchResult>(),
         search,
     );
-    // grafana-client posts to the trailing-slash spelling; Grafana routes both.
-    for path in ["/api/serviceaccounts", "/api/serviceaccounts/"] {
-        r.add(
-            Op::post(
-                path,
-                "serviceaccounts",
-                "Create a service account (201)",
-                Access::action(actions::SERVICEACCOUNTS_CREATE),
-            )
-            .body::<CreateBody>()
-            .returns::<ServiceAccountDto>()
-            .success(201),
-            create,
-        );
-    }
+    // grafana-client posts to `/api/serviceaccounts/`: the router trims the slash (api/mod.rs).
+    r.add(
+        Op::post(
+            "/api/serviceaccounts",
+            "serviceaccounts",
+            "Create a service account (201)",
+            Access::action(actions::SERVICEACCOUNTS_CREATE),
+        )
+        .body::<CreateBody>()
+        .returns::<ServiceAccountDto>()
+        .success(201),
+        create,
+    );
     r.add(
         Op::get(
             "/api/serviceaccounts/{serviceAccountId}",
