@@ -6,7 +6,8 @@ operation is still fuzzed:
 - a user id of 1 in the path of a route that changes, deletes or re-roles a user becomes the id
   of `fuzz-target` (created by run.sh), so the admin's password, login, flag, org role and
   memberships stay as they are;
-- `PUT /api/user` (the caller's own profile) keeps the login `admin`;
+- `PUT /api/user` (the caller's own profile) keeps the login `admin`, also when it sends none
+  (the email would become the login);
 - `PUT /api/user/password` never sends the admin's real old password;
 - `DELETE /api/orgs/1` (the admin's and new users' org) becomes an unknown org.
 """
@@ -42,6 +43,10 @@ def map_case(context, case):
         # negative case is still negative and refused before anything changes.
         if method == "PUT" and path == "/api/user" and isinstance(body.get("login"), str):
             body["login"] = "admin\x1f" if _has_control(body["login"]) else "admin"
+        # Without a login the email becomes the login (Grafana's `handleUpdateUser`), which
+        # would rename the admin too.
+        if method == "PUT" and path == "/api/user" and "login" not in body:
+            body["login"] = "admin"
         if method == "PUT" and path == "/api/user/password" and body.get("oldPassword") == "admin":
             body["oldPassword"] = "not-the-password"
     return case

@@ -20,6 +20,11 @@
 # Schema cannot state (old password, IANA timezones, names taken…), where 400 is a right answer
 # to a schema-valid request. Strings with NUL bytes are generated: they must be refused, not 500.
 #
+# One check is left out: `unsupported_method` wants 405 for a method a path does not serve, but
+# Grafana's router has no 405 (pkg/web/router.go `Router.ServeHTTP` falls through to its
+# not-found handler) and Usher answers 404 {"message":"Not found"} as Grafana does
+# (tests/api/errors.rs).
+#
 # Environment: FUZZ_PORT (default 3780), FUZZ_MAX_EXAMPLES (20), FUZZ_SEED (1), FUZZ_MAX_TIME
 # (seconds, default 300), FUZZ_VENV (.venv-fuzz), SCHEMATHESIS_VERSION (4.32.5).
 set -euo pipefail
@@ -88,6 +93,7 @@ SCHEMATHESIS_HOOKS=hooks PYTHONPATH=tests/fuzz "$VENV/bin/schemathesis" --config
     --url "$BASE" \
     --auth admin:admin \
     --checks all \
+    --exclude-checks unsupported_method \
     --phases examples,coverage,fuzzing \
     --max-examples "${FUZZ_MAX_EXAMPLES:-20}" \
     --seed "${FUZZ_SEED:-1}" \
