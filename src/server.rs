@@ -313,7 +313,6 @@ async fn serve_connection(
             let mut req = req.map(|body| {
                 Body::new(RequestBody {
                     inner: Some(body),
-                    ended: false,
                     unread: unread.clone(),
                     conn: conn.clone(),
                 })
@@ -465,9 +464,6 @@ const DRAIN_LIMIT: u64 = crate::api::BODY_LIMIT as u64;
 /// `Connection: close`. The read is bounded by `read_timeout`, still armed for this request.
 async fn finish_unread_body(mut body: Incoming, expects_continue: bool) -> bool {
     use http_body_util::BodyExt;
-    if http_body::Body::is_end_stream(&body) {
-        return true;
-    }
     if expects_continue || http_body::Body::size_hint(&body).lower() > DRAIN_LIMIT {
         return false;
     }
@@ -488,12 +484,11 @@ async fn finish_unread_body(mut body: Incoming, expects_continue: bool) -> bool 
     }
 }
 
-/// The request body, which reports to its connection when it has been read. Dropped before its
-/// end (the handler answered without reading it), it leaves the rest in `unread` for
-/// [`finish_unread_body`], keeping the read deadline armed for that.
+/// The request body, which reports to its connection when it has been read (and lets go of
+/// `inner` then). Dropped before its end (the handler answered without reading it), it leaves
+/// the rest in `unread` for [`finish_unread_body`], keeping the read deadline armed for that.
 struct RequestBody {
     inner: Option<Incoming>,
-    ended: bool,
     unread: Arc<Mutex<Option<Incoming>>>,
     conn: Arc<Conn>,
 }
@@ -511,7 +506,7 @@ impl http_body::Body for RequestBody {
         };
         let polled = Pin::new(inner).poll_frame(cx);
         if let Poll::Ready(None) = polled {
-            self.ended = true;
+            self.inner = None;
             self.conn.on_body_done();
         }
         polled
@@ -531,7 +526,7 @@ impl http_body::Body for RequestBody {
 impl Drop for RequestBody {
     fn drop(&mut self) {
         match self.inner.take() {
-            Some(body) if !self.ended && !http_body::Body::is_end_stream(&body) => {
+            Some(body) if !http_body::Body::is_end_stream(&body) => {
                 *self.unread.lock().unwrap_or_else(|e| e.into_inner()) = Some(body);
             }
             _ => self.conn.on_body_done(),

@@ -627,11 +627,7 @@ async fn add_member(
 }
 
 async fn member_user_id(app: &AppState, raw: &str) -> ApiResult<i64> {
-    Ok(
-        user_from_path(app, raw, "userId is invalid", "User not found")
-            .await?
-            .id,
-    )
+    Ok(user_from_path(app, raw, "User not found").await?.id)
 }
 
 async fn update_member(

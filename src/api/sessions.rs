@@ -317,9 +317,9 @@ pub struct RevokeBody {
     pub auth_token_id: i64,
 }
 
-/// Admin routes name users by id: 400 "id is invalid", 404 "User not found".
+/// Admin routes name users by id or uid: 404 "User not found".
 async fn target_user(app: &AppState, raw_id: &str) -> ApiResult<UserRow> {
-    user_from_path(app, raw_id, "id is invalid", "User not found").await
+    user_from_path(app, raw_id, "User not found").await
 }
 
 async fn list_tokens(app: &AppState, caller: &Caller, user_id: i64) -> ApiResult<Vec<UserToken>> {

@@ -187,22 +187,19 @@ async fn search_users(
     Ok(Json(search(&app, &q).await?))
 }
 
-/// Loads a user by path id: 400 "id is invalid", 404 "user not found".
+/// Loads a user by path id or uid: 404 "user not found" for an unknown id.
 pub(super) async fn find_user(app: &AppState, raw_id: &str) -> ApiResult<UserRow> {
-    user_from_path(app, raw_id, "id is invalid", "user not found").await
+    user_from_path(app, raw_id, "user not found").await
 }
 
-/// The user (never a service account) a path parameter names, with the route's Grafana
-/// messages for an unparsable id (400) and an unknown one (404).
+/// The user (never a service account) a path parameter names by id or uid
+/// ([`super::resolve::user_id`]), with the route's Grafana message for an unknown id (404).
+/// Every value is an id or a uid, so nothing is "invalid".
 pub(super) async fn user_from_path(
     app: &AppState,
     raw_id: &str,
-    invalid: &str,
     missing: &str,
 ) -> ApiResult<UserRow> {
-    // Any 64-bit number is an id (`invalid` is for a value that is neither an id nor a uid,
-    // which since Grafana's uid resolver cannot happen: it is looked up and not found).
-    let _ = invalid;
     let id = super::resolve::user_id(app, raw_id).await?;
     app.store
         .user_by_id(id)
@@ -357,10 +354,7 @@ pub(super) async fn switch_org(
 ) -> ApiResult<Json<Message>> {
     let org_id = parse_id(raw_org, invalid)?;
     if !app.store.set_current_org(user_id, org_id).await? {
-        return Err(ApiError::Status {
-            status: axum::http::StatusCode::UNAUTHORIZED,
-            message: "Not a valid organization".into(),
-        });
+        return Err(not_a_valid_org());
     }
     Ok(message("Active organization changed"))
 }
@@ -382,10 +376,15 @@ async fn switch_user_org(
         Some(user) => switch_org(&app, user.id, &org_id, "orgId is invalid").await,
         None => {
             parse_id(&org_id, "orgId is invalid")?;
-            Err(ApiError::status(
-                axum::http::StatusCode::UNAUTHORIZED,
-                "Not a valid organization",
-            ))
+            Err(not_a_valid_org())
         }
     }
+}
+
+/// Grafana's answer to switching to an org the user is not a member of (pkg/api/user.go).
+fn not_a_valid_org() -> ApiError {
+    ApiError::status(
+        axum::http::StatusCode::UNAUTHORIZED,
+        "Not a valid organization",
+    )
 }

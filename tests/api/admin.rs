@@ -427,11 +427,7 @@ async fn usage_report_preview_reports_stored_counts_to_server_admins_only() {
         assert_eq!(again.json["usageStatsId"], id.as_str(), "{again:?}");
 
         // Org Admins and other users are refused.
-        let res = app
-            .admin()
-            .patch(&format!("/api/org/users/{kim}"), r#"{"role": "Admin"}"#)
-            .await;
-        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        app.set_org_role(kim, "Admin").await;
         let res = app
             .as_user("kim", "password1")
             .get("/api/admin/usage-report-preview")

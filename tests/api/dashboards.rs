@@ -187,9 +187,7 @@ async fn viewers_read_and_editors_write() {
         let (_, uid) = create(&app, "Shared", &[]).await;
         app.create_user("vic", "password1").await;
         let editor = app.create_user("eddie", "password1").await;
-        app.admin()
-            .patch(&format!("/api/org/users/{editor}"), r#"{"role": "Editor"}"#)
-            .await;
+        app.set_org_role(editor, "Editor").await;
         let vic = app.as_user("vic", "password1");
         let res = vic.get(&format!("/api/dashboards/uid/{uid}")).await;
         assert_eq!(res.status, StatusCode::OK, "{res:?}");

@@ -155,11 +155,7 @@ async fn datasource_list_is_empty_for_org_members_and_refused_otherwise() {
 
         // A member with no basic role holds no datasources:read: 403.
         let none = app.create_user("nobody", "nobody-secret").await;
-        let res = app
-            .admin()
-            .patch(&format!("/api/org/users/{none}"), r#"{"role": "None"}"#)
-            .await;
-        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        app.set_org_role(none, "None").await;
         let res = app
             .as_user("nobody", "nobody-secret")
             .get("/api/datasources")

@@ -390,6 +390,16 @@ impl TestApp {
         }
     }
 
+    /// Gives a member of the admin's current org (Main Org.) `role` there, through the API.
+    pub async fn set_org_role(&self, user_id: i64, role: &str) {
+        let body = serde_json::json!({ "role": role });
+        let res = self
+            .admin()
+            .patch(&format!("/api/org/users/{user_id}"), &body.to_string())
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+    }
+
     /// Creates a user through the admin API and returns their id.
     pub async fn create_user(&self, login: &str, password: &str) -> i64 {
         let body = serde_json::json!({

@@ -544,10 +544,7 @@ async fn global_grants_delegate_globally_only_what_is_held_globally() {
         .await;
         // gus: Admin of Main Org., holding the delegate actions globally.
         let gus = app.create_user("gus", "password1").await;
-        let res = admin
-            .patch(&format!("/api/org/users/{gus}"), r#"{"role": "Admin"}"#)
-            .await;
-        assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        app.set_org_role(gus, "Admin").await;
         let res = admin
             .post(
                 &format!("/api/access-control/users/{gus}/roles"),

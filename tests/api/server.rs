@@ -384,27 +384,25 @@ async fn an_early_answer_keeps_the_connection_when_the_body_comes_late() {
 #[tokio::test]
 async fn an_early_answer_says_close_when_the_body_is_not_read() {
     let server = Running::start(limits(LONG, LONG, LONG, None)).await;
-    let mut s = server.connect().await;
-    s.write_all(
-        head_with_body("POST", "/api/admin/users", 40, "Expect: 100-continue\r\n").as_bytes(),
-    )
-    .await
-    .unwrap();
-    let answer = read_until_closed(&mut s)
-        .await
-        .expect("closed after the answer");
+    // A head whose body never comes, answered 401; the answer, read until the server closes.
+    let unsent = |length: usize, extra: &'static str| {
+        let server = &server;
+        async move {
+            let mut s = server.connect().await;
+            s.write_all(head_with_body("POST", "/api/admin/users", length, extra).as_bytes())
+                .await
+                .unwrap();
+            read_until_closed(&mut s)
+                .await
+                .expect("closed after the answer")
+        }
+    };
+    let answer = unsent(40, "Expect: 100-continue\r\n").await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     assert!(says_close(&answer), "{answer}");
     assert!(!answer.contains("100 Continue"), "{answer}");
 
-    let mut s = server.connect().await;
-    let length = 8 * 1024 * 1024;
-    s.write_all(head_with_body("POST", "/api/admin/users", length, "").as_bytes())
-        .await
-        .unwrap();
-    let answer = read_until_closed(&mut s)
-        .await
-        .expect("closed after the answer");
+    let answer = unsent(8 * 1024 * 1024, "").await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     assert!(says_close(&answer), "{answer}");
     server.stop().await;

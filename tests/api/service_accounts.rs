@@ -697,9 +697,7 @@ async fn a_global_role_opens_admin_routes_to_a_token() {
 async fn creators_cannot_hand_out_more_than_their_role() {
     each_backend(|app| async move {
         let id = app.create_user("ed", "password1").await;
-        app.admin()
-            .patch(&format!("/api/org/users/{id}"), r#"{"role": "Editor"}"#)
-            .await;
+        app.set_org_role(id, "Editor").await;
         let ed = app.as_user("ed", "password1");
         let res = ed.post("/api/serviceaccounts", r#"{"name": "x"}"#).await;
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{res:?}");
