@@ -683,7 +683,7 @@ impl Config {
             for (name, value) in toggles.iter().filter(|(name, _)| *name != "enable") {
                 feature_toggles.insert(name.clone(), parse_bool(value, "feature_toggles", name)?);
             }
-            let app_mode = get("", "app_mode");
+            let app_mode = get(DEFAULT_SECTION, "app_mode");
             FrontendSection {
                 feature_toggles,
                 min_refresh_interval: get("dashboards", "min_refresh_interval"),
@@ -1120,6 +1120,31 @@ mod tests {
         // What is not secret still shows.
         assert!(shown.contains("http://example.com/bye"), "{shown}");
         assert_eq!(format!("{:?}", Secret::new("x")), "Secret(…)");
+    }
+
+    /// `app_mode` stands above every section, which Grafana's INI library calls `DEFAULT`
+    /// (`GF_DEFAULT_APP_MODE` in the environment); `buildInfo.env` reports it.
+    #[test]
+    fn app_mode_is_read_from_the_top_of_the_file_and_the_environment() {
+        assert_eq!(
+            Config::load(None, Vec::new()).unwrap().frontend.app_mode,
+            "production"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grafana.ini");
+        std::fs::write(
+            &path,
+            "app_mode = development\n[server]\nhttp_port = 4000\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&path), Vec::new()).unwrap();
+        assert_eq!(c.frontend.app_mode, "development");
+        assert_eq!(c.raw["DEFAULT"]["app_mode"], "development");
+        let env = vec![("GF_DEFAULT_APP_MODE".to_string(), "development".to_string())];
+        assert_eq!(
+            Config::load(None, env).unwrap().frontend.app_mode,
+            "development"
+        );
     }
 
     #[test]

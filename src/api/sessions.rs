@@ -16,7 +16,7 @@ use super::{Op, Routes};
 use crate::auth::brute_force::WINDOW_SECS;
 use crate::auth::session::{self, ClientInfo, Cookies, Lookup};
 use crate::auth::{actions, csrf, password_login, useragent, Access, AuthMethod, Caller};
-use crate::domain::{parse_id, rfc3339};
+use crate::domain::rfc3339;
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::state::AppState;
 use crate::store::{SessionRow, UserRow};
@@ -413,7 +413,9 @@ async fn logout_user(
     State(app): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
-    let id = parse_id(&id, "id is invalid")?;
+    // The uid resolver runs first (pkg/api/api.go), then Grafana's `AdminLogoutUser` refuses the
+    // caller's own id before it looks the user up.
+    let id = super::resolve::user_id(&app, &id).await?;
     if id == caller.id() {
         return Err(ApiError::bad_request("You cannot logout yourself"));
     }
