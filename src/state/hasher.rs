@@ -5,9 +5,10 @@
 //! wait for a worker; past that a request is shed with a 503 instead of queueing without bound.
 //! So hashing memory is bounded by the pool size (≈ 19 MiB a worker), not by the request rate.
 //!
-//! The service also remembers how long recent password checks took, so that a refusal which
-//! checks nothing (a locked-out login) can take about as long as a real check without spending
-//! a hash ([`Hasher::pause_like_verify`]).
+//! The service also remembers how long recent password checks took on a worker, so that a
+//! refusal which checks nothing (a locked-out login) can take about as long as a real check
+//! would take now — that work, plus the wait behind the jobs queued at this moment — without
+//! spending a hash ([`Hasher::pause_like_verify`]).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -100,6 +101,20 @@ impl Hasher {
         self.verifications.load(Ordering::Relaxed)
     }
 
+    /// Times one verification on its worker (the hashing work, not the wait in the queue).
+    fn timed<T>(
+        &self,
+        f: impl FnOnce(&mut Workspace) -> T + Send + 'static,
+    ) -> impl FnOnce(&mut Workspace) -> T + Send + 'static {
+        let timing = Arc::clone(&self.timing);
+        move |ws| {
+            let started = Instant::now();
+            let out = f(ws);
+            timing.record(started.elapsed());
+            out
+        }
+    }
+
     /// Counts one verification, for jobs that run one.
     fn counted<T>(
         &self,
@@ -185,23 +200,21 @@ impl Hasher {
         .await
     }
 
-    /// Checks a password against a stored hash (either format), recording how long the check
-    /// took from the caller's side (queue wait included).
+    /// Checks a password against a stored hash (either format), recording how long the work
+    /// took on its worker.
     pub async fn verify(
         &self,
         password: String,
         stored: String,
         salt: String,
     ) -> Result<bool, HashError> {
-        let started = Instant::now();
-        let ok = self
-            .submit(
-                Admission::Shed,
-                self.counted(move |ws| password::verify_with(&password, &stored, &salt, ws)),
-            )
-            .await?;
-        self.timing.record(started.elapsed());
-        Ok(ok)
+        self.submit(
+            Admission::Shed,
+            self.counted(
+                self.timed(move |ws| password::verify_with(&password, &stored, &salt, ws)),
+            ),
+        )
+        .await
     }
 
     /// Like [`Hasher::verify`] for start-up and provisioning: never shed, not timed.
@@ -221,25 +234,26 @@ impl Hasher {
     /// Spends a real verification on a login that does not exist, so that it cannot be told
     /// from a wrong password (by time, or by a 503 under load).
     pub async fn verify_dummy(&self, password: String) -> Result<(), HashError> {
-        let started = Instant::now();
         self.submit(
             Admission::Shed,
-            self.counted(move |ws| password::verify_dummy_with(&password, ws)),
+            self.counted(self.timed(move |ws| password::verify_dummy_with(&password, ws))),
         )
-        .await?;
-        self.timing.record(started.elapsed());
-        Ok(())
+        .await
     }
 
     /// Answers a refused attempt (one that checks nothing) in about the time a real check
-    /// takes now, without spending a hash: sleeps for the recent average verification time,
-    /// ±10 %. When the queue is full a real check would be shed, so this is shed too. Before any
-    /// check has been timed, one dummy verification is spent to learn the time.
+    /// would take now, without spending a hash: the recent average work of a verification, times
+    /// the rounds of work queued ahead of it at this moment ([`queue_rounds`]), ±10 %. So the
+    /// pause follows the load as it is, not as it was when the average was last fed (a flood of
+    /// logins once left refusals many times slower than real checks for minutes). When the queue
+    /// is full a real check would be shed, so this is shed too. Before any check has been timed,
+    /// one dummy verification is spent to learn the time.
     pub async fn pause_like_verify(&self) -> Result<(), HashError> {
         if self.is_full() {
             return Err(HashError::Overloaded);
         }
-        let jitter = rand::thread_rng().gen_range(0.9..1.1);
+        let rounds = queue_rounds(self.pending.load(Ordering::Acquire), self.workers);
+        let jitter = rand::thread_rng().gen_range(0.9..1.1) * rounds;
         match self.timing.delay(jitter) {
             Some(delay) => {
                 tokio::time::sleep(delay).await;
@@ -250,7 +264,16 @@ impl Hasher {
     }
 }
 
-/// A moving average of recent verification times (each new sample weighs 1/8).
+/// How many verification times a job submitted now would take to finish with `pending` jobs
+/// already accepted on `workers` workers: its own, plus one for each full round of the jobs
+/// waiting ahead of it.
+fn queue_rounds(pending: usize, workers: usize) -> f64 {
+    let workers = workers.max(1);
+    let waiting_ahead = (pending + 1).saturating_sub(workers);
+    1.0 + (waiting_ahead.div_ceil(workers)) as f64
+}
+
+/// A moving average of recent verification work times (each new sample weighs 1/8).
 #[derive(Default)]
 struct VerifyTiming {
     average_secs: Mutex<Option<f64>>,
@@ -440,5 +463,43 @@ mod tests {
         // Never longer than the cap.
         timing.record(Duration::from_secs(3600));
         assert_eq!(timing.delay(1.0), Some(MAX_REFUSAL_DELAY));
+    }
+
+    /// A refusal waits as a real check would now: one round of work with a worker free, one
+    /// more per full round of jobs queued ahead — and back to one as soon as the queue empties.
+    #[test]
+    fn the_refusal_pause_counts_the_work_queued_ahead_now() {
+        assert_eq!(queue_rounds(0, 2), 1.0);
+        assert_eq!(queue_rounds(1, 2), 1.0);
+        // Both workers busy: wait for one of them.
+        assert_eq!(queue_rounds(2, 2), 2.0);
+        assert_eq!(queue_rounds(3, 2), 2.0);
+        assert_eq!(queue_rounds(4, 2), 3.0);
+        assert_eq!(queue_rounds(5, 1), 6.0);
+        assert_eq!(queue_rounds(0, 0), 1.0);
+    }
+
+    /// What is recorded is the work on the worker, not the wait in the queue: a check that
+    /// waited behind a job holding the only worker for 3 s records far less than that.
+    #[tokio::test]
+    async fn verification_time_is_measured_on_the_worker() {
+        const HELD: Duration = Duration::from_secs(3);
+        let hasher = Hasher::new(1, 16);
+        let stored = hasher
+            .hash("pw".into(), PasswordHashScheme::Pbkdf2)
+            .await
+            .unwrap();
+        let (release, held) = mpsc::channel::<()>();
+        let blocker = hasher.run(move |_| held.recv().ok());
+        let check = hasher.verify("pw".into(), stored.hash.clone(), stored.salt.clone());
+        let releaser = async {
+            tokio::time::sleep(HELD).await;
+            release.send(()).unwrap();
+        };
+        let (blocked, checked, ()) = tokio::join!(blocker, check, releaser);
+        blocked.unwrap();
+        assert!(checked.unwrap());
+        let recorded = hasher.timing.delay(1.0).unwrap();
+        assert!(recorded < HELD / 2, "recorded {recorded:?}, held {HELD:?}");
     }
 }
