@@ -31,8 +31,11 @@ pub async fn team_id(app: &AppState, org_id: i64, raw: &str) -> ApiResult<i64> {
 }
 
 /// What an access rule's scope template names through its parameter, resolved: `users:id:{p}`
-/// and `global.users:id:{p}` name a user, `teams:id:{p}` a team. Other parameters are left as
-/// given.
+/// and `global.users:id:{p}` name a user, `teams:id:{p}` a team. A uid that names nothing stays
+/// as given, so only a grant on every user (or team) matches it and the handler answers the 404;
+/// any other caller is refused as for a uid that exists. Grafana resolves before it authorizes
+/// and so tells anyone signed in which uids exist; this server does not (tests/api/compat.rs).
+/// Other parameters are left as given.
 pub async fn scope_params(
     app: &AppState,
     org_id: i64,
@@ -42,16 +45,16 @@ pub async fn scope_params(
     let mut out = Vec::with_capacity(params.len());
     for (name, value) in params {
         let placeholder = format!("{{{name}}}");
-        let value = if !template.ends_with(&placeholder) || value.parse::<i64>().is_ok() {
-            value
+        let resolved = if !template.ends_with(&placeholder) || value.parse::<i64>().is_ok() {
+            None
         } else if template.starts_with("users:id:") || template.starts_with("global.users:id:") {
-            user_id(app, &value).await?.to_string()
+            app.store.user_id_by_uid(&value).await?
         } else if template.starts_with("teams:id:") {
-            team_id(app, org_id, &value).await?.to_string()
+            app.store.team_id_by_uid(org_id, &value).await?
         } else {
-            value
+            None
         };
-        out.push((name, value));
+        out.push((name, resolved.map_or(value, |id| id.to_string())));
     }
     Ok(out)
 }

@@ -148,6 +148,27 @@ async fn user_paths_take_uids() {
             plain.get(&format!("/api/users/{uid}")).await.status,
             StatusCode::FORBIDDEN
         );
+        // Differs from Grafana on purpose: its resolver answers 404 for an unknown uid before it
+        // authorizes, which tells anyone signed in which uids exist. Here a caller without the
+        // permission is refused alike for a uid that exists and one that does not.
+        for path in [
+            "/api/users/no-such-uid",
+            "/api/users/no-such-uid/orgs",
+            "/api/admin/users/no-such-uid/lockout",
+        ] {
+            assert_eq!(
+                plain.get(path).await.status,
+                StatusCode::FORBIDDEN,
+                "{path}"
+            );
+        }
+        assert_eq!(
+            plain
+                .put("/api/users/no-such-uid", r#"{"login":"x"}"#)
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
         // Unauthenticated: 401 before any lookup.
         assert_eq!(
             app.anonymous()
@@ -224,6 +245,20 @@ async fn team_paths_take_uids() {
             StatusCode::NOT_FOUND,
             "Team not found",
         );
+        // A plain member is refused alike for the team's uid and an unknown one (see
+        // `user_paths_take_uids`: no existence oracle).
+        app.create_user("outsider", "password-o").await;
+        let outsider = app.as_user("outsider", "password-o");
+        for path in [
+            format!("/api/teams/{uid}/members"),
+            "/api/teams/no-such-team/members".to_string(),
+        ] {
+            assert_eq!(
+                outsider.get(&path).await.status,
+                StatusCode::FORBIDDEN,
+                "{path}"
+            );
+        }
         let res = admin.delete(&format!("/api/teams/{uid}")).await;
         assert_message(&res, StatusCode::OK, "Team deleted");
     })
