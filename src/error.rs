@@ -59,6 +59,11 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// 413: a request body over `api::BODY_LIMIT`.
+    pub fn too_large() -> Self {
+        ApiError::status(StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::BadRequest(message.into())
     }
@@ -293,10 +298,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for GrafanaJson<T> {
         let bytes = match Bytes::from_request(req, state).await {
             Ok(bytes) => bytes,
             Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(ApiError::status(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "request body too large",
-                ))
+                return Err(ApiError::too_large())
             }
             Err(_) => return Err(ApiError::bad_request("bad request data")),
         };

@@ -243,6 +243,7 @@ pub fn router(state: AppState) -> Router {
         // (`pkg/web/router.go`, `Router.ServeHTTP` falls through to `notFound`).
         .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(refuse_declared_oversized_bodies))
         .layer(axum::middleware::from_fn(
             url_guard::refuse_control_characters,
         ))
@@ -291,6 +292,25 @@ async fn refuse_repeated_paging(
                 return Err(ApiError::bad_request(format!("{name} must be given once")));
             }
         }
+    }
+    Ok(next.run(req).await)
+}
+
+/// A body whose `Content-Length` is over [`BODY_LIMIT`] is refused with 413 before anything
+/// reads it or asks who is calling, so a client is not invited (`100 Continue`) or left to send
+/// megabytes that would be refused after the first one (the server then closes the connection,
+/// `crate::server`). Bodies without a length are cut at the limit as they are read.
+async fn refuse_declared_oversized_bodies(
+    req: Request,
+    next: Next,
+) -> Result<axum::response::Response, ApiError> {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return Err(ApiError::too_large());
     }
     Ok(next.run(req).await)
 }

@@ -379,8 +379,8 @@ async fn an_early_answer_keeps_the_connection_when_the_body_comes_late() {
 }
 
 /// What is not read is not kept waiting for: a client that waits for `100 Continue` gets the
-/// early answer with `Connection: close` (Go closes such a connection too), and so does a body
-/// longer than the server reads (the 1 MiB body limit): the client knows not to reuse it.
+/// early answer with `Connection: close` (Go closes such a connection too), and a body declared
+/// longer than the 1 MiB limit gets its 413 at once, closed: the client knows not to reuse it.
 #[tokio::test]
 async fn an_early_answer_says_close_when_the_body_is_not_read() {
     let server = Running::start(limits(LONG, LONG, LONG, None)).await;
@@ -402,8 +402,17 @@ async fn an_early_answer_says_close_when_the_body_is_not_read() {
     assert!(says_close(&answer), "{answer}");
     assert!(!answer.contains("100 Continue"), "{answer}");
 
-    let answer = unsent(8 * 1024 * 1024, "").await;
-    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    assert!(says_close(&answer), "{answer}");
+    // A declared length over the 1 MiB limit is refused before the caller is asked for: 413 at
+    // once, and closed, with or without `Expect: 100-continue` (no `100 Continue` invites it).
+    for extra in ["", "Expect: 100-continue\r\n"] {
+        let answer = unsent(8 * 1024 * 1024, extra).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(
+            answer.contains(r#"{"message":"request body too large"}"#),
+            "{answer}"
+        );
+        assert!(says_close(&answer), "{answer}");
+        assert!(!answer.contains("100 Continue"), "{answer}");
+    }
     server.stop().await;
 }
