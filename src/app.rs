@@ -177,6 +177,8 @@ async fn bootstrap(app: &AppState) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The whole HTTP surface: the web interface's pages in front of the API.
 pub fn build_router(state: AppState) -> Router {
-    crate::api::router(state)
+    let (api, access) = crate::api::router(state.clone());
+    crate::api::with_trimmed_paths(crate::web::router(state, api, access))
 }

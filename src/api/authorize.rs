@@ -29,6 +29,12 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A caller the web interface has already identified (`crate::web`): its requests to the API
+/// run the route's access rule for this caller instead of reading credentials again. Only code
+/// of this server can put it on a request; a client cannot send one.
+#[derive(Clone)]
+pub struct InternalCaller(pub Caller);
+
 /// Route middleware: identify the caller, check the route's access rule, hand the caller on.
 pub async fn authorize(
     State(app): State<AppState>,
@@ -39,20 +45,30 @@ pub async fn authorize(
     if let Access::Public = access {
         return Ok(next.run(req).await);
     }
+    // The web interface identified the caller, checked its CSRF token and refreshed its session
+    // itself; the access rule below is the same for both.
+    let internal = req.extensions_mut().remove::<InternalCaller>();
+    let from_web = internal.is_some();
     let client = client_info(&app, req.headers(), req.extensions());
-    let requested_org = requested_org(&req);
-    let mut caller = identify(req.headers(), requested_org, &client, &app)
-        .await?
-        .ok_or(AuthError::Unauthorized)?;
-    // A token acts in its own org; asking for another was refused while authenticating.
-    if caller.method != AuthMethod::ApiKey {
-        select_org(&app, &mut caller, requested_org).await?;
-    }
-    csrf::check(&app, req.method(), req.headers(), caller.method)?;
+    let caller = match internal {
+        Some(InternalCaller(caller)) => caller,
+        None => {
+            let requested_org = requested_org(&req);
+            let mut caller = identify(req.headers(), requested_org, &client, &app)
+                .await?
+                .ok_or(AuthError::Unauthorized)?;
+            // A token acts in its own org; asking for another was refused while authenticating.
+            if caller.method != AuthMethod::ApiKey {
+                select_org(&app, &mut caller, requested_org).await?;
+            }
+            csrf::check(&app, req.method(), req.headers(), caller.method)?;
+            caller
+        }
+    };
     if matches!(access, Access::UserOnly) && caller.is_service_account() {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }
-    if let Access::Permission { action, scope, org } = access {
+    if let Access::Permission { .. } = access {
         let (mut parts, body) = req.into_parts();
         let raw: Vec<(String, String)> = RawPathParams::from_request_parts(&mut parts, &app)
             .await
@@ -62,52 +78,13 @@ pub async fn authorize(
                     .collect()
             })
             .unwrap_or_default();
-        // A user or team named by uid is resolved to its id before the scope is checked, as
-        // Grafana's resolvers run before `authorize`.
-        let params = match scope {
-            Some(template) => {
-                super::resolve::scope_params(&app, caller.org_id, template, raw).await?
-            }
-            None => raw,
-        };
-        let scope = scope.map(|template| fill_scope(template, &params));
-        let denied = || AuthError::access_denied(action);
-        let scope = scope.as_deref();
-        match org {
-            InOrg::Current => caller.require(&app, action, scope).await?,
-            InOrg::Global => {
-                let mut global = Permissions::new(caller.is_server_admin(), None);
-                if !global.allows(action, scope) {
-                    global.add_grants(custom_grants(&app, &caller, 0, None).await?);
-                }
-                if !global.allows(action, scope) {
-                    return Err(denied().into());
-                }
-            }
-            InOrg::Path(name) => {
-                // Grafana's authorizeInOrg: an unparsable org id is denied, not "not found".
-                let org_id = params
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .and_then(|(_, v)| v.parse::<i64>().ok())
-                    .filter(|id| *id > 0)
-                    .ok_or_else(denied)?;
-                let role = caller.role_in(&app, org_id).await?;
-                let mut there = Permissions::new(caller.is_server_admin(), role);
-                if !there.allows(action, scope) {
-                    there.add_grants(custom_grants(&app, &caller, org_id, role).await?);
-                }
-                if !there.allows(action, scope) {
-                    return Err(denied().into());
-                }
-            }
-        }
+        check_access(&app, &caller, access, raw).await?;
         req = Request::from_parts(parts, body);
     }
     // Only requests that pass every check mark their session seen or rotate it.
-    let issued = match &caller.session {
-        Some(s) => session::refresh(&app, &s.row, s.current, &client).await?,
-        None => None,
+    let issued = match (&caller.session, from_web) {
+        (Some(s), false) => session::refresh(&app, &s.row, s.current, &client).await?,
+        _ => None,
     };
     app.note_seen(&caller);
     if let Some(key) = &caller.api_key {
@@ -121,6 +98,70 @@ pub async fn authorize(
         }
     }
     Ok(res)
+}
+
+/// Whether `caller` passes `access` for a request with these path parameters: the one
+/// evaluation of a route's rule, shared by the API middleware and the web interface (which asks
+/// it before showing a link or a form the API would refuse).
+pub async fn check_access(
+    app: &AppState,
+    caller: &Caller,
+    access: Access,
+    raw: Vec<(String, String)>,
+) -> Result<(), ApiError> {
+    match access {
+        Access::Public | Access::SignedIn => Ok(()),
+        Access::UserOnly => {
+            if caller.is_service_account() {
+                Err(AuthError::access_denied("users:read").into())
+            } else {
+                Ok(())
+            }
+        }
+        Access::Permission { action, scope, org } => {
+            // A user or team named by uid is resolved to its id before the scope is checked, as
+            // Grafana's resolvers run before `authorize`.
+            let params = match scope {
+                Some(template) => {
+                    super::resolve::scope_params(app, caller.org_id, template, raw).await?
+                }
+                None => raw,
+            };
+            let scope = scope.map(|template| fill_scope(template, &params));
+            let denied = || AuthError::access_denied(action);
+            let scope = scope.as_deref();
+            match org {
+                InOrg::Current => caller.require(app, action, scope).await?,
+                InOrg::Global => {
+                    let mut global = Permissions::new(caller.is_server_admin(), None);
+                    if !global.allows(action, scope) {
+                        global.add_grants(custom_grants(app, caller, 0, None).await?);
+                    }
+                    if !global.allows(action, scope) {
+                        return Err(denied().into());
+                    }
+                }
+                InOrg::Path(name) => {
+                    // Grafana's authorizeInOrg: an unparsable org id is denied, not "not found".
+                    let org_id = params
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .and_then(|(_, v)| v.parse::<i64>().ok())
+                        .filter(|id| *id > 0)
+                        .ok_or_else(denied)?;
+                    let role = caller.role_in(app, org_id).await?;
+                    let mut there = Permissions::new(caller.is_server_admin(), role);
+                    if !there.allows(action, scope) {
+                        there.add_grants(custom_grants(app, caller, org_id, role).await?);
+                    }
+                    if !there.allows(action, scope) {
+                        return Err(denied().into());
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for ClientInfo {

@@ -24,7 +24,7 @@ mod service_accounts;
 mod sessions;
 mod stars;
 mod teams;
-mod url_guard;
+pub(crate) mod url_guard;
 mod user;
 mod users;
 
@@ -45,6 +45,7 @@ use crate::auth::Access;
 use crate::error::ApiError;
 use crate::state::AppState;
 use authorize::authorize;
+pub use authorize::{check_access, InternalCaller};
 
 /// Request bodies above this size are refused with 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -228,9 +229,32 @@ pub fn routes(state: AppState) -> Routes {
     r
 }
 
-pub fn router(state: AppState) -> Router {
+/// The access rule of every route, by method and path template, for the web interface to ask
+/// before it shows what a route would refuse.
+#[derive(Clone, Default)]
+pub struct AccessTable(std::sync::Arc<std::collections::HashMap<(Method, &'static str), Access>>);
+
+impl AccessTable {
+    /// The rule of the route `method path` (`path` as the table writes it, e.g.
+    /// `/api/users/{id}`). Every path the web interface asks about is in the table; an unknown
+    /// one is a programming error and refuses everything.
+    pub fn of(&self, method: Method, path: &str) -> Option<Access> {
+        self.0.get(&(method, path)).copied()
+    }
+}
+
+/// The API: its router (without the trailing-slash trim, which `crate::app::build_router` puts
+/// in front of everything) and its access table.
+pub fn router(state: AppState) -> (Router, AccessTable) {
     let routes = routes(state.clone());
     let doc = openapi::document(&routes.ops);
+    let table = AccessTable(std::sync::Arc::new(
+        routes
+            .ops
+            .iter()
+            .map(|op| ((op.method.clone(), op.path), op.access))
+            .collect(),
+    ));
     let mut router = Router::new();
     for (path, method_router) in routes.methods {
         router = router.route(path, method_router);
@@ -249,14 +273,18 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
-    // The path is matched before any layer of `inner` runs, so the trailing slash is trimmed
-    // by a service in front of it.
+    (inner, table)
+}
+
+/// Puts the trailing-slash trim in front of a router: the path is matched before any layer of
+/// the router runs, so it is done by a service in front of it.
+pub fn with_trimmed_paths(inner: Router) -> Router {
     Router::new().fallback_service(inner.map_request(trim_trailing_slash))
 }
 
 /// Grafana matches a path with one trailing `/` trimmed (`pkg/web/tree.go`, `Tree.Match`):
 /// `/api/search/` is `/api/search`.
-fn trim_trailing_slash(mut req: Request) -> Request {
+pub(crate) fn trim_trailing_slash(mut req: Request) -> Request {
     let uri = req.uri();
     let path = uri.path();
     if path.len() > 1 && path.ends_with('/') {
@@ -300,7 +328,7 @@ async fn refuse_repeated_paging(
 /// reads it or asks who is calling, so a client is not invited (`100 Continue`) or left to send
 /// megabytes that would be refused after the first one (the server then closes the connection,
 /// `crate::server`). Bodies without a length are cut at the limit as they are read.
-async fn refuse_declared_oversized_bodies(
+pub(crate) async fn refuse_declared_oversized_bodies(
     req: Request,
     next: Next,
 ) -> Result<axum::response::Response, ApiError> {

@@ -386,6 +386,18 @@ pub async fn identify(
     Ok(None)
 }
 
+/// The caller of a session cookie alone (the web interface, whose pages and forms are bound to a
+/// session): `Ok(None)` without the cookie, `InvalidSession` for a dead one.
+pub async fn identify_session(
+    app: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Caller>, AuthError> {
+    match session::cookie_token(headers, &app.config.auth.login_cookie_name) {
+        Some(token) => cookie_session(app, token).await.map(Some),
+        None => Ok(None),
+    }
+}
+
 /// The session cookie: Grafana's plain 401 for an unknown, expired or stale token.
 async fn cookie_session(app: &AppState, token: &str) -> Result<Caller, AuthError> {
     match session::lookup(app, token).await? {

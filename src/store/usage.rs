@@ -62,9 +62,22 @@ impl Store {
         Ok(counts)
     }
 
-    /// The usage report's anonymous id: the stored one, or `fresh` stored now. When two
-    /// instances store one at once, the unique index keeps the first and both answer it.
+    /// The usage report's anonymous id: the stored one, or `fresh` stored now.
     pub async fn usage_stats_id(&self, fresh: &str, now: DbTime) -> StoreResult<String> {
+        self.shared_value(USAGE_NAMESPACE, USAGE_ID_KEY, fresh, now)
+            .await
+    }
+
+    /// A server-wide value in `kv_store` (org 0) that every instance must agree on: the stored
+    /// one, or `fresh` stored now. When two instances store one at once, the unique index keeps
+    /// the first and both answer it.
+    pub async fn shared_value(
+        &self,
+        namespace: &str,
+        key: &str,
+        fresh: &str,
+        now: DbTime,
+    ) -> StoreResult<String> {
         let insert = match self.dialect {
             Dialect::Sqlite | Dialect::Postgres => {
                 "INSERT INTO kv_store (org_id, namespace, `key`, value, created, updated) \
@@ -79,17 +92,17 @@ impl Store {
             self.sql("SELECT value FROM kv_store WHERE org_id = 0 AND namespace = ? AND `key` = ?");
         let insert = self.sql(insert);
         let id: Option<String> = with_conn!(&self.pool, c => {
-            sqlx::query_scalar(&select).bind(USAGE_NAMESPACE).bind(USAGE_ID_KEY).fetch_optional(c).await?
+            sqlx::query_scalar(&select).bind(namespace).bind(key).fetch_optional(c).await?
         });
         if let Some(id) = id {
             return Ok(id);
         }
         let id: String = with_conn!(&self.pool, c => {
             sqlx::query(&insert)
-                .bind(USAGE_NAMESPACE).bind(USAGE_ID_KEY).bind(fresh)
+                .bind(namespace).bind(key).bind(fresh)
                 .bind(now.get()).bind(now.get())
                 .execute(c).await?;
-            sqlx::query_scalar(&select).bind(USAGE_NAMESPACE).bind(USAGE_ID_KEY).fetch_one(c).await?
+            sqlx::query_scalar(&select).bind(namespace).bind(key).fetch_one(c).await?
         });
         Ok(id)
     }
