@@ -34,6 +34,7 @@ mod teams;
 mod terraform;
 mod user;
 mod users;
+mod web;
 
 use std::future::Future;
 
