@@ -42,6 +42,7 @@ pub(super) fn same_secret(given: &str, expected: &str) -> bool {
     !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
 }
 
+#[allow(clippy::result_large_err)] // the rejection is the page to answer
 /// The body of a form post, as pairs; a request that is not a form is refused.
 async fn read_pairs(req: Request, state: &WebState) -> Result<Vec<(String, String)>, Response> {
     let app = &state.app;
@@ -58,6 +59,7 @@ async fn read_pairs(req: Request, state: &WebState) -> Result<Vec<(String, Strin
     Ok(form_urlencoded::parse(&bytes).into_owned().collect())
 }
 
+#[allow(clippy::result_large_err)]
 fn decode<T: DeserializeOwned>(
     pairs: &[(String, String)],
     state: &WebState,
