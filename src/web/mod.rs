@@ -20,6 +20,8 @@ mod forms;
 mod login;
 mod pages;
 mod profile;
+mod service_accounts;
+mod teams;
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue};
@@ -50,6 +52,8 @@ pub fn router(app: AppState, api: Router, access: AccessTable) -> Router {
         .route("/avatar/{hash}", get(avatar::serve));
     let pages = login::routes(pages);
     let pages = profile::routes(pages);
+    let pages = teams::routes(pages);
+    let pages = service_accounts::routes(pages);
     pages
         .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
