@@ -6,6 +6,17 @@
 set -uo pipefail
 cd "$(dirname "$0")" || exit 1
 
+# The browser tests (tests/browser) drive Debian's Chromium through ChromeDriver: installed here
+# when missing and this is a Debian machine we may install on; otherwise those tests fail and say
+# what to install.
+if [[ ! -x /usr/bin/chromedriver || ! -x /usr/bin/chromium ]]; then
+    if command -v apt-get >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+        echo "test.sh: installing chromium and chromium-driver for the browser tests"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null ||
+            echo "test.sh: could not install chromium (the browser tests will fail)" >&2
+    fi
+fi
+
 status=0
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast || status=1
