@@ -11,6 +11,7 @@
 //! `Cache-Control: no-store`; every state-changing form carries the session's CSRF token
 //! ([`forms::Form`]).
 
+mod admin_users;
 mod assets;
 mod avatar;
 mod client;
@@ -54,6 +55,7 @@ pub fn router(app: AppState, api: Router, access: AccessTable) -> Router {
     let pages = profile::routes(pages);
     let pages = teams::routes(pages);
     let pages = service_accounts::routes(pages);
+    let pages = admin_users::routes(pages);
     pages
         .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -36,6 +36,7 @@ mod user;
 mod users;
 mod web;
 mod web_teams;
+mod web_users;
 
 use std::future::Future;
 
