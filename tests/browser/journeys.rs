@@ -136,3 +136,169 @@ async fn a_form_posted_without_its_token_is_refused() {
     assert_ne!(me["name"], "Forged");
     b.close().await;
 }
+
+#[tokio::test]
+async fn an_admin_onboards_a_user_and_then_shuts_them_out() {
+    let h = Harness::start(&[]).await;
+    let ops = h
+        .api(
+            "POST",
+            "/api/orgs",
+            Some(serde_json::json!({"name": "Ops"})),
+        )
+        .await;
+    assert!(ops["orgId"].as_i64().is_some(), "{ops}");
+    let team = h
+        .api(
+            "POST",
+            "/api/teams",
+            Some(serde_json::json!({"name": "SRE"})),
+        )
+        .await;
+    let team_uid = team["uid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{team}"))
+        .to_string();
+    for i in 0..6 {
+        h.create_user(&format!("user{i}"), &format!("User {i}"), "pass-word-1")
+            .await;
+    }
+    let admin = h.browser().await;
+    admin.sign_in("admin", "admin").await;
+    assert_eq!(admin.path().await, "/admin/users");
+    admin.shot("admin-users").await;
+
+    // Create the user.
+    admin.click("#new-user").await;
+    admin.fill("#n-name", "Noor Haddad").await;
+    admin.fill("#n-email", "noor@example.com").await;
+    admin.fill("#n-login", "noor").await;
+    admin.fill("#n-password", "first-pass-1").await;
+    admin.click("#create-user").await;
+    admin.find("#save-user").await;
+    assert!(
+        admin.path().await.starts_with("/admin/users/edit/"),
+        "{}",
+        admin.path().await
+    );
+    let user_page = admin.path().await;
+
+    // Into the Ops org as an Editor.
+    admin
+        .find("#add-org")
+        .await
+        .select_by_label("Ops")
+        .await
+        .unwrap();
+    admin
+        .find("#add-role")
+        .await
+        .select_by_value("Editor")
+        .await
+        .unwrap();
+    admin.click("#add-to-org").await;
+    assert!(
+        admin.text("#orgs").await.contains("Ops"),
+        "{}",
+        admin.text("#orgs").await
+    );
+
+    // Into the SRE team.
+    admin.open(&format!("/org/teams/edit/{team_uid}")).await;
+    admin.fill("#member-login", "noor").await;
+    admin.click("#add-member").await;
+    assert!(admin.text("#members").await.contains("noor"));
+
+    // A new password, which the user signs in with.
+    admin.open(&user_page).await;
+    admin.fill("#u-password", "second-pass-2").await;
+    admin.click("#set-password").await;
+    assert!(admin.find(".flash-ok").await.text().await.unwrap().len() > 1);
+    let noor = h.browser().await;
+    noor.sign_in("noor", "second-pass-2").await;
+    assert_eq!(noor.path().await, "/profile");
+    assert!(
+        noor.page_text().await.contains("SRE"),
+        "her teams are on her profile"
+    );
+    admin.open(&user_page).await;
+    admin.shot("admin-user-page").await;
+
+    // Disabled: signed out, and cannot sign in again.
+    admin.click_confirmed("#disable-user").await;
+    admin.find("#enable-user").await;
+    noor.open("/profile").await;
+    assert!(
+        noor.path().await.starts_with("/login"),
+        "{}",
+        noor.path().await
+    );
+    noor.sign_in("noor", "second-pass-2").await;
+    assert!(noor.path().await.starts_with("/login"));
+    assert!(noor.text("#login-error").await.contains("disabled"));
+    admin.close().await;
+    noor.close().await;
+}
+
+#[tokio::test]
+async fn a_service_account_token_is_shown_once() {
+    let h = Harness::start(&[]).await;
+    let b = h.browser().await;
+    b.sign_in("admin", "admin").await;
+    b.open("/org/serviceaccounts/create").await;
+    b.fill("#sa-name", "ci-bot").await;
+    b.click("#create-service-account").await;
+    b.find("#generate-token").await;
+    let page = b.path().await;
+    b.fill("#token-name", "deploy").await;
+    b.click("#generate-token").await;
+    let secret = b.text("#token-secret").await;
+    assert!(secret.starts_with("glsa_"), "{secret}");
+    b.shot("service-account-token").await;
+    // The secret works against the API...
+    let who = {
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+        let req = axum::http::Request::get("/api/org")
+            .header("authorization", format!("Bearer {secret}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let res = usher::app::build_router(h.state.clone())
+            .oneshot(req)
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.into_body().collect().await.unwrap().to_bytes()
+    };
+    assert!(String::from_utf8_lossy(&who).contains("Main Org."));
+    // ...and is never shown again.
+    b.open(&page).await;
+    assert!(!b.exists("#token-secret").await);
+    assert!(!b.client.source().await.unwrap().contains(&secret));
+    b.close().await;
+}
+
+#[tokio::test]
+async fn an_org_viewer_sees_no_administration() {
+    let h = Harness::start(&[]).await;
+    h.create_user("vic", "Vic", "vic-pass-1").await;
+    let b = h.browser_sized(390).await;
+    b.sign_in("vic", "vic-pass-1").await;
+    assert_eq!(b.path().await, "/profile");
+    let nav = b.text("nav.side").await;
+    assert!(
+        !nav.contains("Administration") && !nav.contains("Service accounts"),
+        "{nav}"
+    );
+    for path in [
+        "/admin/users",
+        "/admin/users/edit/1",
+        "/org/serviceaccounts",
+        "/admin/users/new",
+    ] {
+        b.open(path).await;
+        let text = b.page_text().await;
+        assert!(text.contains("403"), "{path}: {text}");
+    }
+    b.close().await;
+}
