@@ -108,23 +108,17 @@ const FLASH_COOKIE: &str = "usher_flash";
 /// route its page reads would answer them.
 #[derive(Debug, Clone, Default)]
 pub struct Nav {
-    pub org: bool,
-    pub org_users: bool,
     pub teams: bool,
     pub service_accounts: bool,
-    pub roles: bool,
     pub admin_users: bool,
-    pub admin_orgs: bool,
-    pub admin_settings: bool,
-    pub admin_stats: bool,
 }
 
 impl Nav {
     pub fn any_org(&self) -> bool {
-        self.org || self.org_users || self.teams || self.service_accounts || self.roles
+        self.teams || self.service_accounts
     }
     pub fn any_admin(&self) -> bool {
-        self.admin_users || self.admin_orgs || self.admin_settings || self.admin_stats
+        self.admin_users
     }
 }
 
@@ -312,15 +306,9 @@ impl FromRequestParts<WebState> for Web {
             cookies,
         };
         web.chrome.nav = Nav {
-            org: web.can(Method::PUT, "/api/org").await,
-            org_users: web.can(Method::GET, "/api/org/users").await,
             teams: web.can(Method::GET, "/api/teams/search").await,
             service_accounts: web.can(Method::GET, "/api/serviceaccounts/search").await,
-            roles: web.can(Method::GET, "/api/access-control/roles").await,
             admin_users: web.can(Method::GET, "/api/users/search").await,
-            admin_orgs: web.can(Method::GET, "/api/orgs").await,
-            admin_settings: web.can(Method::GET, "/api/admin/settings").await,
-            admin_stats: web.can(Method::GET, "/api/admin/stats").await,
         };
         Ok(web)
     }

@@ -80,8 +80,6 @@ async fn not_found() -> ApiError {
 async fn home(web: Web) -> Response {
     if web.chrome.nav.admin_users {
         web.redirect("/admin/users")
-    } else if web.chrome.nav.org_users {
-        web.redirect("/org/users")
     } else {
         web.redirect("/profile")
     }
