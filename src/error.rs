@@ -157,6 +157,13 @@ impl From<HashError> for ApiError {
 }
 
 /// Grafana's answers to refused credentials and permissions.
+/// Grafana's message for a caller without `action` (`pkg/api/accesscontrol.go`).
+pub fn access_denied_message(action: &str) -> String {
+    format!(
+        "You'll need additional permissions to perform this action. Permissions needed: {action}"
+    )
+}
+
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {
@@ -248,9 +255,7 @@ impl IntoResponse for ApiError {
                 StatusCode::FORBIDDEN,
                 json!({
                     "accessErrorId": format!("ACE{:010}", rand::random::<u32>()),
-                    "message": format!(
-                        "You'll need additional permissions to perform this action. Permissions needed: {action}"
-                    ),
+                    "message": access_denied_message(&action),
                     "title": "Access denied",
                 }),
             ),

@@ -46,6 +46,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use authorize::authorize;
 pub use authorize::{check_access, InternalCaller};
+pub use sessions::UserToken;
 
 /// Request bodies above this size are refused with 413.
 pub const BODY_LIMIT: usize = 1024 * 1024;

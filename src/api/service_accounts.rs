@@ -271,7 +271,7 @@ fn parse_role(raw: Option<&str>) -> ApiResult<Option<OrgRole>> {
 
 /// A caller may hand out no more than their own role (Grafana's `validateRole`).
 fn check_role(caller: &Caller, role: OrgRole) -> ApiResult<()> {
-    if caller.org_role.is_some_and(|own| own >= role) {
+    if caller.may_grant(role) {
         Ok(())
     } else {
         Err(ApiError::coded(

@@ -266,8 +266,8 @@ async fn rotate(
     }
 }
 
-/// Grafana's `UserToken` DTO.
-#[derive(Debug, Serialize, JsonSchema)]
+/// Grafana's `UserToken` DTO (the web interface reads it back).
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserToken {
     pub id: i64,

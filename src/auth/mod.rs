@@ -153,6 +153,12 @@ impl Caller {
         Ok(self.permissions(app).await?.allows(action, scope))
     }
 
+    /// Whether the caller may hand `role` out in the request's org: no more than their own
+    /// (Grafana's `validateRole` for service accounts).
+    pub fn may_grant(&self, role: OrgRole) -> bool {
+        self.org_role.is_some_and(|own| own >= role)
+    }
+
     /// A service account (authenticated by one of its tokens) rather than a person.
     pub fn is_service_account(&self) -> bool {
         self.user.is_service_account.unwrap_or(false)

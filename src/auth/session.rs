@@ -328,6 +328,13 @@ impl Cookies {
         .map(|v| HeaderValue::from_str(&v).expect("cookie values are ASCII"))
     }
 
+    /// Another cookie of this server (the web interface's), HttpOnly, with the session cookie's
+    /// path, `Secure` and `SameSite` rules; `Max-Age=0` clears it.
+    pub fn other(app: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+        let value = format!("{name}={value}{}", Self::attributes(app, max_age, true));
+        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
     /// Clears both cookies (Grafana sends them empty with `Max-Age=0`).
     pub fn clear(app: &AppState) -> [HeaderValue; 2] {
         let name = &app.config.auth.login_cookie_name;

@@ -18,8 +18,10 @@ use serde_json::{json, Value};
 use super::context::{avatar_of, Chrome, WebState};
 use super::format::{age, Errors};
 use super::forms::{Empty, Form};
-use super::profile::{Device, DeviceRow};
+use super::links::{page_number, pages_of, segment};
+use super::profile::DeviceRow;
 use super::Web;
+use crate::api::UserToken;
 
 pub(super) fn routes(r: Router<WebState>) -> Router<WebState> {
     r.route("/admin/users", get(list))
@@ -114,7 +116,8 @@ struct UserRow {
 }
 
 /// Grafana's "Never" for a user never seen: the API answers their age from a last-seen time
-/// set ten years before they were made (Grafana's UsersTable shows "Never" for "10 years").
+/// set ten years before they were made (Grafana's UsersTable shows "Never" for "10 years":
+/// `public/app/features/admin/Users/UsersTable.tsx`).
 fn last_seen(age: &str) -> String {
     let years = age
         .strip_suffix(" years")
@@ -195,7 +198,7 @@ impl ListPage<'_> {
 }
 
 async fn list(web: Web, Query(q): Query<ListQuery>) -> Response {
-    let page = q.page.trim().parse::<i64>().unwrap_or(1).max(1);
+    let page = page_number(&q.page);
     let sort = q.sort.trim();
     // Only the API's own options are passed on; anything else is the default order.
     let sort = match sort.rsplit_once('-') {
@@ -240,7 +243,7 @@ async fn list(web: Web, Query(q): Query<ListQuery>) -> Response {
             is_disabled: u.is_disabled,
         })
         .collect();
-    let pages = ((found.total_count + PER_PAGE - 1) / PER_PAGE).max(1);
+    let pages = pages_of(found.total_count, PER_PAGE);
     let can_create = web.can(Method::POST, "/api/admin/users").await;
     web.render(ListPage {
         chrome: &web.chrome,
@@ -548,7 +551,7 @@ async fn render_user(
     errors: Errors,
     sent: Sent,
 ) -> Response {
-    let user: Profile = match web.api.get(&format!("/api/users/{}", encode(key))).await {
+    let user: Profile = match web.api.get(&format!("/api/users/{}", segment(key))).await {
         Ok(u) => u,
         Err(f) => return web.refused(f),
     };
@@ -634,7 +637,7 @@ async fn render_user(
     let now = web.app().clock.now();
     let devices: Option<Vec<DeviceRow>> = web
         .api
-        .get::<Vec<Device>>(&format!("/api/admin/users/{id}/auth-tokens"))
+        .get::<Vec<UserToken>>(&format!("/api/admin/users/{id}/auth-tokens"))
         .await
         .ok()
         .map(|d| d.into_iter().map(|d| DeviceRow::of(d, now)).collect());
@@ -724,16 +727,8 @@ async fn render_user(
     )
 }
 
-/// A path segment as sent on to the API (a uid is letters, digits, `-` and `_`; anything else
-/// is escaped so it names nothing instead of another route).
-fn encode(segment: &str) -> String {
-    form_urlencoded::byte_serialize(segment.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
-}
-
 fn user_path(key: &str) -> String {
-    format!("/admin/users/edit/{}", encode(key))
+    format!("/admin/users/edit/{}", segment(key))
 }
 
 async fn user_page(web: Web, Path(key): Path<String>) -> Response {
@@ -764,7 +759,7 @@ async fn save_profile(
     let body = json!({"name": form.name, "email": form.email, "login": form.login});
     match web
         .api
-        .put::<Value>(&format!("/api/users/{}", encode(&key)), body)
+        .put::<Value>(&format!("/api/users/{}", segment(&key)), body)
         .await
     {
         Ok(_) => web.done(&user_path(&key), "User updated"),
@@ -790,7 +785,7 @@ async fn set_password(
     Path(key): Path<String>,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let path = format!("/api/admin/users/{}/password", encode(&key));
+    let path = format!("/api/admin/users/{}/password", segment(&key));
     match web
         .api
         .put::<Value>(&path, json!({"password": form.password}))
@@ -819,7 +814,7 @@ async fn set_server_admin(
     Form(form): Form<AdminForm>,
 ) -> Response {
     let grant = form.is_grafana_admin == "true";
-    let path = format!("/api/admin/users/{}/permissions", encode(&key));
+    let path = format!("/api/admin/users/{}/permissions", segment(&key));
     match web
         .api
         .put::<Value>(&path, json!({"isGrafanaAdmin": grant}))
@@ -840,19 +835,19 @@ async fn one_action(web: &Web, key: &str, api_path: &str, done: &str) -> Respons
 }
 
 async fn disable(web: Web, Path(key): Path<String>, Form(_): Form<Empty>) -> Response {
-    let path = format!("/api/admin/users/{}/disable", encode(&key));
+    let path = format!("/api/admin/users/{}/disable", segment(&key));
     one_action(&web, &key, &path, "User disabled").await
 }
 
 async fn enable(web: Web, Path(key): Path<String>, Form(_): Form<Empty>) -> Response {
-    let path = format!("/api/admin/users/{}/enable", encode(&key));
+    let path = format!("/api/admin/users/{}/enable", segment(&key));
     one_action(&web, &key, &path, "User enabled").await
 }
 
 async fn delete(web: Web, Path(key): Path<String>, Form(_): Form<Empty>) -> Response {
     match web
         .api
-        .delete::<Value>(&format!("/api/admin/users/{}", encode(&key)))
+        .delete::<Value>(&format!("/api/admin/users/{}", segment(&key)))
         .await
     {
         Ok(_) => web.done("/admin/users", "User deleted"),
@@ -871,7 +866,7 @@ async fn change_role(
     Path((key, org_id)): Path<(String, i64)>,
     Form(form): Form<RoleForm>,
 ) -> Response {
-    let path = format!("/api/orgs/{org_id}/users/{}", encode(&key));
+    let path = format!("/api/orgs/{org_id}/users/{}", segment(&key));
     match web
         .api
         .patch::<Value>(&path, json!({"role": form.role}))
@@ -887,7 +882,7 @@ async fn remove_from_org(
     Path((key, org_id)): Path<(String, i64)>,
     Form(_): Form<Empty>,
 ) -> Response {
-    let path = format!("/api/orgs/{org_id}/users/{}", encode(&key));
+    let path = format!("/api/orgs/{org_id}/users/{}", segment(&key));
     match web.api.delete::<Value>(&path).await {
         Ok(_) => web.done(&user_path(&key), "Removed from the organization"),
         Err(f) => web.failed(&user_path(&key), &f),
@@ -907,7 +902,7 @@ async fn add_to_org(web: Web, Path(key): Path<String>, Form(form): Form<AddOrgFo
         return render_user(&web, &key, StatusCode::BAD_REQUEST, errors, Sent::default()).await;
     };
     // The org API adds by login or email: the user's login, as the API knows it.
-    let user: Profile = match web.api.get(&format!("/api/users/{}", encode(&key))).await {
+    let user: Profile = match web.api.get(&format!("/api/users/{}", segment(&key))).await {
         Ok(u) => u,
         Err(f) => return web.failed(&user_path(&key), &f),
     };
@@ -938,7 +933,7 @@ async fn revoke_session(
     Path((key, token_id)): Path<(String, i64)>,
     Form(_): Form<Empty>,
 ) -> Response {
-    let path = format!("/api/admin/users/{}/revoke-auth-token", encode(&key));
+    let path = format!("/api/admin/users/{}/revoke-auth-token", segment(&key));
     match web
         .api
         .post::<Value>(&path, json!({"authTokenId": token_id}))
@@ -950,14 +945,14 @@ async fn revoke_session(
 }
 
 async fn logout_all(web: Web, Path(key): Path<String>, Form(_): Form<Empty>) -> Response {
-    let path = format!("/api/admin/users/{}/logout", encode(&key));
+    let path = format!("/api/admin/users/{}/logout", segment(&key));
     one_action(&web, &key, &path, "The user was signed out of all devices").await
 }
 
 async fn unlock(web: Web, Path(key): Path<String>, Form(_): Form<Empty>) -> Response {
     match web
         .api
-        .delete::<Value>(&format!("/api/admin/users/{}/lockout", encode(&key)))
+        .delete::<Value>(&format!("/api/admin/users/{}/lockout", segment(&key)))
         .await
     {
         Ok(_) => web.done(
@@ -993,8 +988,8 @@ async fn set_quota(
     };
     let path = format!(
         "/api/admin/users/{}/quotas/{}",
-        encode(&key),
-        encode(&target)
+        segment(&key),
+        segment(&target)
     );
     match web.api.put::<Value>(&path, json!({"limit": limit})).await {
         Ok(_) => web.done(&user_path(&key), "Quota saved"),

@@ -25,6 +25,15 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// What the API answers a caller without `action`, for a page that knows the answer without
+    /// asking (the API's own message).
+    pub fn denied(action: &str) -> Self {
+        Failure::new(
+            StatusCode::FORBIDDEN,
+            crate::error::access_denied_message(action),
+        )
+    }
+
     fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Failure {
             status,

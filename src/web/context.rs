@@ -17,6 +17,7 @@ use sha2::Sha256;
 
 use super::client::{Api, Failure};
 use super::pages::ErrorPage;
+use super::prefs::Prefs;
 use crate::api::{check_access, AccessTable};
 use crate::auth::session::{self, Cookies};
 use crate::auth::{client_info, csrf, identify_session, AuthMethod, Caller};
@@ -153,6 +154,8 @@ pub struct Web {
     pub caller: Caller,
     pub api: Api,
     pub chrome: Chrome,
+    /// The person's own preferences (read for the theme; the profile shows them).
+    pub prefs: Prefs,
     cookies: Vec<HeaderValue>,
 }
 
@@ -194,16 +197,14 @@ fn read_flash(parts: &Parts) -> Option<Flash> {
 
 fn flash_cookie(app: &AppState, flash: Option<&Flash>) -> HeaderValue {
     use base64::Engine;
-    let path = format!("{}/", session::app_sub_url(app));
-    let value = match flash {
+    match flash {
         Some(f) => {
             let json = serde_json::to_vec(f).unwrap_or_default();
             let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
-            format!("{FLASH_COOKIE}={encoded}; Path={path}; Max-Age=60; HttpOnly; SameSite=Lax")
+            Cookies::other(app, FLASH_COOKIE, &encoded, 60)
         }
-        None => format!("{FLASH_COOKIE}=; Path={path}; Max-Age=0; HttpOnly; SameSite=Lax"),
-    };
-    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+        None => Cookies::other(app, FLASH_COOKIE, "", 0),
+    }
 }
 
 impl FromRequestParts<WebState> for Web {
@@ -271,15 +272,12 @@ impl FromRequestParts<WebState> for Web {
         if flash.is_some() {
             cookies.push(flash_cookie(app, None));
         }
-        let theme = match api.get::<serde_json::Value>("/api/user/preferences").await {
-            Ok(p) => p
-                .get("theme")
-                .and_then(|t| t.as_str())
-                .filter(|t| !t.is_empty())
-                .map(str::to_string),
-            Err(_) => None,
-        }
-        .unwrap_or_else(|| app.config.users.default_theme.clone());
+        let prefs: Prefs = api.get("/api/user/preferences").await.unwrap_or_default();
+        let theme = prefs
+            .theme
+            .clone()
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| app.config.users.default_theme.clone());
         let theme = match theme.as_str() {
             "light" | "dark" => theme,
             _ => "system".to_string(),
@@ -303,6 +301,7 @@ impl FromRequestParts<WebState> for Web {
                 version: env!("CARGO_PKG_VERSION"),
             },
             caller,
+            prefs,
             cookies,
         };
         web.chrome.nav = Nav {
@@ -395,6 +394,16 @@ impl Web {
             flash_cookie(&self.state.app, Some(&flash)),
         );
         res
+    }
+
+    /// A one-button action that failed: a refusal (403) or something gone (404) is the error page
+    /// with the API's status; anything else goes back to `path` with the message.
+    pub fn action_failed(&self, path: &str, f: Failure) -> Response {
+        if matches!(f.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {
+            self.refused(f)
+        } else {
+            self.failed(path, &f)
+        }
     }
 
     /// The page for an API refusal: 403, 404 or another status with the API's message.

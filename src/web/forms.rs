@@ -19,8 +19,9 @@ pub const CSRF_FIELD: &str = "_csrf";
 /// a handler's arguments: `Web` works the session's token out.
 pub struct Form<T>(pub T);
 
-fn is_form(req: &Request) -> bool {
-    req.headers()
+/// Whether a request's body is a form (`application/x-www-form-urlencoded`).
+pub(super) fn is_form(headers: &axum::http::HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
@@ -46,7 +47,7 @@ pub(super) fn same_secret(given: &str, expected: &str) -> bool {
 /// The body of a form post, as pairs; a request that is not a form is refused.
 async fn read_pairs(req: Request, state: &WebState) -> Result<Vec<(String, String)>, Response> {
     let app = &state.app;
-    if !is_form(&req) {
+    if !is_form(req.headers()) {
         return Err(ErrorPage::plain(
             app,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,

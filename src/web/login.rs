@@ -14,7 +14,7 @@ use serde::Deserialize;
 use tower::ServiceExt;
 
 use super::context::{see_other, WebState};
-use super::forms::{LoginForm, CSRF_FIELD, LOGIN_CSRF_COOKIE};
+use super::forms::{is_form, LoginForm, CSRF_FIELD, LOGIN_CSRF_COOKIE};
 use crate::auth::session::{self, Cookies, Lookup};
 use crate::auth::{client_info, csrf, password_login, AuthError};
 use crate::state::AppState;
@@ -80,18 +80,7 @@ fn login_token(headers: &HeaderMap) -> Option<String> {
 }
 
 fn token_cookie(app: &AppState, token: &str) -> HeaderValue {
-    let path = format!("{}/", session::app_sub_url(app));
-    let secure = if app.config.security.cookie_secure
-        || app.config.server.root_url.starts_with("https://")
-    {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{LOGIN_CSRF_COOKIE}={token}; Path={path}; Max-Age=86400; HttpOnly; SameSite=Strict{secure}"
-    ))
-    .expect("hex and a path")
+    Cookies::other(app, LOGIN_CSRF_COOKIE, token, 86_400)
 }
 
 struct Shown<'a> {
@@ -156,16 +145,6 @@ async fn page(
             password_error: None,
         },
     )
-}
-
-fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        })
 }
 
 /// `POST /login`: the form's, or (any other body) the API's.
@@ -242,6 +221,8 @@ async fn submit(State(state): State<WebState>, req: Request) -> Response {
                 None,
             )
         }
+        // Grafana's API says only "Unauthorized" (`identity.disabled`); the page says why,
+        // which it tells only someone who gave the right password.
         Err(AuthError::Disabled) => {
             return again(
                 StatusCode::UNAUTHORIZED,

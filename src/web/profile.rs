@@ -16,7 +16,9 @@ use serde_json::json;
 use super::context::{Chrome, WebState};
 use super::format::{age, Errors};
 use super::forms::{Empty, Form};
+use super::prefs::{zones, Dashboard, Prefs};
 use super::Web;
+use crate::api::UserToken;
 
 pub(super) fn routes(r: Router<WebState>) -> Router<WebState> {
     r.route("/profile", get(page).post(save_profile))
@@ -58,37 +60,6 @@ pub struct MyTeam {
     pub member_count: i64,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Device {
-    pub id: i64,
-    pub is_active: bool,
-    pub client_ip: String,
-    pub browser: String,
-    pub browser_version: String,
-    pub os: String,
-    pub os_version: String,
-    pub device: String,
-    pub created_at: String,
-    pub seen_at: String,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Prefs {
-    pub theme: Option<String>,
-    pub timezone: Option<String>,
-    pub week_start: Option<String>,
-    #[serde(rename = "homeDashboardUID")]
-    pub home_dashboard_uid: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct Dashboard {
-    pub uid: String,
-    pub title: String,
-}
-
 /// A session as the table shows it.
 pub struct DeviceRow {
     pub id: i64,
@@ -102,7 +73,7 @@ pub struct DeviceRow {
 }
 
 impl DeviceRow {
-    pub fn of(d: Device, now: chrono::DateTime<chrono::Utc>) -> Self {
+    pub fn of(d: UserToken, now: chrono::DateTime<chrono::Utc>) -> Self {
         let with_version = |name: &str, version: &str| {
             if version.is_empty() {
                 name.to_string()
@@ -146,21 +117,11 @@ struct ProfilePage<'a> {
     devices: &'a [DeviceRow],
     dashboards: &'a [Dashboard],
     zones: &'a [&'static str],
+    /// The prefix of the preference fields' ids (`preferences_fields.html`).
+    pid: &'a str,
 }
 
 impl ProfilePage<'_> {
-    fn theme_is(&self, value: &str) -> bool {
-        self.prefs.theme.as_deref().unwrap_or("") == value
-    }
-    fn week_is(&self, value: &str) -> bool {
-        self.prefs.week_start.as_deref().unwrap_or("") == value
-    }
-    fn home_is(&self, uid: &str) -> bool {
-        self.prefs.home_dashboard_uid.as_deref().unwrap_or("") == uid
-    }
-    fn zone(&self) -> &str {
-        self.prefs.timezone.as_deref().unwrap_or("")
-    }
     fn others(&self) -> usize {
         self.devices.iter().filter(|d| !d.current).count()
     }
@@ -178,11 +139,6 @@ async fn render(
     };
     let orgs: Vec<MyOrg> = web.api.get("/api/user/orgs").await.unwrap_or_default();
     let teams: Vec<MyTeam> = web.api.get("/api/user/teams").await.unwrap_or_default();
-    let prefs: Prefs = web
-        .api
-        .get("/api/user/preferences")
-        .await
-        .unwrap_or_default();
     let dashboards: Vec<Dashboard> = web
         .api
         .get("/api/search?type=dash-db&limit=500")
@@ -191,7 +147,7 @@ async fn render(
     let now = web.app().clock.now();
     let devices: Vec<DeviceRow> = web
         .api
-        .get::<Vec<Device>>("/api/user/auth-tokens")
+        .get::<Vec<UserToken>>("/api/user/auth-tokens")
         .await
         .unwrap_or_default()
         .into_iter()
@@ -202,7 +158,6 @@ async fn render(
         email: me.email.clone(),
         login: me.login.clone(),
     });
-    let zones: Vec<&'static str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
     web.render_status(
         status,
         ProfilePage {
@@ -211,12 +166,13 @@ async fn render(
             me: &me,
             form: &form,
             errors: &errors,
-            prefs: &prefs,
+            prefs: &web.prefs,
             orgs: &orgs,
             teams: &teams,
             devices: &devices,
             dashboards: &dashboards,
-            zones: &zones,
+            zones: zones(),
+            pid: "",
         },
     )
 }
@@ -346,7 +302,7 @@ async fn revoke(web: Web, Path(id): Path<i64>, Form(_): Form<Empty>) -> Response
 }
 
 async fn revoke_others(web: Web, Form(_): Form<Empty>) -> Response {
-    let devices: Vec<Device> = match web.api.get("/api/user/auth-tokens").await {
+    let devices: Vec<UserToken> = match web.api.get("/api/user/auth-tokens").await {
         Ok(d) => d,
         Err(f) => return web.failed("/profile", &f),
     };

@@ -19,9 +19,7 @@ use super::client::Failure;
 use super::context::{avatar_of, Chrome, WebState};
 use super::format::{age, Errors};
 use super::forms::{Empty, Form};
-use super::teams::{
-    action_failed, denied, page_number, query_string, segment, Pager, SearchParams,
-};
+use super::links::{page_number, query_string, segment, Pager, SearchParams};
 use super::Web;
 use crate::auth::{actions, OrgRole};
 
@@ -100,7 +98,7 @@ fn role_label(role: &str) -> &str {
 fn grantable(web: &Web) -> Vec<&'static str> {
     OrgRole::ALL
         .iter()
-        .filter(|r| web.caller.org_role.is_some_and(|own| own >= **r))
+        .filter(|r| web.caller.may_grant(**r))
         .map(|r| r.as_str())
         .collect()
 }
@@ -154,7 +152,8 @@ async fn list(web: Web, Query(q): Query<SearchParams>) -> Response {
             avatar: avatar(base, a),
         })
         .collect();
-    let pager = Pager::new(
+    let pager = Pager::counting(
+        "service account(s)",
         &format!("{base}/org/serviceaccounts"),
         &q.query,
         page,
@@ -232,7 +231,7 @@ fn render_new(web: &Web, status: StatusCode, form: &CreateForm, errors: &Errors)
 
 async fn new_page(web: Web) -> Response {
     if !web.can(Method::POST, "/api/serviceaccounts").await {
-        return web.refused(denied(actions::SERVICEACCOUNTS_CREATE));
+        return web.refused(Failure::denied(actions::SERVICEACCOUNTS_CREATE));
     }
     render_new(
         &web,
@@ -528,7 +527,7 @@ async fn set_disabled(web: &Web, raw: &str, disabled: bool) -> Response {
     {
         Ok(_) if disabled => web.done(&path, "Service account disabled"),
         Ok(_) => web.done(&path, "Service account enabled"),
-        Err(f) => action_failed(web, &path, f),
+        Err(f) => web.action_failed(&path, f),
     }
 }
 
@@ -554,7 +553,7 @@ async fn delete(web: Web, Path(raw): Path<String>, Form(_): Form<Empty>) -> Resp
             "/org/serviceaccounts",
             format!("Service account {} deleted", account.name),
         ),
-        Err(f) => action_failed(&web, &format!("/org/serviceaccounts/{}", account.id), f),
+        Err(f) => web.action_failed(&format!("/org/serviceaccounts/{}", account.id), f),
     }
 }
 
@@ -635,6 +634,6 @@ async fn revoke_token(
         .await
     {
         Ok(_) => web.done(&path, "Token revoked"),
-        Err(f) => action_failed(&web, &path, f),
+        Err(f) => web.action_failed(&path, f),
     }
 }

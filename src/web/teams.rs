@@ -20,7 +20,8 @@ use super::client::Failure;
 use super::context::{avatar_of, Chrome, WebState};
 use super::format::Errors;
 use super::forms::{Empty, Form};
-use super::profile::{Dashboard, Prefs};
+use super::links::{page_number, query_string, segment, Pager, SearchParams};
+use super::prefs::{zones, Dashboard, Prefs};
 use super::Web;
 use crate::auth::actions;
 
@@ -47,101 +48,6 @@ const PER_PAGE: i64 = 30;
 
 /// Grafana's value of the Team Admin permission (`dashboardaccess.PERMISSION_ADMIN`).
 const TEAM_ADMIN: i64 = 4;
-
-// ---- helpers shared with the service accounts pages -------------------------------------
-
-/// One path segment, percent-encoded (everything but unreserved characters).
-pub(super) fn segment(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for b in raw.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// `a=1&b=2`, encoded.
-pub(super) fn query_string(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
-}
-
-/// A page number from the query string: 1 when missing or not a positive number.
-pub(super) fn page_number(raw: &str) -> i64 {
-    raw.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|p| *p > 0)
-        .unwrap_or(1)
-}
-
-/// The `?query=&page=` of a search page (kept as text: a bad number is page 1, not an error).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(super) struct SearchParams {
-    pub query: String,
-    pub page: String,
-}
-
-/// Paging links of a search list; they keep the query.
-pub(super) struct Pager {
-    pub page: i64,
-    pub pages: i64,
-    pub total: i64,
-    pub prev: Option<String>,
-    pub next: Option<String>,
-}
-
-impl Pager {
-    /// `path` is the list's URL with the sub path.
-    pub fn new(path: &str, query: &str, page: i64, per_page: i64, total: i64) -> Pager {
-        let pages = if per_page > 0 {
-            ((total + per_page - 1) / per_page).max(1)
-        } else {
-            1
-        };
-        let link = |p: i64| {
-            let page = p.to_string();
-            let q = if query.is_empty() {
-                query_string(&[("page", &page)])
-            } else {
-                query_string(&[("query", query), ("page", &page)])
-            };
-            format!("{path}?{q}")
-        };
-        Pager {
-            page,
-            pages,
-            total,
-            prev: (page > 1).then(|| link((page - 1).min(pages))),
-            next: (page < pages).then(|| link(page + 1)),
-        }
-    }
-}
-
-/// What the API answers a caller without `action`, for a page that needs no API call to know.
-pub(super) fn denied(action: &str) -> Failure {
-    Failure {
-        status: StatusCode::FORBIDDEN,
-        message: format!(
-            "You'll need additional permissions to perform this action. Permissions needed: {action}"
-        ),
-    }
-}
-
-/// A one-button action that failed: a refusal (403) or something gone (404) is the error page
-/// with the API's status; anything else goes back to `path` with the message.
-pub(super) fn action_failed(web: &Web, path: &str, f: Failure) -> Response {
-    if matches!(f.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {
-        web.refused(f)
-    } else {
-        web.failed(path, &f)
-    }
-}
 
 // ---- the API's answers ------------------------------------------------------------------
 
@@ -246,7 +152,8 @@ async fn list(web: Web, Query(q): Query<SearchParams>) -> Response {
             avatar: team_avatar(base, t),
         })
         .collect();
-    let pager = Pager::new(
+    let pager = Pager::counting(
+        "team(s)",
         &format!("{base}/org/teams"),
         &q.query,
         page,
@@ -286,7 +193,7 @@ const TEAM_FIELDS: &[(&str, &str)] = &[("name", "name"), ("email", "email")];
 
 async fn new_page(web: Web) -> Response {
     if !web.can(Method::POST, "/api/teams").await {
-        return web.refused(denied(actions::TEAMS_CREATE));
+        return web.refused(Failure::denied(actions::TEAMS_CREATE));
     }
     web.render(NewPage {
         chrome: &web.chrome,
@@ -396,22 +303,12 @@ struct TeamPage<'a> {
     prefs: &'a Prefs,
     dashboards: &'a [Dashboard],
     zones: &'a [&'static str],
+    /// The prefix of the preference fields' ids (`preferences_fields.html`).
+    pid: &'a str,
     errors: &'a Errors,
 }
 
 impl TeamPage<'_> {
-    fn theme_is(&self, value: &str) -> bool {
-        self.prefs.theme.as_deref().unwrap_or("") == value
-    }
-    fn week_is(&self, value: &str) -> bool {
-        self.prefs.week_start.as_deref().unwrap_or("") == value
-    }
-    fn home_is(&self, uid: &str) -> bool {
-        self.prefs.home_dashboard_uid.as_deref().unwrap_or("") == uid
-    }
-    fn zone(&self) -> &str {
-        self.prefs.timezone.as_deref().unwrap_or("")
-    }
     fn home_title(&self) -> &str {
         let uid = self.prefs.home_dashboard_uid.as_deref().unwrap_or("");
         if uid.is_empty() {
@@ -498,11 +395,7 @@ async fn render(web: &Web, raw: &str, status: StatusCode, errors: Errors, sent: 
         name: team.name.clone(),
         email: team.email.clone(),
     });
-    let zones: Vec<&'static str> = if can.write_prefs {
-        chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect()
-    } else {
-        Vec::new()
-    };
+    let zones: &[&str] = if can.write_prefs { zones() } else { &[] };
     let href = format!("{base}/org/teams/edit/{}", segment(&team.uid));
     let avatar = team_avatar(base, &team);
     let title = format!("Team {}", team.name);
@@ -520,7 +413,8 @@ async fn render(web: &Web, raw: &str, status: StatusCode, errors: Errors, sent: 
             add_login: &sent.add_login,
             prefs: &prefs,
             dashboards: &dashboards,
-            zones: &zones,
+            zones,
+            pid: "team-",
             errors: &errors,
         },
     )
@@ -669,7 +563,7 @@ async fn set_permission(
     {
         Ok(_) if permission == TEAM_ADMIN => web.done(&path, "Member is now a Team Admin"),
         Ok(_) => web.done(&path, "Member is no longer a Team Admin"),
-        Err(f) => action_failed(&web, &path, f),
+        Err(f) => web.action_failed(&path, f),
     }
 }
 
@@ -696,7 +590,7 @@ async fn remove_member(
                 web.done(&path, "Team Member removed")
             }
         }
-        Err(f) => action_failed(&web, &path, f),
+        Err(f) => web.action_failed(&path, f),
     }
 }
 
@@ -772,27 +666,6 @@ async fn delete(web: Web, Path(raw): Path<String>, Form(_): Form<Empty>) -> Resp
         .await
     {
         Ok(_) => web.done("/org/teams", format!("Team {} deleted", team.name)),
-        Err(f) => action_failed(&web, &team_path(&team), f),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segments_are_percent_encoded() {
-        assert_eq!(segment("abc-1_2.3~"), "abc-1_2.3~");
-        assert_eq!(segment("a/b?c d"), "a%2Fb%3Fc%20d");
-    }
-
-    #[test]
-    fn pager_links_keep_the_query() {
-        let p = Pager::new("/org/teams", "a b", 2, 30, 61);
-        assert_eq!(p.pages, 3);
-        assert_eq!(p.prev.as_deref(), Some("/org/teams?query=a+b&page=1"));
-        assert_eq!(p.next.as_deref(), Some("/org/teams?query=a+b&page=3"));
-        let p = Pager::new("/org/teams", "", 1, 30, 0);
-        assert_eq!((p.pages, p.prev, p.next), (1, None, None));
+        Err(f) => web.action_failed(&team_path(&team), f),
     }
 }
