@@ -54,8 +54,16 @@ async fn read_pairs(req: Request, state: &WebState) -> Result<Vec<(String, Strin
             "Expected a form (application/x-www-form-urlencoded)",
         ));
     }
-    let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-        ErrorPage::plain(app, StatusCode::PAYLOAD_TOO_LARGE, "The form is too large")
+    // Over the body limit is a 413; a body that broke off or never came (`read_timeout`) is
+    // the client's 400, as the API answers it.
+    let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+        let status = e.status();
+        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "The form is too large"
+        } else {
+            "The form could not be read"
+        };
+        ErrorPage::plain(app, status, message)
     })?;
     Ok(form_urlencoded::parse(&bytes).into_owned().collect())
 }

@@ -591,3 +591,42 @@ async fn the_start_page_goes_where_the_person_may_go() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_form_whose_body_breaks_off_is_a_400_not_a_413() {
+    use axum::body::Body;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    each_backend(|app| async move {
+        let web = WebUser::sign_in(&app, "admin", "admin").await;
+        web.page("/profile").await;
+        // What the server's body reader yields when `read_timeout` passes mid-body.
+        let broken = futures::stream::iter(vec![
+            Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"_csrf=")),
+            Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "read timeout",
+            )),
+        ]);
+        let req = axum::http::Request::post("/profile")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header(
+                "cookie",
+                format!("grafana_session={}", web.cookie("grafana_session").unwrap()),
+            )
+            .body(Body::from_stream(broken))
+            .unwrap();
+        let res = app.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+        let text = res.into_body().collect().await.unwrap().to_bytes();
+        assert!(String::from_utf8_lossy(&text).contains("The form could not be read"));
+        let oversized = web
+            .post_raw("/profile", &"a".repeat(crate::web::BODY_LIMIT_PLUS))
+            .await;
+        assert_eq!(oversized.status, StatusCode::PAYLOAD_TOO_LARGE);
+    })
+    .await;
+}
+
+/// One byte over the server's 1 MiB body limit.
+pub const BODY_LIMIT_PLUS: usize = 1024 * 1024 + 1;

@@ -302,3 +302,45 @@ async fn an_org_viewer_sees_no_administration() {
     }
     b.close().await;
 }
+
+#[tokio::test]
+async fn the_chosen_theme_applies_to_the_pages() {
+    let h = Harness::start(&[]).await;
+    let b = h.browser().await;
+    b.sign_in("admin", "admin").await;
+    b.open("/profile").await;
+    // Grafana's default theme is dark ([users] default_theme).
+    assert_eq!(
+        b.find("html")
+            .await
+            .attr("data-theme")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("dark")
+    );
+    b.click("#theme-light").await;
+    b.click("#save-preferences").await;
+    b.find(".flash-ok").await;
+    assert_eq!(
+        b.find("html")
+            .await
+            .attr("data-theme")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("light")
+    );
+    let background = b
+        .find("body")
+        .await
+        .css_value("background-color")
+        .await
+        .unwrap();
+    assert_eq!(
+        background, "rgba(244, 245, 248, 1)",
+        "the light palette is in use"
+    );
+    b.shot("profile-light").await;
+    b.close().await;
+}
