@@ -277,10 +277,24 @@ pub fn router(state: AppState) -> (Router, AccessTable) {
     (inner, table)
 }
 
-/// Puts the trailing-slash trim in front of a router: the path is matched before any layer of
-/// the router runs, so it is done by a service in front of it.
+/// Puts the trailing-slash trim in front of a router (the path is matched before any layer of
+/// the router runs, so it is done by a service in front of it), and the `Allow` rule behind it.
 pub fn with_trimmed_paths(inner: Router) -> Router {
-    Router::new().fallback_service(inner.map_request(trim_trailing_slash))
+    Router::new().fallback_service(
+        inner
+            .map_request(trim_trailing_slash)
+            .map_response(no_allow_on_not_found),
+    )
+}
+
+/// axum lists a path's methods in `Allow` even when the method fallback answers 404 (it adds
+/// the header outside every layer of the router, hence here); Grafana's 404 advertises nothing
+/// (`pkg/web/router.go`), and a page's `GET /login` is not an API method.
+fn no_allow_on_not_found(mut res: axum::response::Response) -> axum::response::Response {
+    if res.status() == axum::http::StatusCode::NOT_FOUND {
+        res.headers_mut().remove(axum::http::header::ALLOW);
+    }
+    res
 }
 
 /// Grafana matches a path with one trailing `/` trimmed (`pkg/web/tree.go`, `Tree.Match`):

@@ -630,3 +630,22 @@ async fn a_form_whose_body_breaks_off_is_a_400_not_a_413() {
 
 /// One byte over the server's 1 MiB body limit.
 pub const BODY_LIMIT_PLUS: usize = 1024 * 1024 + 1;
+
+#[tokio::test]
+async fn an_unserved_method_on_a_page_is_grafanas_404_without_allow() {
+    each_backend(|app| async move {
+        for method in [Method::OPTIONS, Method::PUT, Method::DELETE] {
+            let res = app.request(method.clone(), "/login", None, None).await;
+            crate::assert_message(&res, StatusCode::NOT_FOUND, "Not found");
+            assert!(
+                res.headers.get("allow").is_none(),
+                "{method} /login: {:?}",
+                res.headers
+            );
+        }
+        let res = app.request(Method::DELETE, "/profile", None, None).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND);
+        assert!(res.headers.get("allow").is_none());
+    })
+    .await;
+}
