@@ -31,6 +31,15 @@ impl Prefs {
     }
 }
 
+/// Where an API message about preferences goes in `preferences_fields.html`: by the word it
+/// names, the field.
+pub const FIELDS: &[(&str, &str)] = &[
+    ("theme", "theme"),
+    ("timezone", "timezone"),
+    ("week", "week_start"),
+    ("dashboard", "home_dashboard_uid"),
+];
+
 /// A dashboard of `GET /api/search?type=dash-db`, for the home dashboard choice.
 #[derive(Deserialize)]
 pub struct Dashboard {

@@ -16,7 +16,7 @@ use serde_json::json;
 use super::context::{Chrome, WebState};
 use super::format::{age, Errors};
 use super::forms::{Empty, Form};
-use super::prefs::{zones, Dashboard, Prefs};
+use super::prefs::{zones, Dashboard, Prefs, FIELDS as PREFERENCE_FIELDS};
 use super::Web;
 use crate::api::UserToken;
 
@@ -264,16 +264,7 @@ async fn save_preferences(web: Web, Form(form): Form<PreferencesForm>) -> Respon
     {
         Ok(_) => web.done("/profile", "Preferences saved"),
         Err(f) => {
-            let errors = Errors::from_message(
-                "preferences",
-                &f.message,
-                &[
-                    ("theme", "theme"),
-                    ("timezone", "timezone"),
-                    ("week", "week_start"),
-                    ("dashboard", "home_dashboard_uid"),
-                ],
-            );
+            let errors = Errors::from_message("preferences", &f.message, PREFERENCE_FIELDS);
             render(&web, f.status, errors, None).await
         }
     }

@@ -21,7 +21,7 @@ use super::context::{avatar_of, Chrome, WebState};
 use super::format::Errors;
 use super::forms::{Empty, Form};
 use super::links::{page_number, query_string, segment, Pager, SearchParams};
-use super::prefs::{zones, Dashboard, Prefs};
+use super::prefs::{zones, Dashboard, Prefs, FIELDS as PREFERENCE_FIELDS};
 use super::Web;
 use crate::auth::actions;
 
@@ -630,16 +630,7 @@ async fn save_preferences(
         Ok(_) => web.done(&team_path(&team), "Preferences saved"),
         Err(f) if f.status == StatusCode::FORBIDDEN => web.refused(f),
         Err(f) => {
-            let errors = Errors::from_message(
-                "preferences",
-                &f.message,
-                &[
-                    ("theme", "theme"),
-                    ("timezone", "timezone"),
-                    ("week", "week_start"),
-                    ("dashboard", "home_dashboard_uid"),
-                ],
-            );
+            let errors = Errors::from_message("preferences", &f.message, PREFERENCE_FIELDS);
             let some = |s: String| Some(s).filter(|s| !s.is_empty());
             let sent = Sent {
                 prefs: Some(Prefs {
