@@ -12,10 +12,18 @@
 #   9. GET /api/user                                  (service-account token, Bearer)
 #  10. GET /api/user                                  (the same token with the token row read on
 #      every request, [auth] api_key_cache_revalidate_interval = 0: what PostgreSQL/MySQL do)
+#  11. GET /api/users/search?perpage=50&page=1        (session cookie: what the users page asks)
+#  12. GET /admin/users                               (session cookie: the web interface's users
+#      page, first of 2,000 pages, rendered)
+#  13. GET /admin/users?query=user0123                (the page, searching)
+#  14. GET /admin/users?page=1000&sort=login-desc     (the page, deep in the list, sorted)
+#  15. GET /org/users?query=user0123                  (the org users page, searching)
 # each for $DURATION at $CONCURRENCY after a $WARMUP warm-up, and prints a table plus the
 # basic-auth/baseline, session/baseline and token/baseline throughput ratios. Targets: basic
 # ratio >= 0.4, session ratio >= 0.5, token ratio >= 0.4, every search and listing p99 <= 50 ms;
-# POST /login and the uncached token row are reported only.
+# every web page p99 <= 50 ms (the web interface's target), and the users page's throughput
+# as a ratio to the API search it is drawn from (11); POST /login and the uncached token row are
+# reported only.
 # STRICT=1 makes a missed target exit non-zero. The server is killed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -109,6 +117,12 @@ login=$(run /login --method POST --body "$LOGIN_BODY")
 org_search=$(run "/api/org/users/search?query=user0123&perpage=10" --basic admin:admin)
 team_search=$(run "/api/teams/search?query=team0123&perpage=10" --basic admin:admin)
 team_members=$(run "/api/teams/1/members?perpage=100" --basic admin:admin)
+cookie="grafana_session=$token"
+page_api=$(run "/api/users/search?perpage=50&page=1" --cookie "$cookie")
+page_users=$(run /admin/users --cookie "$cookie")
+page_search=$(run "/admin/users?query=user0123" --cookie "$cookie")
+page_deep=$(run "/admin/users?page=1000&sort=login-desc" --cookie "$cookie")
+page_org_users=$(run "/org/users?query=user0123" --cookie "$cookie")
 sa_id=$(curl -fsS -u admin:admin -H 'Content-Type: application/json' \
     -d '{"name":"bench","role":"Viewer"}' "$BASE/api/serviceaccounts" |
     sed -n 's/^{"id":\([0-9]*\),.*/\1/p')
@@ -132,7 +146,12 @@ for pair in "GET /healthz|$baseline" "GET /api/user (basic auth)|$basic" \
     "GET /api/teams/search (basic auth)|$team_search" \
     "GET /api/teams/1/members?perpage=100 (1,000)|$team_members" \
     "GET /api/user (service-account token)|$bearer" \
-    "GET /api/user (token, row read each request)|$bearer_uncached"; do
+    "GET /api/user (token, row read each request)|$bearer_uncached" \
+    "GET /api/users/search?perpage=50 (session)|$page_api" \
+    "GET /admin/users (page)|$page_users" \
+    "GET /admin/users?query=user0123 (page)|$page_search" \
+    "GET /admin/users?page=1000&sort=login-desc|$page_deep" \
+    "GET /org/users?query=user0123 (page)|$page_org_users"; do
     name=${pair%%|*}
     json=${pair#*|}
     printf '%-48s %10s %9s %9s %9s %7s %7s\n' "$name" "$(field "$json" rps)" \
@@ -167,10 +186,23 @@ echo "p99: user search ${search_p99} ms, org user search $(field "$org_search" p
 echo "service-account token rps / baseline rps = $bearer_ratio (target >= 0.4: $bearer_ok);" \
     "with the token row read on every request: $bearer_uncached_ratio"
 echo "POST /login: $(field "$login" rps) logins/s (each one password hash)"
+page_ratio=$(awk -v a="$(field "$page_users" rps)" -v b="$(field "$page_api" rps)" \
+    'BEGIN { if (b > 0) printf "%.3f", a / b; else print "0" }')
+pages_ok=ok
+for json in "$page_users" "$page_search" "$page_deep" "$page_org_users"; do
+    if ! awk -v p="$(field "$json" p99_ms)" 'BEGIN { exit !(p <= 50) }'; then
+        pages_ok=MISSED
+    fi
+done
+echo "web pages p99: users $(field "$page_users" p99_ms) ms, users search" \
+    "$(field "$page_search" p99_ms) ms, users page 1000 $(field "$page_deep" p99_ms) ms," \
+    "org users search $(field "$page_org_users" p99_ms) ms (target <= 50 ms each: $pages_ok);" \
+    "users page rps / its API search rps = $page_ratio"
 
 bad=0
 for json in "$baseline" "$basic" "$search" "$session" "$login" "$org_search" "$team_search" \
-    "$team_members" "$bearer" "$bearer_uncached"; do
+    "$team_members" "$bearer" "$bearer_uncached" "$page_api" "$page_users" "$page_search" \
+    "$page_deep" "$page_org_users"; do
     if [[ "$(field "$json" non_2xx)" != 0 || "$(field "$json" errors)" != 0 ]]; then
         bad=1
     fi
@@ -180,6 +212,6 @@ if [[ $bad -ne 0 ]]; then
     exit 1
 fi
 if [[ "${STRICT:-0}" == 1 && ("$ratio_ok" != ok || "$session_ok" != ok || "$bearer_ok" != ok ||
-    "$p99_ok" != ok) ]]; then
+    "$p99_ok" != ok || "$pages_ok" != ok) ]]; then
     exit 1
 fi

@@ -109,17 +109,21 @@ const FLASH_COOKIE: &str = "usher_flash";
 /// route its page reads would answer them.
 #[derive(Debug, Clone, Default)]
 pub struct Nav {
+    /// `/org`, the org's name and default preferences: for those who may change either.
+    pub org: bool,
+    pub org_users: bool,
     pub teams: bool,
     pub service_accounts: bool,
     pub admin_users: bool,
+    pub admin_orgs: bool,
 }
 
 impl Nav {
     pub fn any_org(&self) -> bool {
-        self.teams || self.service_accounts
+        self.org || self.org_users || self.teams || self.service_accounts
     }
     pub fn any_admin(&self) -> bool {
-        self.admin_users
+        self.admin_users || self.admin_orgs
     }
 }
 
@@ -305,6 +309,11 @@ impl FromRequestParts<WebState> for Web {
             cookies,
         };
         web.chrome.nav = Nav {
+            org: web.can(Method::GET, "/api/org").await
+                && (web.can(Method::PUT, "/api/org").await
+                    || web.can(Method::PUT, "/api/org/preferences").await),
+            org_users: web.can(Method::GET, "/api/org/users/search").await,
+            admin_orgs: web.can(Method::GET, "/api/orgs").await,
             teams: web.can(Method::GET, "/api/teams/search").await,
             service_accounts: web.can(Method::GET, "/api/serviceaccounts/search").await,
             admin_users: web.can(Method::GET, "/api/users/search").await,

@@ -82,6 +82,17 @@ impl Pager {
     }
 }
 
+impl Pager {
+    /// The pager of a list whose API does not count its items (`GET /api/orgs`): there is a
+    /// next page when this one is full. `pages` and `total` are 0, unknown.
+    pub fn open(noun: &'static str, path: &str, query: &str, page: i64, more: bool) -> Pager {
+        let mut p = Pager::counting(noun, path, query, page, 1, page + i64::from(more));
+        p.pages = 0;
+        p.total = 0;
+        p
+    }
+}
+
 /// How many pages `total` items fill, `per_page` to a page (at least one).
 pub(super) fn pages_of(total: i64, per_page: i64) -> i64 {
     if per_page > 0 {
@@ -109,5 +120,10 @@ mod tests {
         assert_eq!(p.next.as_deref(), Some("/org/teams?query=a+b&page=3"));
         let p = Pager::counting("team(s)", "/org/teams", "", 1, 30, 0);
         assert_eq!((p.pages, p.prev, p.next), (1, None, None));
+        let p = Pager::open("org(s)", "/admin/orgs", "", 2, true);
+        assert_eq!(p.prev.as_deref(), Some("/admin/orgs?page=1"));
+        assert_eq!(p.next.as_deref(), Some("/admin/orgs?page=3"));
+        let p = Pager::open("org(s)", "/admin/orgs", "x", 1, false);
+        assert_eq!((p.pages, p.prev, p.next), (0, None, None));
     }
 }

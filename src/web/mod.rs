@@ -20,6 +20,7 @@ mod format;
 mod forms;
 mod links;
 mod login;
+mod orgs;
 mod pages;
 mod prefs;
 mod profile;
@@ -58,6 +59,7 @@ pub fn router(app: AppState, api: Router, access: AccessTable) -> Router {
     let pages = teams::routes(pages);
     let pages = service_accounts::routes(pages);
     let pages = admin_users::routes(pages);
+    let pages = orgs::routes(pages);
     pages
         .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -78,10 +80,13 @@ async fn not_found() -> ApiError {
     ApiError::not_found("Not found")
 }
 
-/// The start page: the administration's user list for those who may read it, else the profile.
+/// The start page: the administration's user list for those who may read it, else the org's
+/// users, else the profile.
 async fn home(web: Web) -> Response {
     if web.chrome.nav.admin_users {
         web.redirect("/admin/users")
+    } else if web.chrome.nav.org_users {
+        web.redirect("/org/users")
     } else {
         web.redirect("/profile")
     }

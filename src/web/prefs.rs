@@ -4,6 +4,9 @@
 use std::sync::LazyLock;
 
 use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::client::{Api, Failure};
 
 /// Grafana's preferences, as `GET /api/user/preferences` (and the team's and org's) answer them.
 #[derive(Deserialize, Default, Clone)]
@@ -39,6 +42,48 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("week", "week_start"),
     ("dashboard", "home_dashboard_uid"),
 ];
+
+/// A preferences form as `preferences_fields.html` sends it.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PreferencesForm {
+    pub theme: String,
+    pub timezone: String,
+    pub week_start: String,
+    pub home_dashboard_uid: String,
+}
+
+impl PreferencesForm {
+    /// What was sent, to show again in a form that failed.
+    pub fn sent(self) -> Prefs {
+        let some = |s: String| Some(s).filter(|s| !s.is_empty());
+        Prefs {
+            theme: some(self.theme),
+            timezone: some(self.timezone),
+            week_start: some(self.week_start),
+            home_dashboard_uid: some(self.home_dashboard_uid),
+        }
+    }
+}
+
+/// Saves a preferences form at `path` (`/api/user/preferences`, a team's or the org's). The
+/// API's PUT replaces every preference, so those the form does not show (language, query
+/// history, navbar) are read first and sent back unchanged.
+pub async fn save(api: &Api, path: &str, form: &PreferencesForm) -> Result<(), Failure> {
+    let stored: Value = api.get(path).await.unwrap_or(Value::Null);
+    let mut body = json!({
+        "theme": form.theme,
+        "timezone": form.timezone,
+        "weekStart": form.week_start,
+        "homeDashboardUID": form.home_dashboard_uid,
+    });
+    for kept in ["language", "queryHistory", "navbar"] {
+        if let Some(v) = stored.get(kept).filter(|v| !v.is_null()) {
+            body[kept] = v.clone();
+        }
+    }
+    api.put::<Value>(path, body).await.map(|_| ())
+}
 
 /// A dashboard of `GET /api/search?type=dash-db`, for the home dashboard choice.
 #[derive(Deserialize)]

@@ -16,7 +16,7 @@ use serde_json::json;
 use super::context::{Chrome, WebState};
 use super::format::{age, Errors};
 use super::forms::{Empty, Form};
-use super::prefs::{zones, Dashboard, Prefs, FIELDS as PREFERENCE_FIELDS};
+use super::prefs::{self, zones, Dashboard, PreferencesForm, Prefs, FIELDS as PREFERENCE_FIELDS};
 use super::Web;
 use crate::api::UserToken;
 
@@ -241,27 +241,8 @@ async fn change_password(web: Web, Form(form): Form<PasswordForm>) -> Response {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PreferencesForm {
-    theme: String,
-    timezone: String,
-    week_start: String,
-    home_dashboard_uid: String,
-}
-
 async fn save_preferences(web: Web, Form(form): Form<PreferencesForm>) -> Response {
-    let body = json!({
-        "theme": form.theme,
-        "timezone": form.timezone,
-        "weekStart": form.week_start,
-        "homeDashboardUID": form.home_dashboard_uid,
-    });
-    match web
-        .api
-        .put::<serde_json::Value>("/api/user/preferences", body)
-        .await
-    {
+    match prefs::save(&web.api, "/api/user/preferences", &form).await {
         Ok(_) => web.done("/profile", "Preferences saved"),
         Err(f) => {
             let errors = Errors::from_message("preferences", &f.message, PREFERENCE_FIELDS);

@@ -21,7 +21,7 @@ use super::context::{avatar_of, Chrome, WebState};
 use super::format::Errors;
 use super::forms::{Empty, Form};
 use super::links::{page_number, query_string, segment, Pager, SearchParams};
-use super::prefs::{zones, Dashboard, Prefs, FIELDS as PREFERENCE_FIELDS};
+use super::prefs::{self, zones, Dashboard, PreferencesForm, Prefs, FIELDS as PREFERENCE_FIELDS};
 use super::Web;
 use crate::auth::actions;
 
@@ -594,15 +594,6 @@ async fn remove_member(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PreferencesForm {
-    theme: String,
-    timezone: String,
-    week_start: String,
-    home_dashboard_uid: String,
-}
-
 async fn save_preferences(
     web: Web,
     Path(raw): Path<String>,
@@ -613,32 +604,13 @@ async fn save_preferences(
         Err(f) => return web.refused(f),
     };
     let path = format!("/api/teams/{}/preferences", team.id);
-    // PUT replaces every preference: keep those the form does not show.
-    let stored: Value = web.api.get(&path).await.unwrap_or(Value::Null);
-    let mut body = json!({
-        "theme": form.theme,
-        "timezone": form.timezone,
-        "weekStart": form.week_start,
-        "homeDashboardUID": form.home_dashboard_uid,
-    });
-    for kept in ["language", "queryHistory", "navbar"] {
-        if let Some(v) = stored.get(kept) {
-            body[kept] = v.clone();
-        }
-    }
-    match web.api.put::<Value>(&path, body).await {
+    match prefs::save(&web.api, &path, &form).await {
         Ok(_) => web.done(&team_path(&team), "Preferences saved"),
         Err(f) if f.status == StatusCode::FORBIDDEN => web.refused(f),
         Err(f) => {
             let errors = Errors::from_message("preferences", &f.message, PREFERENCE_FIELDS);
-            let some = |s: String| Some(s).filter(|s| !s.is_empty());
             let sent = Sent {
-                prefs: Some(Prefs {
-                    theme: some(form.theme),
-                    timezone: some(form.timezone),
-                    week_start: some(form.week_start),
-                    home_dashboard_uid: some(form.home_dashboard_uid),
-                }),
+                prefs: Some(form.sent()),
                 ..Sent::default()
             };
             render(&web, &raw, f.status, errors, sent).await
