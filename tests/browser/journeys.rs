@@ -241,6 +241,84 @@ async fn an_admin_onboards_a_user_and_then_shuts_them_out() {
 }
 
 #[tokio::test]
+async fn an_admin_makes_an_org_and_its_admin_runs_it() {
+    let h = Harness::start(&[]).await;
+    let omar_id = h.create_user("omar", "Omar", "omar-pass-1").await;
+    let pia = h.create_user("pia", "Pia", "pia-pass-1").await;
+    let admin = h.browser().await;
+    admin.sign_in("admin", "admin").await;
+    admin.open("/admin/orgs").await;
+    admin.click("#new-org").await;
+    admin.fill("#org-name", "Research").await;
+    admin.click("#create-org").await;
+    admin.find("#rename-org").await;
+    assert!(admin.path().await.starts_with("/admin/orgs/edit/"));
+    let id = h.api("GET", "/api/orgs/name/Research", None).await["id"]
+        .as_i64()
+        .expect("the org was created");
+    // Omar becomes the new org's Admin, Pia (by email) a Viewer there.
+    admin.fill("#add-login", "omar").await;
+    admin
+        .find("#add-role")
+        .await
+        .select_by_value("Admin")
+        .await
+        .unwrap();
+    admin.click("#add-user").await;
+    // The next page, with Omar on it, before the next form.
+    admin.find(&format!("[data-member=\"{omar_id}\"]")).await;
+    admin.fill("#add-login", "pia@example.com").await;
+    admin.click("#add-user").await;
+    admin.find(&format!("[data-member=\"{pia}\"]")).await;
+    let members = admin.text("#members").await;
+    assert!(
+        members.contains("omar") && members.contains("pia"),
+        "{members}"
+    );
+    admin.shot("admin-org-page").await;
+
+    // Omar switches to Research and, on a phone, makes Pia an Editor there.
+    let omar = h.browser_sized(390).await;
+    omar.sign_in("omar", "omar-pass-1").await;
+    omar.open("/profile").await;
+    omar.click(&format!("#switch-org-{id}")).await;
+    assert!(omar.text(".flash-ok").await.contains("Switched"));
+    omar.open("/").await;
+    assert_eq!(
+        omar.path().await,
+        "/org/users",
+        "an org Admin starts at the org's users"
+    );
+    assert!(
+        !omar.scrolls_sideways().await,
+        "org users fit a 390 px phone"
+    );
+    let nav = omar.text("nav.side").await;
+    assert!(!nav.contains("Administration"), "{nav}");
+    omar.find(&format!("#role-{pia}"))
+        .await
+        .select_by_value("Editor")
+        .await
+        .unwrap();
+    omar.click(&format!("#change-role-{pia}")).await;
+    assert!(omar
+        .text(".flash-ok")
+        .await
+        .contains("Organization user updated"));
+    omar.shot("org-users").await;
+    let users = h.api("GET", &format!("/api/orgs/{id}/users"), None).await;
+    let role = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "pia")
+        .map(|u| u["role"].clone());
+    assert_eq!(role, Some(serde_json::json!("Editor")));
+    admin.close().await;
+    omar.close().await;
+}
+
+#[tokio::test]
 async fn a_service_account_token_is_shown_once() {
     let h = Harness::start(&[]).await;
     let b = h.browser().await;
@@ -295,6 +373,8 @@ async fn an_org_viewer_sees_no_administration() {
         "/admin/users/edit/1",
         "/org/serviceaccounts",
         "/admin/users/new",
+        "/admin/orgs",
+        "/admin/orgs/new",
     ] {
         b.open(path).await;
         let text = b.page_text().await;
