@@ -112,6 +112,8 @@ pub struct Nav {
     pub teams: bool,
     pub service_accounts: bool,
     pub admin_users: bool,
+    pub settings: bool,
+    pub stats: bool,
 }
 
 impl Nav {
@@ -119,7 +121,7 @@ impl Nav {
         self.teams || self.service_accounts
     }
     pub fn any_admin(&self) -> bool {
-        self.admin_users
+        self.admin_users || self.settings || self.stats
     }
 }
 
@@ -308,6 +310,8 @@ impl FromRequestParts<WebState> for Web {
             teams: web.can(Method::GET, "/api/teams/search").await,
             service_accounts: web.can(Method::GET, "/api/serviceaccounts/search").await,
             admin_users: web.can(Method::GET, "/api/users/search").await,
+            settings: web.can(Method::GET, "/api/admin/settings").await,
+            stats: web.can(Method::GET, "/api/admin/stats").await,
         };
         Ok(web)
     }
