@@ -305,7 +305,10 @@ mod tests {
         }
         let count = fields.len();
         let groups = group_stats(fields);
-        assert!(groups.iter().all(|g| g.title != "Other"), "unlabelled stats");
+        assert!(
+            groups.iter().all(|g| g.title != "Other"),
+            "unlabelled stats"
+        );
         assert_eq!(groups.iter().map(|g| g.stats.len()).sum::<usize>(), count);
     }
 
