@@ -116,6 +116,8 @@ pub struct Nav {
     pub service_accounts: bool,
     pub admin_users: bool,
     pub admin_orgs: bool,
+    pub settings: bool,
+    pub stats: bool,
 }
 
 impl Nav {
@@ -123,7 +125,7 @@ impl Nav {
         self.org || self.org_users || self.teams || self.service_accounts
     }
     pub fn any_admin(&self) -> bool {
-        self.admin_users || self.admin_orgs
+        self.admin_users || self.admin_orgs || self.settings || self.stats
     }
 }
 
@@ -317,6 +319,8 @@ impl FromRequestParts<WebState> for Web {
             teams: web.can(Method::GET, "/api/teams/search").await,
             service_accounts: web.can(Method::GET, "/api/serviceaccounts/search").await,
             admin_users: web.can(Method::GET, "/api/users/search").await,
+            settings: web.can(Method::GET, "/api/admin/settings").await,
+            stats: web.can(Method::GET, "/api/admin/stats").await,
         };
         Ok(web)
     }

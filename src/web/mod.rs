@@ -24,6 +24,7 @@ mod orgs;
 mod pages;
 mod prefs;
 mod profile;
+mod server;
 mod service_accounts;
 mod teams;
 
@@ -60,6 +61,7 @@ pub fn router(app: AppState, api: Router, access: AccessTable) -> Router {
     let pages = service_accounts::routes(pages);
     let pages = admin_users::routes(pages);
     let pages = orgs::routes(pages);
+    let pages = server::routes(pages);
     pages
         .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
