@@ -112,6 +112,7 @@ pub struct Nav {
     pub teams: bool,
     pub service_accounts: bool,
     pub admin_users: bool,
+    pub roles: bool,
 }
 
 impl Nav {
@@ -119,7 +120,7 @@ impl Nav {
         self.teams || self.service_accounts
     }
     pub fn any_admin(&self) -> bool {
-        self.admin_users
+        self.admin_users || self.roles
     }
 }
 
@@ -308,6 +309,7 @@ impl FromRequestParts<WebState> for Web {
             teams: web.can(Method::GET, "/api/teams/search").await,
             service_accounts: web.can(Method::GET, "/api/serviceaccounts/search").await,
             admin_users: web.can(Method::GET, "/api/users/search").await,
+            roles: web.can(Method::GET, "/api/access-control/roles").await,
         };
         Ok(web)
     }

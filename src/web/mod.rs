@@ -23,6 +23,7 @@ mod login;
 mod pages;
 mod prefs;
 mod profile;
+mod roles;
 mod service_accounts;
 mod teams;
 
@@ -58,6 +59,7 @@ pub fn router(app: AppState, api: Router, access: AccessTable) -> Router {
     let pages = teams::routes(pages);
     let pages = service_accounts::routes(pages);
     let pages = admin_users::routes(pages);
+    let pages = roles::routes(pages);
     pages
         .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -35,6 +35,7 @@ mod terraform;
 mod user;
 mod users;
 mod web;
+mod web_roles;
 mod web_teams;
 mod web_users;
 
