@@ -112,7 +112,8 @@ async fn list(web: Web) -> Response {
     let base = &web.chrome.base;
     let mut roles = Vec::with_capacity(found.len());
     for r in found {
-        // The list leaves permissions out; each role's own answer has them.
+        // The list leaves permissions out; each role's own answer has them (one in-process
+        // call a role: custom roles are few).
         let count = match &r.permissions {
             Some(ps) => ps.len(),
             None => web
@@ -397,11 +398,14 @@ async fn render(web: &Web, uid: &str, status: StatusCode, errors: Errors, sent: 
     };
     let can = Abilities::of(web, &role).await;
     let href = format!("{}{}", web.chrome.base, role_path(&role.uid));
+    let stored;
     let form = match &sent.form {
-        Some(_) => None,
-        None => Some(RoleForm::of(&role)),
+        Some(f) => f,
+        None => {
+            stored = RoleForm::of(&role);
+            &stored
+        }
     };
-    let form = sent.form.as_ref().or(form.as_ref()).expect("one of them");
     let shown = if role.display_name.is_empty() {
         &role.name
     } else {

@@ -124,9 +124,10 @@ async fn web_roles_a_role_is_created_through_the_form_and_bad_input_named_at_the
         assert_eq!(r["version"], 1);
         assert_eq!(
             r["permissions"],
-            json!([{"action": "users:read", "scope": "users:*"},
+            // In the API's order (sorted), not the form's.
+            json!([{"action": "server.stats:read", "scope": ""},
                    {"action": "teams:read", "scope": "teams:*"},
-                   {"action": "server.stats:read", "scope": ""}])
+                   {"action": "users:read", "scope": "users:*"}])
         );
         let page = web.follow(&res).await;
         assert!(page.text.contains("Role created"));
@@ -135,7 +136,7 @@ async fn web_roles_a_role_is_created_through_the_form_and_bad_input_named_at_the
             .contains("<span id=\"role-title\">custom:auditors</span>"));
         assert!(
             page.text
-                .contains("users:read users:*\nteams:read teams:*\nserver.stats:read</textarea>"),
+                .contains(">server.stats:read\nteams:read teams:*\nusers:read users:*</textarea>"),
             "{}",
             page.text
         );
@@ -268,8 +269,8 @@ async fn web_roles_a_role_is_edited_with_a_grown_version() {
         assert_eq!(r["group"], "New group");
         assert_eq!(
             r["permissions"],
-            json!([{"action": "users:read", "scope": "users:*"},
-                   {"action": "teams:write", "scope": "teams:*"}])
+            json!([{"action": "teams:write", "scope": "teams:*"},
+                   {"action": "users:read", "scope": "users:*"}])
         );
         let page = web.follow(&res).await;
         assert!(page.text.contains("Role updated"));
