@@ -118,6 +118,7 @@ pub struct Nav {
     pub admin_orgs: bool,
     pub settings: bool,
     pub stats: bool,
+    pub roles: bool,
 }
 
 impl Nav {
@@ -125,7 +126,7 @@ impl Nav {
         self.org || self.org_users || self.teams || self.service_accounts
     }
     pub fn any_admin(&self) -> bool {
-        self.admin_users || self.admin_orgs || self.settings || self.stats
+        self.admin_users || self.admin_orgs || self.roles || self.settings || self.stats
     }
 }
 
@@ -321,6 +322,7 @@ impl FromRequestParts<WebState> for Web {
             admin_users: web.can(Method::GET, "/api/users/search").await,
             settings: web.can(Method::GET, "/api/admin/settings").await,
             stats: web.can(Method::GET, "/api/admin/stats").await,
+            roles: web.can(Method::GET, "/api/access-control/roles").await,
         };
         Ok(web)
     }

@@ -24,6 +24,7 @@ mod orgs;
 mod pages;
 mod prefs;
 mod profile;
+mod roles;
 mod server;
 mod service_accounts;
 mod teams;
@@ -62,6 +63,7 @@ pub fn router(app: AppState, api: Router, access: AccessTable) -> Router {
     let pages = admin_users::routes(pages);
     let pages = orgs::routes(pages);
     let pages = server::routes(pages);
+    let pages = roles::routes(pages);
     pages
         .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

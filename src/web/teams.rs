@@ -461,7 +461,7 @@ struct AddMemberForm {
 
 /// The org member a login or email names: the one whose login or email is exactly it
 /// (ignoring case), found with the org's user lookup.
-async fn find_user(web: &Web, wanted: &str) -> Result<Option<i64>, Failure> {
+pub(super) async fn find_user(web: &Web, wanted: &str) -> Result<Option<i64>, Failure> {
     let q = query_string(&[("query", wanted), ("limit", "50")]);
     // The lookup has no email; the search (same access) has. Ask the search when it is allowed.
     if web.can(Method::GET, "/api/org/users/search").await {

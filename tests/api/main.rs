@@ -36,6 +36,7 @@ mod user;
 mod users;
 mod web;
 mod web_orgs;
+mod web_roles;
 mod web_server;
 mod web_teams;
 mod web_users;
