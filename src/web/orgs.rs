@@ -615,20 +615,6 @@ struct CurrentPage<'a> {
     errors: &'a Errors,
 }
 
-impl CurrentPage<'_> {
-    fn home_title(&self) -> &str {
-        let uid = self.prefs.home_dashboard_uid.as_deref().unwrap_or("");
-        if uid.is_empty() {
-            return "Default";
-        }
-        self.dashboards
-            .iter()
-            .find(|d| d.uid == uid)
-            .map(|d| d.title.as_str())
-            .unwrap_or(uid)
-    }
-}
-
 async fn render_current(
     web: &Web,
     status: StatusCode,

@@ -32,6 +32,18 @@ impl Prefs {
     pub fn zone(&self) -> &str {
         self.timezone.as_deref().unwrap_or("")
     }
+    /// The home dashboard's title among `dashboards` ("Default" for none, the uid if unknown).
+    pub fn home_title<'a>(&'a self, dashboards: &'a [Dashboard]) -> &'a str {
+        let uid = self.home_dashboard_uid.as_deref().unwrap_or("");
+        if uid.is_empty() {
+            return "Default";
+        }
+        dashboards
+            .iter()
+            .find(|d| d.uid == uid)
+            .map(|d| d.title.as_str())
+            .unwrap_or(uid)
+    }
 }
 
 /// Where an API message about preferences goes in `preferences_fields.html`: by the word it

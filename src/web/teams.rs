@@ -308,20 +308,6 @@ struct TeamPage<'a> {
     errors: &'a Errors,
 }
 
-impl TeamPage<'_> {
-    fn home_title(&self) -> &str {
-        let uid = self.prefs.home_dashboard_uid.as_deref().unwrap_or("");
-        if uid.is_empty() {
-            return "Default";
-        }
-        self.dashboards
-            .iter()
-            .find(|d| d.uid == uid)
-            .map(|d| d.title.as_str())
-            .unwrap_or(uid)
-    }
-}
-
 /// What a re-rendered page keeps of the form that was sent back.
 #[derive(Default)]
 struct Sent {
