@@ -251,6 +251,22 @@ impl UserSort {
     }
 }
 
+/// `ORDER BY` for a user search: the sorts asked for (login by default), then the id in the
+/// direction of the last sort, so that an `IDX_user_list_*` index gives the order by itself.
+pub(super) fn user_order(sort: &[UserSort]) -> String {
+    let mut terms: Vec<&str> = sort.iter().map(|s| s.order_by()).collect();
+    if terms.is_empty() {
+        terms.push(UserSort::LoginAsc.order_by());
+    }
+    let tie = if terms.last().is_some_and(|t| t.ends_with("DESC")) {
+        "u.id DESC"
+    } else {
+        "u.id ASC"
+    };
+    terms.push(tie);
+    terms.join(", ")
+}
+
 #[derive(Debug, Clone)]
 pub struct UserSearch {
     pub query: String,
@@ -773,22 +789,16 @@ impl Store {
 
     /// Users (never service accounts) matching `search`, with the total count.
     pub async fn search_users(&self, search: &UserSearch) -> StoreResult<(i64, Vec<UserRow>)> {
+        let order = user_order(&search.sort);
+        if search.query.trim().is_empty() {
+            return self.list_users(search, &order).await;
+        }
         let (filter, binds) = self.user_filter(&search.query);
-        let order = if search.sort.is_empty() {
-            "u.login ASC".to_string()
-        } else {
-            search
-                .sort
-                .iter()
-                .map(|s| s.order_by())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
         // One pass over the matches gives both the page and the total (a window count), so the
         // trigram index is consulted once; only a page past the end needs a separate count.
         let rows_sql = self.sql(&format!(
             "SELECT {USER_COLUMNS}, COUNT(*) OVER () AS total_count FROM `user` u WHERE {filter} \
-             ORDER BY {order}, u.id ASC LIMIT ? OFFSET ?"
+             ORDER BY {order} LIMIT ? OFFSET ?"
         ));
         let count_sql = self.sql(&format!("SELECT COUNT(*) FROM `user` u WHERE {filter}"));
         let offset = (search.page - 1) * search.per_page;
@@ -810,6 +820,44 @@ impl Store {
                 }
             };
             (total, rows.into_iter().map(|r| r.user).collect())
+        });
+        Ok((total, rows))
+    }
+
+    /// Every user (never a service account), one page in `order`: the page's ids come from one
+    /// of the `IDX_user_list_*` indexes alone (no sort, and the rows skipped to reach a deep page
+    /// are never read), then only its rows are read. The total is every row less the service
+    /// accounts, two counts an index answers without a scan of the table. A window count over
+    /// the whole table, as a search with a query uses, would sort and count every user on each
+    /// request.
+    async fn list_users(&self, search: &UserSearch, order: &str) -> StoreResult<(i64, Vec<UserRow>)> {
+        let not_sa = self.not_service_account("l");
+        let page_order = order.replace("u.", "l.");
+        // SQLite's CROSS JOIN fixes the join order: the page first, then its rows by id (left
+        // to itself, SQLite 3.46 scans every user and probes the page).
+        let join = match self.dialect {
+            Dialect::Sqlite => "CROSS JOIN",
+            _ => "JOIN",
+        };
+        let rows_sql = self.sql(&format!(
+            "SELECT {USER_COLUMNS} FROM (SELECT l.id FROM `user` l WHERE {not_sa} \
+             ORDER BY {page_order} LIMIT ? OFFSET ?) page {join} `user` u ON u.id = page.id \
+             ORDER BY {order}"
+        ));
+        let count_sql = self.sql(&format!(
+            "SELECT (SELECT COUNT(*) FROM `user`) - \
+             (SELECT COUNT(*) FROM `user` WHERE is_service_account = {})",
+            self.dialect.bool_lit(true)
+        ));
+        let offset = (search.page - 1) * search.per_page;
+        let (total, rows) = with_conn!(&self.pool, c => {
+            let rows = sqlx::query_as::<_, UserRow>(&rows_sql)
+                .bind(search.per_page)
+                .bind(offset)
+                .fetch_all(c)
+                .await?;
+            let total = sqlx::query_scalar::<_, i64>(&count_sql).fetch_one(c).await?;
+            (total, rows)
         });
         Ok((total, rows))
     }

@@ -79,6 +79,82 @@ async fn search_sorts_by_grafana_sort_options() {
     .await;
 }
 
+/// Without a query the list is read through the `IDX_user_list_*` indexes and counted apart
+/// (store `list_users`): every sort pages through everyone exactly once, ties in a sort broken
+/// by id, with an exact total that leaves out service accounts, also past the last page.
+#[tokio::test]
+async fn the_unfiltered_list_pages_through_everyone_once_in_every_sort() {
+    each_backend(|app| async move {
+        // Three share a name and two share none (NULL-free but equal), so the id decides.
+        for (login, name) in [("kim", "Same"), ("ann", "Same"), ("lee", "Same"), ("bo", "Bo")] {
+            let body = json!({"name": name, "login": login, "email": format!("{login}@example.com"), "password": "password1"});
+            let res = app.admin().post("/api/admin/users", &body.to_string()).await;
+            assert_eq!(res.status, StatusCode::OK, "{res:?}");
+        }
+        app.as_user("kim", "password1").get("/api/user").await;
+        for name in ["robot-one", "robot-two"] {
+            let body = json!({"name": name, "role": "Viewer"}).to_string();
+            let res = app.admin().post("/api/serviceaccounts", &body).await;
+            assert_eq!(res.status, StatusCode::CREATED, "{res:?}");
+        }
+        let everyone = ["admin", "ann", "bo", "kim", "lee"];
+        for sort in [
+            "login-asc",
+            "login-desc",
+            "email-asc",
+            "email-desc",
+            "name-asc",
+            "name-desc",
+            "lastSeenAtAge-asc",
+            "lastSeenAtAge-desc",
+        ] {
+            let mut seen: Vec<(String, String, i64)> = Vec::new();
+            for page in 1..=4 {
+                let res = app
+                    .admin()
+                    .get(&format!("/api/users/search?sort={sort}&perpage=2&page={page}"))
+                    .await;
+                assert_eq!(res.status, StatusCode::OK, "{sort}: {res:?}");
+                assert_eq!(res.json["totalCount"], 5, "{sort} page {page}: {res:?}");
+                let users = res.json["users"].as_array().unwrap();
+                assert_eq!(users.len(), [2, 2, 1, 0][page - 1], "{sort} page {page}: {res:?}");
+                for u in users {
+                    seen.push((
+                        u["login"].as_str().unwrap().to_string(),
+                        u["name"].as_str().unwrap().to_string(),
+                        u["id"].as_i64().unwrap(),
+                    ));
+                }
+            }
+            let mut logins: Vec<&str> = seen.iter().map(|s| s.0.as_str()).collect();
+            let in_order = logins.clone();
+            logins.sort_unstable();
+            assert_eq!(logins, everyone, "{sort}: {in_order:?}");
+            let descending = sort.ends_with("desc");
+            if sort.starts_with("login") || sort.starts_with("email") {
+                let mut expected = everyone.to_vec();
+                if descending {
+                    expected.reverse();
+                }
+                assert_eq!(in_order, expected, "{sort}");
+            }
+            if sort.starts_with("name") {
+                // The three "Same" come together, in id order in the sort's direction.
+                let same: Vec<i64> = seen.iter().filter(|s| s.1 == "Same").map(|s| s.2).collect();
+                let mut sorted = same.clone();
+                sorted.sort_unstable();
+                if descending {
+                    sorted.reverse();
+                }
+                assert_eq!(same, sorted, "{sort}: {seen:?}");
+                let first = seen.iter().position(|s| s.1 == "Same").unwrap();
+                assert!(seen[first..first + 3].iter().all(|s| s.1 == "Same"), "{sort}: {seen:?}");
+            }
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn list_users_returns_a_plain_array() {
     each_backend(|app| async move {

@@ -1,0 +1,9 @@
+-- The unfiltered user list (`/api/users/search` without a query, the Administration → Users
+-- page) in each of its sort orders: login, email, name and last seen, ties broken by id. Each
+-- index holds only people (the list's own condition, word for word, so the planner sees that it
+-- applies), so a page deep in the list is found from the index alone and only its rows are read
+-- from the table.
+CREATE INDEX IDX_user_list_login ON `user` (login, id, is_service_account) WHERE COALESCE(is_service_account, 0) = 0;
+CREATE INDEX IDX_user_list_email ON `user` (email, id, is_service_account) WHERE COALESCE(is_service_account, 0) = 0;
+CREATE INDEX IDX_user_list_name ON `user` (name, id, is_service_account) WHERE COALESCE(is_service_account, 0) = 0;
+CREATE INDEX IDX_user_list_last_seen_at ON `user` (last_seen_at, id, is_service_account) WHERE COALESCE(is_service_account, 0) = 0;
