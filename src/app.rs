@@ -36,10 +36,20 @@ impl AppState {
             .store
             .delete_old_login_successes(now - known.unwrap_or(0))
             .await?;
+        let days = self.config.audit.retention_days;
+        let audit_records = if days > 0 {
+            let before = self.clock.now() - chrono::Duration::days(days);
+            self.store
+                .prune_audit(crate::store::DbTime::from_utc(before))
+                .await?
+        } else {
+            0
+        };
         Ok(CleanUp {
             sessions,
             login_attempts,
             login_successes,
+            audit_records,
         })
     }
 
@@ -52,10 +62,17 @@ impl AppState {
             loop {
                 every.tick().await;
                 match app.clean_up().await {
-                    Ok(done) if done.sessions + done.login_attempts + done.login_successes > 0 => {
+                    Ok(done)
+                        if done.sessions
+                            + done.login_attempts
+                            + done.login_successes
+                            + done.audit_records
+                            > 0 =>
+                    {
                         tracing::info!(
                             sessions = done.sessions,
                             login_attempts = done.login_attempts,
+                            audit_records = done.audit_records,
                             login_successes = done.login_successes,
                             "cleaned up expired sessions and old login records"
                         )
@@ -75,11 +92,22 @@ pub struct CleanUp {
     pub login_attempts: u64,
     /// Recorded successful sign-ins older than the known-login period.
     pub login_successes: u64,
+    /// Audit records older than `[audit] retention_days`.
+    pub audit_records: u64,
 }
 
 /// Connects to the database, migrates it and creates the first org and admin if needed.
 pub async fn build_state(config: Config, clock: Clock) -> anyhow::Result<AppState> {
     let store = Store::connect(&config.database).await?;
+    store.configure_audit(crate::audit::sink::AuditSettings {
+        disabled: !config.audit.enabled,
+        sink: match config.audit.log_path.as_str() {
+            "" => None,
+            path => Some(crate::audit::sink::Sink::open(path).map_err(|e| {
+                anyhow::anyhow!("[audit] log_path {path}: cannot open for appending: {e}")
+            })?),
+        },
+    });
     let hasher = Hasher::new(
         config.security.password_hash_concurrency,
         config.security.password_hash_queue,

@@ -13,6 +13,11 @@ use crate::domain::role::OrgRole;
 
 /// Grafana's defaults for every key this server reads (`conf/defaults.ini`).
 const DEFAULTS: &[(&str, &str, &str)] = &[
+    // Usher's own audit log (src/audit): on by default, records kept a year, and optionally
+    // copied as JSON lines to a file or to `stdout`.
+    ("audit", "enabled", "true"),
+    ("audit", "retention_days", "365"),
+    ("audit", "log_path", ""),
     ("server", "protocol", "http"),
     ("server", "http_addr", ""),
     ("server", "http_port", "3000"),
@@ -269,8 +274,19 @@ pub struct Config {
     pub auth: AuthSection,
     pub auth_basic: AuthBasicSection,
     pub quota: QuotaSection,
+    pub audit: AuditSection,
     pub frontend: FrontendSection,
     pub log_level: String,
+}
+
+/// `[audit]`: Usher's audit log (`crate::audit`).
+#[derive(Debug, Clone)]
+pub struct AuditSection {
+    pub enabled: bool,
+    /// Records older than this many days are removed (0: kept for ever).
+    pub retention_days: i64,
+    /// A file to append JSON lines to, `stdout`, or empty for none.
+    pub log_path: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -285,6 +301,7 @@ impl std::fmt::Debug for Config {
             auth,
             auth_basic,
             quota,
+            audit,
             frontend,
             log_level,
         } = self;
@@ -298,6 +315,7 @@ impl std::fmt::Debug for Config {
             .field("auth", auth)
             .field("auth_basic", auth_basic)
             .field("quota", quota)
+            .field("audit", audit)
             .field("frontend", frontend)
             .field("log_level", log_level)
             .finish()
@@ -813,6 +831,18 @@ impl Config {
                 ))
                 .map_err(|m| invalid("auth.basic", "cache_revalidate_interval", m))?,
                 cache_max_entries: max_entries("auth.basic", "cache_max_entries")?,
+            },
+            audit: AuditSection {
+                enabled: flag("audit", "enabled")?,
+                retention_days: get("audit", "retention_days")
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|d: &i64| *d >= 0)
+                    .ok_or_else(|| {
+                        invalid("audit", "retention_days", "must be a whole number of days")
+                    })?,
+                log_path: get("audit", "log_path").trim().to_string(),
             },
             quota: {
                 let limit = |key: &str| -> Result<i64, ConfigError> {

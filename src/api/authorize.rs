@@ -39,9 +39,71 @@ pub struct InternalCaller(pub Caller);
 pub async fn authorize(
     State(app): State<AppState>,
     access: Access,
+    audited: bool,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let request_id = crate::audit::request_id(req.headers());
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let method = req.method().clone();
+    let client = client_info(&app, req.headers(), req.extensions());
+    let context = crate::audit::Context {
+        client_ip: client.ip.clone(),
+        user_agent: client.stored_user_agent().to_string(),
+        request_id: request_id.clone(),
+        ..crate::audit::Context::server("anonymous")
+    };
+    let (res, committed, actor) =
+        crate::audit::scoped(context, identify_and_run(&app, access, req, next)).await;
+    let (mut res, reason) = match res {
+        Ok(res) => (res, "forbidden".to_string()),
+        Err(e) => {
+            let reason = e.to_string();
+            (e.into_response(), reason)
+        }
+    };
+    // A refused change is recorded (a refused read is not): who asked, for what.
+    if audited && res.status() == StatusCode::FORBIDDEN {
+        let event = crate::audit::Event::new(
+            &format!("{method} {route}"),
+            crate::audit::Target::new("route", &route, &route),
+        )
+        .denied(&reason);
+        let (written, _, _) = crate::audit::scoped(actor, app.store.audit_now(event)).await;
+        if let Err(err) = written {
+            tracing::error!(error = %err, "could not record a refused request");
+        }
+    }
+    if audited && res.status().is_success() && committed == 0 {
+        // A state-changing route answered success without committing its record: a route
+        // that forgot to audit. Every test runs a debug build, where it fails loudly.
+        tracing::error!(%method, route, "a state-changing route committed no audit record");
+        if cfg!(debug_assertions) {
+            res = ApiError::internal(
+                "unaudited state change",
+                anyhow::anyhow!("{method} {route} committed no audit record"),
+            )
+            .into_response();
+        }
+    }
+    if let Ok(v) = axum::http::HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    Ok(res)
+}
+
+/// [`authorize`]'s work inside the request's audit scope.
+async fn identify_and_run(
+    app: &AppState,
+    access: Access,
     mut req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    let app = app.clone();
     if let Access::Public = access {
         return Ok(next.run(req).await);
     }
@@ -65,6 +127,11 @@ pub async fn authorize(
             caller
         }
     };
+    crate::audit::set_context(crate::audit::Context::of_caller(
+        &caller,
+        &client,
+        &crate::audit::current().request_id,
+    ));
     if matches!(access, Access::UserOnly) && caller.is_service_account() {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
     }

@@ -5,6 +5,7 @@
 mod admin;
 mod admin_users;
 mod api_keys;
+mod audit;
 mod authorize;
 mod dashboards;
 mod datasources;
@@ -75,6 +76,9 @@ pub struct Op {
     /// Error statuses beyond those the OpenAPI document derives from the route's shape (see
     /// `openapi::error_statuses`).
     pub errors: &'static [u16],
+    /// Whether a success of this route must have committed an audit record: every `POST`,
+    /// `PUT`, `PATCH` and `DELETE` unless marked [`Op::changes_nothing`] (see `crate::audit`).
+    pub audited: bool,
 }
 
 impl Op {
@@ -85,6 +89,7 @@ impl Op {
         summary: &'static str,
         access: Access,
     ) -> Self {
+        let audited = method != Method::GET;
         Op {
             method,
             path,
@@ -96,6 +101,7 @@ impl Op {
             response: None,
             success: 200,
             errors: &[],
+            audited,
         }
     }
     pub fn get(
@@ -162,6 +168,12 @@ impl Op {
         self.errors = statuses;
         self
     }
+    /// A non-`GET` route that changes no state (a search by `POST`, say): its success needs no
+    /// audit record.
+    pub fn changes_nothing(mut self) -> Self {
+        self.audited = false;
+        self
+    }
 }
 
 /// Collects routes and their documentation.
@@ -187,11 +199,12 @@ impl Routes {
         T: 'static,
     {
         let access = op.access;
+        let audited = op.audited;
         let filter = MethodFilter::try_from(op.method.clone()).expect("route methods are standard");
         let route = on(filter, handler).layer(middleware::from_fn_with_state(
             self.state.clone(),
             move |state: State<AppState>, req: Request, next: Next| {
-                authorize(state, access, req, next)
+                authorize(state, access, audited, req, next)
             },
         ));
         let merged = match self.methods.remove(op.path) {
@@ -226,6 +239,7 @@ pub fn routes(state: AppState) -> Routes {
     preferences::routes(&mut r);
     provisioning::routes(&mut r);
     admin::routes(&mut r);
+    audit::routes(&mut r);
     openapi::routes(&mut r);
     r
 }

@@ -120,6 +120,7 @@ const SERVER_ADMIN: &[Grant] = &[
     (actions::SETTINGS_READ, "settings:*"),
     (actions::SETTINGS_WRITE, "settings:*"),
     (actions::SERVER_STATS_READ, ""),
+    (actions::AUDIT_READ, ""),
     // fixed:usagestats:reader, granted to Grafana Admin.
     (actions::SERVER_STATS_REPORT_READ, ""),
     (actions::ORGS_READ, "orgs:*"),
@@ -161,6 +162,7 @@ const ORG_EDITOR: &[Grant] = &[
 /// `fixed:org.users:writer`, `fixed:teams:writer`, `fixed:teams:creator`).
 const ORG_ADMIN: &[Grant] = &[
     (actions::ORGS_WRITE, ""),
+    (actions::ORG_AUDIT_READ, ""),
     (actions::ORGS_PREFERENCES_READ, ""),
     (actions::ORGS_PREFERENCES_WRITE, ""),
     (actions::ORG_USERS_READ, "users:*"),

@@ -51,6 +51,10 @@ pub const SERVICEACCOUNTS_READ: &str = "serviceaccounts:read";
 pub const SERVICEACCOUNTS_WRITE: &str = "serviceaccounts:write";
 
 pub const SETTINGS_READ: &str = "settings:read";
+/// Usher's own: every org's audit records (`GET /api/admin/audit`), for server admins.
+pub const AUDIT_READ: &str = "usher.audit:read";
+/// Usher's own: the current org's audit records (`GET /api/org/audit`), for org Admins.
+pub const ORG_AUDIT_READ: &str = "usher.org.audit:read";
 pub const SETTINGS_WRITE: &str = "settings:write";
 
 pub const TEAMS_PERMISSIONS_READ: &str = "teams.permissions:read";

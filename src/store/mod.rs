@@ -7,8 +7,10 @@
 use std::borrow::Cow;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use crate::audit::sink::AuditSettings;
 
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
@@ -20,6 +22,7 @@ use sqlx::ConnectOptions;
 
 use crate::config::{DatabaseSection, DbType};
 
+pub mod audit;
 pub mod dashboards;
 pub mod login_attempts;
 mod migrate;
@@ -34,6 +37,7 @@ pub mod teams;
 pub mod usage;
 pub mod users;
 
+pub use audit::{AuditFilter, AuditRecord, ChainReport};
 pub use sessions::*;
 pub use users::*;
 
@@ -256,6 +260,12 @@ pub struct Tx {
     pub(crate) conn: TxConn,
     dialect: Dialect,
     generation: Arc<AtomicU64>,
+    audit: Arc<OnceLock<AuditSettings>>,
+    /// Records written by [`Tx::audit`] (or skipped with `[audit] enabled = false`): counted
+    /// into the request's audit scope when the transaction commits.
+    audited: usize,
+    /// The records written, for the JSON sinks once committed.
+    pending_audit: Vec<AuditRecord>,
 }
 
 impl Tx {
@@ -266,7 +276,22 @@ impl Tx {
             TxConn::MySql(t) => t.commit().await?,
         }
         self.generation.fetch_add(1, Ordering::AcqRel);
+        crate::audit::note_committed(self.audited);
+        if let (Some(sink), false) = (
+            self.audit.get().and_then(|a| a.sink.as_ref()),
+            self.pending_audit.is_empty(),
+        ) {
+            sink.emit(&self.pending_audit);
+        }
         Ok(())
+    }
+
+    fn audit_settings(&self) -> &AuditSettings {
+        static DEFAULT: AuditSettings = AuditSettings {
+            disabled: false,
+            sink: None,
+        };
+        self.audit.get().unwrap_or(&DEFAULT)
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -373,6 +398,8 @@ pub struct Store {
     /// may do (`user`, `org_user`, `team_member` …); caches of user rows compare it. Every such
     /// write method calls [`Store::changed`].
     generation: Arc<AtomicU64>,
+    /// `[audit]`, set once at start-up ([`Store::configure_audit`]).
+    audit: Arc<OnceLock<AuditSettings>>,
 }
 
 impl Store {
@@ -454,9 +481,15 @@ impl Store {
             generation: Arc::default(),
             pool,
             dialect,
+            audit: Arc::default(),
         };
         migrate::run(&store).await?;
         Ok(store)
+    }
+
+    /// Applies `[audit]`; only the first call counts (start-up).
+    pub fn configure_audit(&self, settings: AuditSettings) {
+        let _ = self.audit.set(settings);
     }
 
     /// See [`Store::changed`].
@@ -497,6 +530,9 @@ impl Store {
             conn,
             dialect: self.dialect,
             generation: self.generation.clone(),
+            audit: self.audit.clone(),
+            audited: 0,
+            pending_audit: Vec::new(),
         })
     }
 
@@ -545,6 +581,9 @@ fn split_host(host: &str, default_port: u16) -> (String, u16) {
 pub struct DbTime(pub NaiveDateTime);
 
 impl DbTime {
+    pub fn now() -> Self {
+        Self::from_utc(Utc::now())
+    }
     pub fn from_utc(t: DateTime<Utc>) -> Self {
         DbTime(t.naive_utc().with_nanosecond(0).unwrap_or(t.naive_utc()))
     }

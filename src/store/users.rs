@@ -355,7 +355,7 @@ pub struct StatsWindows {
 }
 
 /// `query` with LIKE's wildcards escaped (escape character `\`).
-fn like_escape(query: &str) -> String {
+pub(super) fn like_escape(query: &str) -> String {
     query
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -830,7 +830,11 @@ impl Store {
     /// accounts, two counts an index answers without a scan of the table. A window count over
     /// the whole table, as a search with a query uses, would sort and count every user on each
     /// request.
-    async fn list_users(&self, search: &UserSearch, order: &str) -> StoreResult<(i64, Vec<UserRow>)> {
+    async fn list_users(
+        &self,
+        search: &UserSearch,
+        order: &str,
+    ) -> StoreResult<(i64, Vec<UserRow>)> {
         let not_sa = self.not_service_account("l");
         let page_order = order.replace("u.", "l.");
         // SQLite's CROSS JOIN fixes the join order: the page first, then its rows by id (left
