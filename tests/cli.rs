@@ -239,3 +239,61 @@ fn sessions_record_the_peer_address_of_the_real_socket() {
     assert!(res.contains(r#""browser":"curl""#), "{res}");
     assert!(server.stop().success());
 }
+
+/// `usher audit verify` walks the hash chain (src/store/audit.rs): intact after real changes,
+/// and an edited or removed record is named, with exit status 1.
+#[test]
+fn audit_verify_names_the_first_broken_record() {
+    let dir = tempfile::tempdir().unwrap();
+    for pw in ["first-secret", "second-secret", "third-secret"] {
+        let out = usher(dir.path())
+            .args(["admin", "reset-admin-password", pw])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let verify = || usher(dir.path()).args(["audit", "verify"]).output().unwrap();
+    let out = verify();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("intact: 3 records"), "{text}");
+
+    let db = dir.path().join("grafana.db");
+    let sql = |statement: &str| {
+        let status = Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(sys.argv[2]); c.commit()",
+            ])
+            .arg(&db)
+            .arg(statement)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{statement}");
+    };
+    let first_id = || {
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT MIN(id) FROM audit_log').fetchone()[0])",
+            ])
+            .arg(&db)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse::<i64>().unwrap()
+    };
+    let id = first_id();
+    // An edit of the oldest record's content.
+    sql(&format!("UPDATE audit_log SET client_ip = '10.9.9.9' WHERE id = {id}"));
+    let out = verify();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("broken at record {id}: its content was changed")), "{text}");
+    // Removing it instead: the next one no longer follows the chain's anchor.
+    sql(&format!("DELETE FROM audit_log WHERE id = {id}"));
+    let out = verify();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("broken at record {}", id + 1)), "{text}");
+    assert!(text.contains("removed or changed"), "{text}");
+}

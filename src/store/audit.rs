@@ -132,77 +132,92 @@ fn changes_json(changes: &[Change]) -> String {
 }
 
 impl Tx {
-    /// Writes `event`'s record in this transaction, as the current [`audit::Context`]'s actor.
-    /// It commits with the change or not at all.
+    /// Records `event` in this transaction, as the current [`audit::Context`]'s actor: the
+    /// record is written when the transaction commits ([`Tx::commit`]), just before the commit
+    /// and in it, so it commits with the change or not at all. The chain's head is locked then,
+    /// last of every lock the transaction takes and only until its commit, so appends from
+    /// several instances are serial without a lock-order deadlock.
     pub async fn audit(&mut self, event: Event) -> StoreResult<()> {
         self.audited += 1;
-        if self.audit_settings().disabled {
+        if !self.audit_settings().disabled {
+            self.queued_audit.push((audit::current(), event));
+        }
+        Ok(())
+    }
+
+    /// Writes the queued records (see [`Tx::audit`]); called by [`Tx::commit`].
+    pub(super) async fn append_audit(&mut self) -> StoreResult<()> {
+        if self.queued_audit.is_empty() {
             return Ok(());
         }
-        let ctx = audit::current();
         let head_sql = format!(
             "SELECT last_hash FROM audit_chain WHERE id = 1{}",
             self.dialect.for_update()
         );
-        let prev: String = with_tx!(self, c => {
+        let mut prev: String = with_tx!(self, c => {
             sqlx::query_scalar::<_, String>(&head_sql).fetch_one(c).await?
         });
-        let mut record = AuditRecord::build(ctx, event, DbTime::now(), prev);
         let insert = self.dialect.sql(
             "INSERT INTO audit_log (created, actor_kind, actor_id, actor_login, token_id, \
              auth_method, client_ip, user_agent, request_id, org_id, action, target_kind, \
              target_id, target_name, changes, outcome, reason, prev_hash, hash) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         );
-        macro_rules! bound {
-            ($q:expr) => {
-                $q.bind(record.created)
-                    .bind(&record.actor_kind)
-                    .bind(record.actor_id)
-                    .bind(&record.actor_login)
-                    .bind(record.token_id)
-                    .bind(&record.auth_method)
-                    .bind(&record.client_ip)
-                    .bind(&record.user_agent)
-                    .bind(&record.request_id)
-                    .bind(record.org_id)
-                    .bind(&record.action)
-                    .bind(&record.target_kind)
-                    .bind(&record.target_id)
-                    .bind(&record.target_name)
-                    .bind(&record.changes)
-                    .bind(&record.outcome)
-                    .bind(&record.reason)
-                    .bind(&record.prev_hash)
-                    .bind(&record.hash)
+        let now = DbTime::now();
+        let mut last_id = 0;
+        for (ctx, event) in std::mem::take(&mut self.queued_audit) {
+            let mut record = AuditRecord::build(ctx, event, now, prev);
+            macro_rules! bound {
+                ($q:expr) => {
+                    $q.bind(record.created)
+                        .bind(&record.actor_kind)
+                        .bind(record.actor_id)
+                        .bind(&record.actor_login)
+                        .bind(record.token_id)
+                        .bind(&record.auth_method)
+                        .bind(&record.client_ip)
+                        .bind(&record.user_agent)
+                        .bind(&record.request_id)
+                        .bind(record.org_id)
+                        .bind(&record.action)
+                        .bind(&record.target_kind)
+                        .bind(&record.target_id)
+                        .bind(&record.target_name)
+                        .bind(&record.changes)
+                        .bind(&record.outcome)
+                        .bind(&record.reason)
+                        .bind(&record.prev_hash)
+                        .bind(&record.hash)
+                };
+            }
+            record.id = match &mut self.conn {
+                super::TxConn::Sqlite(t) => {
+                    let sql = format!("{insert} RETURNING id");
+                    bound!(sqlx::query_scalar::<_, i64>(&sql))
+                        .fetch_one(&mut **t)
+                        .await?
+                }
+                super::TxConn::Postgres(t) => {
+                    let sql = format!("{insert} RETURNING id");
+                    bound!(sqlx::query_scalar::<_, i64>(&sql))
+                        .fetch_one(&mut **t)
+                        .await?
+                }
+                super::TxConn::MySql(t) => bound!(sqlx::query(&insert))
+                    .execute(&mut **t)
+                    .await?
+                    .last_insert_id() as i64,
             };
+            last_id = record.id;
+            prev = record.hash.clone();
+            self.pending_audit.push(record);
         }
-        let id = match &mut self.conn {
-            super::TxConn::Sqlite(t) => {
-                let sql = format!("{insert} RETURNING id");
-                bound!(sqlx::query_scalar::<_, i64>(&sql))
-                    .fetch_one(&mut **t)
-                    .await?
-            }
-            super::TxConn::Postgres(t) => {
-                let sql = format!("{insert} RETURNING id");
-                bound!(sqlx::query_scalar::<_, i64>(&sql))
-                    .fetch_one(&mut **t)
-                    .await?
-            }
-            super::TxConn::MySql(t) => bound!(sqlx::query(&insert))
-                .execute(&mut **t)
-                .await?
-                .last_insert_id() as i64,
-        };
-        record.id = id;
         let head = self
             .dialect
             .sql("UPDATE audit_chain SET last_id = ?, last_hash = ? WHERE id = 1");
         with_tx!(self, c => {
-            sqlx::query(&head).bind(id).bind(&record.hash).execute(c).await?;
+            sqlx::query(&head).bind(last_id).bind(&prev).execute(c).await?;
         });
-        self.pending_audit.push(record);
         Ok(())
     }
 }

@@ -264,12 +264,15 @@ pub struct Tx {
     /// Records written by [`Tx::audit`] (or skipped with `[audit] enabled = false`): counted
     /// into the request's audit scope when the transaction commits.
     audited: usize,
+    /// Events to record, written by [`Tx::commit`] just before it commits.
+    queued_audit: Vec<(crate::audit::Context, crate::audit::Event)>,
     /// The records written, for the JSON sinks once committed.
     pending_audit: Vec<AuditRecord>,
 }
 
 impl Tx {
-    pub async fn commit(self) -> StoreResult<()> {
+    pub async fn commit(mut self) -> StoreResult<()> {
+        self.append_audit().await?;
         match self.conn {
             TxConn::Sqlite(t) => t.commit().await?,
             TxConn::Postgres(t) => t.commit().await?,
@@ -532,6 +535,7 @@ impl Store {
             generation: self.generation.clone(),
             audit: self.audit.clone(),
             audited: 0,
+            queued_audit: Vec::new(),
             pending_audit: Vec::new(),
         })
     }
