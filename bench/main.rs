@@ -77,7 +77,8 @@ struct Args {
     /// HTTP method.
     #[arg(long, default_value = "GET")]
     method: String,
-    /// Request body (sent as application/json).
+    /// Request body (sent as application/json). Each `{n}` in it becomes a number unique to
+    /// the request (0, 1, 2 … across all workers), e.g. for a new login per request.
     #[arg(long)]
     body: Option<String>,
     /// Number of concurrent workers, one connection each.
@@ -297,6 +298,7 @@ async fn load(args: &Args, url: &str) -> Result<()> {
         .method
         .parse()
         .with_context(|| format!("invalid --method {:?}", args.method))?;
+    let counter = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::with_capacity(args.concurrency);
     for _ in 0..args.concurrency.max(1) {
         let target = Target {
@@ -306,8 +308,9 @@ async fn load(args: &Args, url: &str) -> Result<()> {
             path: args.path.clone(),
             auth: auth.clone(),
             cookie: args.cookie.clone(),
-            body: args.body.clone().map(Bytes::from),
+            body: args.body.clone(),
             budget: Arc::clone(&budget),
+            counter: Arc::clone(&counter),
         };
         workers.push(tokio::spawn(async move {
             worker(&target, measure_from, deadline).await
@@ -337,9 +340,11 @@ struct Target {
     path: String,
     auth: Option<String>,
     cookie: Option<String>,
-    body: Option<Bytes>,
+    body: Option<String>,
     /// Requests left to send in all workers together (`u64::MAX` for a timed run).
     budget: Arc<AtomicU64>,
+    /// The next `{n}` of a body.
+    counter: Arc<AtomicU64>,
 }
 
 async fn connect(addr: &str) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>> {
@@ -382,7 +387,15 @@ async fn worker(t: &Target, measure_from: Instant, deadline: Instant) -> Result<
         if t.body.is_some() {
             req = req.header(header::CONTENT_TYPE, "application/json");
         }
-        let req = req.body(Full::new(t.body.clone().unwrap_or_default()))?;
+        let body = match &t.body {
+            Some(b) if b.contains("{n}") => {
+                let n = t.counter.fetch_add(1, Ordering::Relaxed);
+                Bytes::from(b.replace("{n}", &n.to_string()))
+            }
+            Some(b) => Bytes::from(b.clone()),
+            None => Bytes::new(),
+        };
+        let req = req.body(Full::new(body))?;
         // A request still unanswered after REQUEST_TIMEOUT counts as an error, so runs stay bounded.
         let outcome = tokio::time::timeout(REQUEST_TIMEOUT, async {
             sender.ready().await?;
