@@ -250,9 +250,18 @@ fn audit_verify_names_the_first_broken_record() {
             .args(["admin", "reset-admin-password", pw])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let verify = || usher(dir.path()).args(["audit", "verify"]).output().unwrap();
+    let verify = || {
+        usher(dir.path())
+            .args(["audit", "verify"])
+            .output()
+            .unwrap()
+    };
     let out = verify();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{text}");
@@ -280,20 +289,31 @@ fn audit_verify_names_the_first_broken_record() {
             .arg(&db)
             .output()
             .unwrap();
-        String::from_utf8_lossy(&out.stdout).trim().parse::<i64>().unwrap()
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<i64>()
+            .unwrap()
     };
     let id = first_id();
     // An edit of the oldest record's content.
-    sql(&format!("UPDATE audit_log SET client_ip = '10.9.9.9' WHERE id = {id}"));
+    sql(&format!(
+        "UPDATE audit_log SET client_ip = '10.9.9.9' WHERE id = {id}"
+    ));
     let out = verify();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains(&format!("broken at record {id}: its content was changed")), "{text}");
+    assert!(
+        text.contains(&format!("broken at record {id}: its content was changed")),
+        "{text}"
+    );
     // Removing it instead: the next one no longer follows the chain's anchor.
     sql(&format!("DELETE FROM audit_log WHERE id = {id}"));
     let out = verify();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains(&format!("broken at record {}", id + 1)), "{text}");
+    assert!(
+        text.contains(&format!("broken at record {}", id + 1)),
+        "{text}"
+    );
     assert!(text.contains("removed or changed"), "{text}");
 }

@@ -504,6 +504,8 @@ struct UserPage<'a> {
     quotas: Option<&'a [QuotaRow]>,
     /// A quota limit sent back with an error: (target, value).
     sent_limit: Option<(&'a str, &'a str)>,
+    /// The latest audit records about the user and by them (for whoever reads every org's).
+    records: Option<&'a [super::audit::Record]>,
 }
 
 impl UserPage<'_> {
@@ -696,6 +698,7 @@ async fn render_user(
     });
     let avatar = format!("{}{}", web.chrome.base, avatar_of(&user.email, &user.login));
     let created = user.created_at.get(..10).unwrap_or("").to_string();
+    let records = super::audit::recent_for_user(web, user.id, &user.login, 10).await;
     let title = if user.login.is_empty() {
         "User".to_string()
     } else {
@@ -723,6 +726,7 @@ async fn render_user(
             attempts: &attempts,
             quotas: quotas.as_deref(),
             sent_limit: sent.limit.as_ref().map(|(t, v)| (t.as_str(), v.as_str())),
+            records: records.as_deref(),
         },
     )
 }

@@ -119,14 +119,23 @@ pub struct Nav {
     pub settings: bool,
     pub stats: bool,
     pub roles: bool,
+    /// `/admin/audit`: every org's audit records.
+    pub audit: bool,
+    /// `/org/audit`: the current org's audit records.
+    pub org_audit: bool,
 }
 
 impl Nav {
     pub fn any_org(&self) -> bool {
-        self.org || self.org_users || self.teams || self.service_accounts
+        self.org || self.org_users || self.teams || self.service_accounts || self.org_audit
     }
     pub fn any_admin(&self) -> bool {
-        self.admin_users || self.admin_orgs || self.roles || self.settings || self.stats
+        self.admin_users
+            || self.admin_orgs
+            || self.roles
+            || self.settings
+            || self.stats
+            || self.audit
     }
 }
 
@@ -323,6 +332,8 @@ impl FromRequestParts<WebState> for Web {
             settings: web.can(Method::GET, "/api/admin/settings").await,
             stats: web.can(Method::GET, "/api/admin/stats").await,
             roles: web.can(Method::GET, "/api/access-control/roles").await,
+            audit: web.can(Method::GET, "/api/admin/audit").await,
+            org_audit: web.can(Method::GET, "/api/org/audit").await,
         };
         Ok(web)
     }

@@ -13,6 +13,7 @@
 
 mod admin_users;
 mod assets;
+mod audit;
 mod avatar;
 mod client;
 mod context;
@@ -63,6 +64,7 @@ pub fn router(app: AppState, api: Router, access: AccessTable) -> Router {
     let pages = admin_users::routes(pages);
     let pages = orgs::routes(pages);
     let pages = server::routes(pages);
+    let pages = audit::routes(pages);
     let pages = roles::routes(pages);
     pages
         .method_not_allowed_fallback(not_found)

@@ -16,7 +16,10 @@ async fn records(app: &TestApp, query: &str) -> Vec<Value> {
 
 async fn create(app: &TestApp, login: &str) -> TestResponseId {
     let body = json!({"login": login, "email": format!("{login}@example.com"), "password": "a-Secret-pw1"});
-    let res = app.admin().post("/api/admin/users", &body.to_string()).await;
+    let res = app
+        .admin()
+        .post("/api/admin/users", &body.to_string())
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{res:?}");
     res.json["id"].as_i64().unwrap()
 }
@@ -41,8 +44,14 @@ async fn a_change_is_recorded_with_who_what_and_from_where() {
         assert_eq!(r["requestId"].as_str().unwrap().len(), 24, "{r}");
         assert_eq!(r["hash"].as_str().unwrap().len(), 64);
         let changes = r["changes"].as_array().unwrap();
-        assert!(changes.contains(&json!({"field": "login", "new": "kim"})), "{changes:?}");
-        assert!(changes.contains(&json!({"field": "password", "secret": true})), "{changes:?}");
+        assert!(
+            changes.contains(&json!({"field": "login", "new": "kim"})),
+            "{changes:?}"
+        );
+        assert!(
+            changes.contains(&json!({"field": "password", "secret": true})),
+            "{changes:?}"
+        );
         // The password is nowhere in what the reader answers.
         let res = app.admin().get("/api/admin/audit").await;
         assert!(!res.text.contains("a-Secret-pw1"), "{}", res.text);
@@ -63,10 +72,9 @@ async fn a_change_is_recorded_with_who_what_and_from_where() {
         assert_eq!(res.headers["x-request-id"], "trace-42");
         let found = records(&app, "action=users:write").await;
         assert_eq!(found[0]["requestId"], "trace-42");
-        assert!(found[0]["changes"]
-            .as_array()
-            .unwrap()
-            .contains(&json!({"field": "email", "old": "kim@example.com", "new": "kim@example.org"})));
+        assert!(found[0]["changes"].as_array().unwrap().contains(
+            &json!({"field": "email", "old": "kim@example.com", "new": "kim@example.org"})
+        ));
     })
     .await;
 }
@@ -76,27 +84,46 @@ async fn a_failed_change_leaves_no_record_and_a_refused_one_is_recorded_as_denie
     each_backend(|app| async move {
         create(&app, "kim").await;
         // A duplicate login: 412, and still one users:create record.
-        let body = json!({"login": "kim", "email": "other@example.com", "password": "a-Secret-pw1"});
-        let res = app.admin().post("/api/admin/users", &body.to_string()).await;
+        let body =
+            json!({"login": "kim", "email": "other@example.com", "password": "a-Secret-pw1"});
+        let res = app
+            .admin()
+            .post("/api/admin/users", &body.to_string())
+            .await;
         assert_eq!(res.status, StatusCode::PRECONDITION_FAILED, "{res:?}");
         assert_eq!(records(&app, "action=users:create").await.len(), 1);
         // The last server admin cannot be demoted: no users.permissions:write record.
         let res = app
             .admin()
-            .put("/api/admin/users/1/permissions", r#"{"isGrafanaAdmin":false}"#)
+            .put(
+                "/api/admin/users/1/permissions",
+                r#"{"isGrafanaAdmin":false}"#,
+            )
             .await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
         assert!(records(&app, "action=users.permissions").await.is_empty());
         // An ordinary user trying to create one: 403, recorded as denied with who asked.
-        let res = app.as_user("kim", "a-Secret-pw1").post("/api/admin/users", &body.to_string()).await;
+        let res = app
+            .as_user("kim", "a-Secret-pw1")
+            .post("/api/admin/users", &body.to_string())
+            .await;
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{res:?}");
         let denied = records(&app, "outcome=denied").await;
         assert_eq!(denied.len(), 1, "{denied:?}");
         assert_eq!(denied[0]["actorLogin"], "kim");
         assert_eq!(denied[0]["action"], "POST /api/admin/users");
-        assert!(denied[0]["reason"].as_str().unwrap().contains("users:create"), "{denied:?}");
+        assert!(
+            denied[0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("users:create"),
+            "{denied:?}"
+        );
         // A refused read is not recorded.
-        let res = app.as_user("kim", "a-Secret-pw1").get("/api/admin/audit").await;
+        let res = app
+            .as_user("kim", "a-Secret-pw1")
+            .get("/api/admin/audit")
+            .await;
         assert_eq!(res.status, StatusCode::FORBIDDEN);
         assert_eq!(records(&app, "outcome=denied").await.len(), 1);
     })
@@ -114,7 +141,9 @@ async fn the_reader_filters_and_pages_newest_first() {
         for _ in 0..3 {
             let res = app
                 .admin()
-                .get(&format!("/api/admin/audit?action=users:create&limit=2&cursor={cursor}"))
+                .get(&format!(
+                    "/api/admin/audit?action=users:create&limit=2&cursor={cursor}"
+                ))
                 .await;
             assert_eq!(res.status, StatusCode::OK, "{res:?}");
             for r in res.json["records"].as_array().unwrap() {
@@ -132,14 +161,23 @@ async fn the_reader_filters_and_pages_newest_first() {
         assert_eq!(records(&app, "targetKind=user&targetId=2").await.len(), 1);
         assert_eq!(records(&app, "orgId=2").await.len(), 0);
         assert_eq!(records(&app, "from=2999-01-01T00:00:00Z").await.len(), 0);
-        assert_eq!(records(&app, "to=946684800000&action=users:").await.len(), 0);
+        assert_eq!(
+            records(&app, "to=946684800000&action=users:").await.len(),
+            0
+        );
         // Nothing a filter could mean differently: a 400 with a message.
         for (query, message) in [
             ("limit=0", "limit must be a whole number from 1 to 1000"),
             ("limit=1001", "limit must be a whole number from 1 to 1000"),
             ("cursor=garbage", "invalid cursor"),
-            ("outcome=maybe", "outcome must be success, failure or denied"),
-            ("from=yesterday", "from must be an RFC 3339 time or milliseconds since the epoch"),
+            (
+                "outcome=maybe",
+                "outcome must be success, failure or denied",
+            ),
+            (
+                "from=yesterday",
+                "from must be an RFC 3339 time or milliseconds since the epoch",
+            ),
             ("orgId=x", "orgId must be a whole number"),
         ] {
             let res = app.admin().get(&format!("/api/admin/audit?{query}")).await;
@@ -163,7 +201,10 @@ async fn an_org_admin_reads_their_own_orgs_records_only() {
             .patch(&format!("/api/org/users/{kim}"), r#"{"role":"Admin"}"#)
             .await;
         assert_eq!(res.status, StatusCode::OK, "{res:?}");
-        let res = app.as_user("kim", "a-Secret-pw1").get("/api/org/audit").await;
+        let res = app
+            .as_user("kim", "a-Secret-pw1")
+            .get("/api/org/audit")
+            .await;
         assert_eq!(res.status, StatusCode::OK, "{res:?}");
         let mine = res.json["records"].as_array().unwrap();
         assert!(!mine.is_empty());
@@ -174,7 +215,10 @@ async fn an_org_admin_reads_their_own_orgs_records_only() {
             .await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{res:?}");
         // Every org's records are the server admins'.
-        let res = app.as_user("kim", "a-Secret-pw1").get("/api/admin/audit").await;
+        let res = app
+            .as_user("kim", "a-Secret-pw1")
+            .get("/api/admin/audit")
+            .await;
         assert_eq!(res.status, StatusCode::FORBIDDEN, "{res:?}");
     })
     .await;
@@ -216,15 +260,27 @@ async fn an_edited_or_removed_record_breaks_the_chain_on_every_backend() {
         let (newest, middle, oldest) = (ids[0], ids[1], ids[2]);
         let report = app.state.store.verify_audit_chain().await.unwrap();
         assert_eq!(report.broken, None, "{backend:?}");
-        db.execute(&format!("UPDATE audit_log SET target_name = 'someone' WHERE id = {middle}"))
+        db.execute(&format!(
+            "UPDATE audit_log SET target_name = 'someone' WHERE id = {middle}"
+        ))
+        .await;
+        let report = app.state.store.verify_audit_chain().await.unwrap();
+        assert_eq!(
+            report.broken.as_ref().map(|b| b.0),
+            Some(middle),
+            "{backend:?} {report:?}"
+        );
+        db.execute(&format!("DELETE FROM audit_log WHERE id = {middle}"))
             .await;
         let report = app.state.store.verify_audit_chain().await.unwrap();
-        assert_eq!(report.broken.as_ref().map(|b| b.0), Some(middle), "{backend:?} {report:?}");
-        db.execute(&format!("DELETE FROM audit_log WHERE id = {middle}")).await;
-        let report = app.state.store.verify_audit_chain().await.unwrap();
-        assert_eq!(report.broken.as_ref().map(|b| b.0), Some(newest), "{backend:?} {report:?}");
+        assert_eq!(
+            report.broken.as_ref().map(|b| b.0),
+            Some(newest),
+            "{backend:?} {report:?}"
+        );
         // Removing the newest instead (after restoring nothing): the head names it.
-        db.execute(&format!("DELETE FROM audit_log WHERE id >= {middle}")).await;
+        db.execute(&format!("DELETE FROM audit_log WHERE id >= {middle}"))
+            .await;
         let report = app.state.store.verify_audit_chain().await.unwrap();
         assert!(report.broken.is_some(), "{backend:?} {report:?}");
         assert!(oldest < middle);
@@ -251,7 +307,10 @@ async fn two_instances_keep_one_chain() {
 async fn create_many(app: &TestApp, prefix: &str) {
     for i in 0..8 {
         let body = json!({"login": format!("{prefix}{i}"), "email": format!("{prefix}{i}@example.com"), "password": "a-Secret-pw1"});
-        let res = app.admin().post("/api/admin/users", &body.to_string()).await;
+        let res = app
+            .admin()
+            .post("/api/admin/users", &body.to_string())
+            .await;
         assert_eq!(res.status, StatusCode::OK, "{res:?}");
     }
 }
@@ -275,13 +334,34 @@ async fn the_log_file_gets_one_json_object_per_committed_record() {
     let app = TestApp::start(&db, &extra).await;
     create(&app, "kim").await;
     let body = json!({"login": "kim", "email": "x@example.com", "password": "a-Secret-pw1"});
-    let res = app.admin().post("/api/admin/users", &body.to_string()).await;
+    let res = app
+        .admin()
+        .post("/api/admin/users", &body.to_string())
+        .await;
     assert_eq!(res.status, StatusCode::PRECONDITION_FAILED);
     let text = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let created: Vec<&Value> = lines.iter().filter(|l| l["action"] == "users:create").collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let created: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["action"] == "users:create")
+        .collect();
     assert_eq!(created.len(), 1, "{text}");
-    for field in ["id", "created", "actorLogin", "authMethod", "clientIp", "action", "targetKind", "targetName", "changes", "outcome", "hash"] {
+    for field in [
+        "id",
+        "created",
+        "actorLogin",
+        "authMethod",
+        "clientIp",
+        "action",
+        "targetKind",
+        "targetName",
+        "changes",
+        "outcome",
+        "hash",
+    ] {
         assert!(created[0].get(field).is_some(), "{field} missing: {text}");
     }
     assert!(!text.contains("a-Secret-pw1"));

@@ -36,6 +36,7 @@ mod terraform;
 mod user;
 mod users;
 mod web;
+mod web_audit;
 mod web_orgs;
 mod web_roles;
 mod web_server;
