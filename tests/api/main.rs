@@ -6,6 +6,7 @@
 
 mod admin;
 mod admin_users;
+mod audit_users;
 mod auth;
 mod caches;
 mod compat;
