@@ -173,11 +173,23 @@ async fn reset_admin_password(
     };
     let scheme = state.config.security.password_hash;
     let stored = state.hasher.hash_internal(new_password, scheme).await?;
-    usher::service::in_tx(&state, async |tx| {
-        usher::service::users::set_password(&state, tx, user.id, &stored.hash, &stored.salt, None)
+    // The change's audit record (`users.password:write`) names the command line as its actor.
+    let (changed, _, _) = usher::audit::scoped(
+        usher::audit::Context::server("cli"),
+        usher::service::in_tx(&state, async |tx| {
+            usher::service::users::set_password(
+                &state,
+                tx,
+                user.id,
+                &stored.hash,
+                &stored.salt,
+                None,
+            )
             .await
-    })
-    .await?;
+        }),
+    )
+    .await;
+    changed?;
     println!("Admin password changed successfully ✔");
     Ok(())
 }

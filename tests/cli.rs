@@ -190,6 +190,22 @@ fn reset_admin_password_changes_the_stored_password() {
     assert!(status.contains(" 401 "), "{status}");
     let (status, _) = get(server.1, "/api/user", Some(&basic("admin", "n3w-secret"))).unwrap();
     assert!(status.contains(" 200 "), "{status}");
+    // The change is recorded with the command line as its actor, the password by name only.
+    let (status, body) = get(
+        server.1,
+        "/api/admin/audit?action=users.password:write",
+        Some(&basic("admin", "n3w-secret")),
+    )
+    .unwrap();
+    assert!(status.contains(" 200 "), "{status}");
+    assert!(body.contains(r#""actorKind":"cli""#), "{body}");
+    assert!(body.contains(r#""actorLogin":"cli""#), "{body}");
+    assert!(body.contains(r#""targetName":"admin""#), "{body}");
+    assert!(
+        body.contains(r#""changes":[{"field":"password","secret":true}]"#),
+        "{body}"
+    );
+    assert!(!body.contains("n3w-secret"), "{body}");
     assert!(server.stop().success());
 }
 

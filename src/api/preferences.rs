@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use super::dashboards::dashboard_not_found;
 use super::dto::{message, Message};
 use super::{Op, Routes};
+use crate::audit::{Event, Target};
 use crate::auth::{actions, Access, Caller};
 use crate::domain::text;
 use crate::error::{ApiError, ApiResult, GrafanaJson};
@@ -200,34 +201,39 @@ impl Values {
     }
 }
 
-/// Whose preferences a request addresses.
+/// Whose preferences a request addresses, and their name (a login or a team's name) for the
+/// audit record.
 async fn owner(
     app: &AppState,
     caller: &Caller,
     path: &axum::http::Uri,
     team: Option<Path<String>>,
-) -> ApiResult<PrefsOwner> {
+) -> ApiResult<(PrefsOwner, String)> {
     if let Some(Path(raw)) = team {
         let team_id = super::resolve::team_id(app, caller.org_id, &raw).await?;
         // Grafana stores preferences for any team id; only teams of the org have them here.
-        app.store
+        let team = app
+            .store
             .team(caller.org_id, team_id)
             .await?
             .ok_or_else(|| ApiError::not_found("Team not found"))?;
-        return Ok(PrefsOwner::Team {
+        let owner = PrefsOwner::Team {
             org_id: caller.org_id,
             team_id,
-        });
+        };
+        return Ok((owner, team.name));
     }
     Ok(if path.path().starts_with("/api/org/") {
-        PrefsOwner::Org {
+        let owner = PrefsOwner::Org {
             org_id: caller.org_id,
-        }
+        };
+        (owner, String::new())
     } else {
-        PrefsOwner::User {
+        let owner = PrefsOwner::User {
             org_id: caller.org_id,
             user_id: caller.id(),
-        }
+        };
+        (owner, caller.user.login.clone())
     })
 }
 
@@ -247,7 +253,7 @@ async fn get(
     uri: axum::http::Uri,
     team: Option<Path<String>>,
 ) -> ApiResult<Json<Prefs>> {
-    let owner = owner(&app, &caller, &uri, team).await?;
+    let (owner, _) = owner(&app, &caller, &uri, team).await?;
     Ok(Json(stored(&app, owner).await?.shown()))
 }
 
@@ -409,12 +415,93 @@ pub struct PutBody {
     pub navbar: Option<Navbar>,
 }
 
-async fn save(app: &AppState, owner: PrefsOwner, values: &Values) -> ApiResult<Json<Message>> {
-    app.store
-        .save_preferences(owner, &values.to_row(), app.now())
+/// The action and target of a change to `owner`'s preferences.
+fn prefs_target((owner, name): &(PrefsOwner, String)) -> (&'static str, Target) {
+    let (action, id) = match *owner {
+        PrefsOwner::User { user_id, .. } => ("users.preferences:write", format!("user:{user_id}")),
+        PrefsOwner::Team { team_id, .. } => (actions::TEAMS_WRITE, format!("team:{team_id}")),
+        PrefsOwner::Org { org_id } => (actions::ORGS_PREFERENCES_WRITE, format!("org:{org_id}")),
+    };
+    (action, Target::new("preferences", id, name))
+}
+
+/// The changed fields, old → new.
+fn prefs_changes(event: Event, old: &Values, new: &Values) -> Event {
+    let text = |v: &str| Value::String(v.to_string());
+    let tab = |v: &Values| {
+        v.query_history
+            .as_ref()
+            .map(|q| q.home_tab.clone())
+            .unwrap_or_default()
+    };
+    let bookmarks = |v: &Values| {
+        json!(v
+            .navbar
+            .as_ref()
+            .map(|n| n.bookmark_urls.clone())
+            .unwrap_or_default())
+    };
+    event
+        .change("theme", Some(text(&old.theme)), Some(text(&new.theme)))
+        .change(
+            "timezone",
+            Some(text(&old.timezone)),
+            Some(text(&new.timezone)),
+        )
+        .change(
+            "weekStart",
+            Some(text(&old.week_start)),
+            Some(text(&new.week_start)),
+        )
+        .change(
+            "homeDashboardUID",
+            Some(text(&old.home_dashboard_uid)),
+            Some(text(&new.home_dashboard_uid)),
+        )
+        .change(
+            "language",
+            Some(text(&old.language)),
+            Some(text(&new.language)),
+        )
+        .change("queryHistory.homeTab", Some(tab(old)), Some(tab(new)))
+        .change(
+            "navbar.bookmarkUrls",
+            Some(bookmarks(old)),
+            Some(bookmarks(new)),
+        )
+}
+
+async fn save(
+    app: &AppState,
+    owner: &(PrefsOwner, String),
+    values: &Values,
+) -> ApiResult<Json<Message>> {
+    let failed = |e| ApiError::from(e).context("Failed to save preferences");
+    let mut tx = app.store.begin().await.map_err(failed)?;
+    let old = app
+        .store
+        .save_preferences(&mut tx, owner.0, &values.to_row(), app.now())
         .await
-        .map_err(|e| ApiError::from(e).context("Failed to save preferences"))?;
+        .map_err(failed)?
+        .map(Values::from_row)
+        .unwrap_or_default();
+    let (action, target) = prefs_target(owner);
+    let event = prefs_changes(
+        Event::new(action, target).in_org(owner_org(owner.0)),
+        &old,
+        values,
+    );
+    tx.audit(event).await.map_err(failed)?;
+    tx.commit().await.map_err(failed)?;
     Ok(message("Preferences updated"))
+}
+
+fn owner_org(owner: PrefsOwner) -> i64 {
+    match owner {
+        PrefsOwner::User { org_id, .. }
+        | PrefsOwner::Team { org_id, .. }
+        | PrefsOwner::Org { org_id } => org_id,
+    }
 }
 
 async fn put(
@@ -453,7 +540,7 @@ async fn put(
         query_history: body.query_history,
         navbar: body.navbar,
     };
-    save(&app, owner, &values).await
+    save(&app, &owner, &values).await
 }
 
 /// Grafana's `PatchPrefsCmd`: only what is given changes.
@@ -490,7 +577,7 @@ async fn patch(
     GrafanaJson(body): GrafanaJson<PatchBody>,
 ) -> ApiResult<Json<Message>> {
     let owner = owner(&app, &caller, &uri, team).await?;
-    let mut values = stored(&app, owner).await?;
+    let mut values = stored(&app, owner.0).await?;
     check_json_values(
         body.language.as_deref(),
         body.query_history.as_ref(),
@@ -530,5 +617,5 @@ async fn patch(
     if let Some(navbar) = body.navbar {
         values.navbar = Some(navbar);
     }
-    save(&app, owner, &values).await
+    save(&app, &owner, &values).await
 }

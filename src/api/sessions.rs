@@ -13,9 +13,10 @@ use serde_json::{json, Value};
 use super::dto::{message, Message};
 use super::users::user_from_path;
 use super::{Op, Routes};
+use crate::audit::{Event, Target};
 use crate::auth::brute_force::WINDOW_SECS;
 use crate::auth::session::{self, ClientInfo, Cookies, Lookup};
-use crate::auth::{actions, csrf, password_login, useragent, Access, AuthMethod, Caller};
+use crate::auth::{actions, csrf, sign_in, user_context, useragent, Access, AuthMethod, Caller};
 use crate::domain::rfc3339;
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::state::AppState;
@@ -45,13 +46,17 @@ pub(super) fn routes(r: &mut Routes) {
         logout,
     )
     .add(
+        // A rotation records itself (`users.authtoken:rotate`); a request that finds the token
+        // rotated a moment ago answers success having changed nothing, which the middleware's
+        // "no unaudited success" check cannot tell from a forgotten record.
         Op::post(
             "/api/user/auth-tokens/rotate",
             "sessions",
             "Rotate the session token",
             Access::Public,
         )
-        .errors(&[401]),
+        .errors(&[401])
+        .changes_nothing(),
         rotate,
     )
     .add(
@@ -190,8 +195,7 @@ async fn login(
     if form.user.is_empty() || form.password.is_empty() {
         return Err(bad_login_data());
     }
-    let user = password_login(&app, &form.user, &form.password, &client.ip).await?;
-    let issued = session::create(&app, user.id, &client).await?;
+    let (user, issued) = sign_in(&app, &form.user, &form.password, &client).await?;
     tracing::info!(user_id = user.id, "logged in");
     let body = LoggedIn {
         message: "Logged in".into(),
@@ -208,7 +212,17 @@ async fn login(
 async fn logout(State(app): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(token) = session::cookie_token(&headers, &app.config.auth.login_cookie_name) {
         if let Lookup::Valid { row, .. } = session::lookup(&app, token).await? {
-            app.store.delete_session(row.session.id).await?;
+            let user = &row.user.user;
+            crate::audit::set_context(user_context(user.id, &user.login, user.org_id, "session"));
+            let mut tx = app.store.begin().await?;
+            if app.store.delete_session(&mut tx, row.session.id).await? {
+                tx.audit(Event::new(
+                    "users:logout",
+                    Target::new("session", row.session.id, &user.login),
+                ))
+                .await?;
+            }
+            tx.commit().await?;
         }
     }
     let target = if app.config.auth.signout_redirect_url.is_empty() {
@@ -260,10 +274,21 @@ async fn rotate(
     if now - row.session.rotated_at < session::RESEND_AFTER {
         return Ok(ok);
     }
-    match session::rotate(&app, &row.session, current, &client).await? {
-        Some(issued) => Ok(with_cookies(ok, Cookies::issue(&app, &issued))),
-        None => Ok(ok),
-    }
+    let user = &row.user.user;
+    crate::audit::set_context(user_context(user.id, &user.login, user.org_id, "session"));
+    let mut tx = app.store.begin().await?;
+    let issued = session::rotate(&app, tx.db(), &row.session, current, &client).await?;
+    let Some(issued) = issued else {
+        // Another request rotated first: nothing changed (the transaction rolls back empty).
+        return Ok(ok);
+    };
+    tx.audit(Event::new(
+        "users.authtoken:rotate",
+        Target::new("session", row.session.id, &user.login),
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(with_cookies(ok, Cookies::issue(&app, &issued)))
 }
 
 /// Grafana's `UserToken` DTO (the web interface reads it back).
@@ -335,7 +360,7 @@ async fn list_tokens(app: &AppState, caller: &Caller, user_id: i64) -> ApiResult
 async fn revoke_token(
     app: &AppState,
     caller: &Caller,
-    user_id: i64,
+    (user_id, login): (i64, &str),
     token_id: i64,
 ) -> ApiResult<()> {
     let not_found = || ApiError::not_found("User auth token not found");
@@ -350,14 +375,26 @@ async fn revoke_token(
             "Cannot revoke active user auth token",
         ));
     }
+    let failed = |e| ApiError::from(e).context("Failed to revoke user auth token");
+    let mut tx = app.store.begin().await.map_err(failed)?;
     if !app
         .store
-        .delete_session(token.id)
+        .delete_session(&mut tx, token.id)
         .await
-        .map_err(|e| ApiError::from(e).context("Failed to revoke user auth token"))?
+        .map_err(failed)?
     {
         return Err(not_found());
     }
+    tx.audit(
+        Event::new(
+            actions::USERS_AUTHTOKEN_WRITE,
+            Target::new("session", token.id, login),
+        )
+        .set("userId", user_id),
+    )
+    .await
+    .map_err(failed)?;
+    tx.commit().await.map_err(failed)?;
     Ok(())
 }
 
@@ -384,7 +421,13 @@ async fn revoke_my_token(
     GrafanaJson(body): GrafanaJson<RevokeBody>,
 ) -> ApiResult<Json<Message>> {
     people_only(&caller, "revoke")?;
-    revoke_token(&app, &caller, caller.id(), body.auth_token_id).await?;
+    revoke_token(
+        &app,
+        &caller,
+        (caller.id(), &caller.user.login),
+        body.auth_token_id,
+    )
+    .await?;
     Ok(message("User auth token revoked"))
 }
 
@@ -404,7 +447,7 @@ async fn revoke_user_token(
     GrafanaJson(body): GrafanaJson<RevokeBody>,
 ) -> ApiResult<Json<Message>> {
     let user = target_user(&app, &id).await?;
-    revoke_token(&app, &caller, user.id, body.auth_token_id).await?;
+    revoke_token(&app, &caller, (user.id, &user.login), body.auth_token_id).await?;
     Ok(message("User auth token revoked"))
 }
 
@@ -420,10 +463,23 @@ async fn logout_user(
         return Err(ApiError::bad_request("You cannot logout yourself"));
     }
     let user = target_user(&app, &id.to_string()).await?;
-    app.store
-        .delete_user_sessions(user.id, None)
+    let failed = |e| ApiError::from(e).context("Failed to logout user");
+    let mut tx = app.store.begin().await.map_err(failed)?;
+    let ended = app
+        .store
+        .delete_user_sessions(&mut tx, user.id, None)
         .await
-        .map_err(|e| ApiError::from(e).context("Failed to logout user"))?;
+        .map_err(failed)?;
+    tx.audit(
+        Event::new(
+            actions::USERS_LOGOUT,
+            Target::new("user", user.id, &user.login),
+        )
+        .set("sessionsEnded", ended),
+    )
+    .await
+    .map_err(failed)?;
+    tx.commit().await.map_err(failed)?;
     Ok(message("User logged out"))
 }
 
@@ -508,9 +564,20 @@ async fn clear_lockout(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
     let user = target_user(&app, &id).await?;
-    app.store
-        .clear_login_attempts(&user.login.to_lowercase())
+    let mut tx = app.store.begin().await?;
+    let cleared = app
+        .store
+        .clear_login_attempts(&mut tx, &user.login.to_lowercase())
         .await?;
+    tx.audit(
+        Event::new("users:unlock", Target::new("user", user.id, &user.login)).change(
+            "failedAttempts",
+            Some(cleared),
+            Some(0),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
     tracing::info!(user_id = user.id, "failed logins cleared by an admin");
     Ok(message("User lockout cleared"))
 }

@@ -8,6 +8,7 @@ use axum::Json;
 use super::dashboards::dashboard_not_found;
 use super::dto::{message, Message};
 use super::{Op, Routes};
+use crate::audit::{Event, Target};
 use crate::auth::{Access, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -97,19 +98,42 @@ async fn by_uid(app: &AppState, caller: &Caller, uid: &str) -> ApiResult<Dashboa
         .ok_or_else(dashboard_not_found)
 }
 
+/// A star's audit record: the dashboard, and whether it is starred now (no change when it
+/// already was, or was not).
+fn star_event(action: &str, d: &DashboardRow, was: bool, now: bool) -> Event {
+    Event::new(action, Target::new("star", &d.uid, &d.title))
+        .in_org(d.org_id)
+        .set("dashboardId", d.id)
+        .change("starred", Some(was), Some(now))
+}
+
 async fn star(app: &AppState, caller: &Caller, d: &DashboardRow) -> ApiResult<Json<Message>> {
-    app.store
-        .star_dashboard(caller.id(), d, app.now())
+    let failed = |e| ApiError::from(e).context("Failed to star dashboard");
+    let mut tx = app.store.begin().await.map_err(failed)?;
+    let added = app
+        .store
+        .star_dashboard(&mut tx, caller.id(), d, app.now())
         .await
-        .map_err(|e| ApiError::from(e).context("Failed to star dashboard"))?;
+        .map_err(failed)?;
+    tx.audit(star_event("dashboards:star", d, !added, true))
+        .await
+        .map_err(failed)?;
+    tx.commit().await.map_err(failed)?;
     Ok(message("Dashboard starred!"))
 }
 
 async fn unstar(app: &AppState, caller: &Caller, d: &DashboardRow) -> ApiResult<Json<Message>> {
-    app.store
-        .unstar_dashboard(caller.id(), d.id)
+    let failed = |e| ApiError::from(e).context("Failed to unstar dashboard");
+    let mut tx = app.store.begin().await.map_err(failed)?;
+    let removed = app
+        .store
+        .unstar_dashboard(&mut tx, caller.id(), d.id)
         .await
-        .map_err(|e| ApiError::from(e).context("Failed to unstar dashboard"))?;
+        .map_err(failed)?;
+    tx.audit(star_event("dashboards:unstar", d, removed, false))
+        .await
+        .map_err(failed)?;
+    tx.commit().await.map_err(failed)?;
     Ok(message("Dashboard unstarred"))
 }
 

@@ -195,5 +195,12 @@ async fn switch_my_org(
     Path(org_id): Path<String>,
 ) -> ApiResult<Json<Message>> {
     // Grafana's `UserSetUsingOrg` names its parameter `:id` (pkg/api/user.go).
-    switch_org(&app, caller.id(), &org_id, "id is invalid").await
+    switch_org(
+        &app,
+        caller.id(),
+        &caller.user.login,
+        &org_id,
+        "id is invalid",
+    )
+    .await
 }

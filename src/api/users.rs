@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message, UserOrg, UserProfile, UserSearchHit, UserTeam};
 use super::query::{page_schema, page_size_schema, sort_list_schema, GrafanaQuery};
 use super::{Op, Routes};
+use crate::audit::{Event, Target};
 use crate::auth::{actions, Access, SignedInUser};
 use crate::domain::{login, parse_id, text, Paging};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
@@ -349,13 +350,24 @@ async fn user_teams(
 pub(super) async fn switch_org(
     app: &AppState,
     user_id: i64,
+    login: &str,
     raw_org: &str,
     invalid: &str,
 ) -> ApiResult<Json<Message>> {
     let org_id = parse_id(raw_org, invalid)?;
-    if !app.store.set_current_org(user_id, org_id).await? {
+    let mut tx = app.store.begin().await?;
+    let Some(was) = app.store.set_current_org(&mut tx, user_id, org_id).await? else {
         return Err(not_a_valid_org());
-    }
+    };
+    tx.audit(
+        Event::new(actions::USERS_WRITE, Target::new("user", user_id, login)).change(
+            "orgId",
+            Some(was),
+            Some(org_id),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(message("Active organization changed"))
 }
 
@@ -373,7 +385,7 @@ async fn switch_user_org(
         .await?
         .filter(|u| !u.is_service_account.unwrap_or(false));
     match person {
-        Some(user) => switch_org(&app, user.id, &org_id, "orgId is invalid").await,
+        Some(user) => switch_org(&app, user.id, &user.login, &org_id, "orgId is invalid").await,
         None => {
             parse_id(&org_id, "orgId is invalid")?;
             Err(not_a_valid_org())

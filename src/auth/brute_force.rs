@@ -80,6 +80,17 @@ fn enabled(limits: &BruteForce) -> bool {
 /// Checks the limits for `key` (a lower-cased login) from `ip`. `Err` is Grafana's
 /// wrong-password 401.
 pub async fn check(app: &AppState, key: &str, ip: &str) -> Result<Attempt, AuthError> {
+    check_limits(app, key, ip)
+        .await?
+        .ok_or(AuthError::InvalidCredentials)
+}
+
+/// As [`check`], telling a refusal by the limits (`None`: locked out) from an error.
+pub async fn check_limits(
+    app: &AppState,
+    key: &str,
+    ip: &str,
+) -> Result<Option<Attempt>, AuthError> {
     let limits = &app.config.security.brute_force;
     let mut attempt = Attempt {
         key: key.to_string(),
@@ -87,7 +98,7 @@ pub async fn check(app: &AppState, key: &str, ip: &str) -> Result<Attempt, AuthE
         counts: AttemptCounts::default(),
     };
     if !enabled(limits) {
-        return Ok(attempt);
+        return Ok(Some(attempt));
     }
     let now = app.clock.now().timestamp();
     attempt.counts = app
@@ -98,9 +109,9 @@ pub async fn check(app: &AppState, key: &str, ip: &str) -> Result<Attempt, AuthE
         tracing::warn!(ip, "login refused: too many failed attempts");
         // As slow as a real check, so that the lockout does not show in the answer's timing.
         app.hasher.pause_like_verify().await?;
-        return Err(AuthError::InvalidCredentials);
+        return Ok(None);
     }
-    Ok(attempt)
+    Ok(Some(attempt))
 }
 
 /// Checks the limits for a basic-auth request whose credentials are cached as verified. A check
@@ -144,15 +155,35 @@ impl CachedCheck {
 }
 
 impl Attempt {
-    pub async fn failed(&self, app: &AppState) -> Result<(), AuthError> {
+    /// Records the failure. Answers the limit it made refuse the next attempt, if it started a
+    /// lockout: `login from address`, `address` or `login` (from all addresses).
+    pub async fn failed(&self, app: &AppState) -> Result<Option<&'static str>, AuthError> {
         app.recent_checks.note_failure();
-        if enabled(&app.config.security.brute_force) {
-            let now = app.clock.now().timestamp();
-            app.store
-                .add_login_attempt(&self.key, &self.ip, now)
-                .await?;
+        let limits = &app.config.security.brute_force;
+        if !enabled(limits) {
+            return Ok(None);
         }
-        Ok(())
+        let now = app.clock.now().timestamp();
+        app.store
+            .add_login_attempt(&self.key, &self.ip, now)
+            .await?;
+        // The check passed with these counts, so the limit this failure reaches is a new lockout.
+        let c = &self.counts;
+        let after = AttemptCounts {
+            login_from_ip: c.login_from_ip + 1,
+            from_ip: c.from_ip + 1,
+            login_total: c.login_total + 1,
+            last_success: c.last_success,
+        };
+        Ok(if reached(limits.per_login, after.login_from_ip) {
+            Some("login from address")
+        } else if reached(limits.per_ip, after.from_ip) && !known_here(limits, &after, now) {
+            Some("address")
+        } else if reached(limits.per_login_all_addresses, after.login_total) {
+            Some("login")
+        } else {
+            None
+        })
     }
 
     /// The password was right: forgets this login's failures from this address and records the

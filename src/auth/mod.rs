@@ -30,6 +30,7 @@ pub use access::{Access, InOrg, OrgRole, Permissions};
 pub use error::AuthError;
 pub use identity::SignedInUser;
 
+use crate::audit;
 use crate::state::AppState;
 use crate::store::{DbTime, SessionRow, SignedInRow, UserRow};
 use session::{ClientInfo, Lookup};
@@ -493,6 +494,56 @@ pub async fn password_login(
     password: &str,
     ip: &str,
 ) -> Result<UserRow, AuthError> {
+    check_password(app, login, password, ip)
+        .await?
+        .map_err(|failed| failed.failure.error())
+}
+
+/// Why a password sign-in failed, as its audit record names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginFailure {
+    UnknownUser,
+    WrongPassword,
+    /// Refused by the brute-force limits, before the password was checked.
+    LockedOut,
+    /// The right password for a disabled user.
+    Disabled,
+}
+
+impl LoginFailure {
+    pub fn reason(self) -> &'static str {
+        match self {
+            LoginFailure::UnknownUser => "unknown user",
+            LoginFailure::WrongPassword => "wrong password",
+            LoginFailure::LockedOut => "locked out: too many failed attempts",
+            LoginFailure::Disabled => "user disabled",
+        }
+    }
+
+    /// What the caller is answered: the same for all but a disabled user.
+    pub fn error(self) -> AuthError {
+        match self {
+            LoginFailure::Disabled => AuthError::Disabled,
+            _ => AuthError::InvalidCredentials,
+        }
+    }
+}
+
+/// A failed password check: why, and the user the name belongs to, if any.
+#[derive(Debug)]
+pub struct FailedLogin {
+    pub failure: LoginFailure,
+    pub user: Option<(i64, String)>,
+}
+
+/// [`password_login`]'s work, telling why a check failed. A failure that starts a lockout is
+/// recorded in the audit log (`users:lockout`), whichever way the password came.
+async fn check_password(
+    app: &AppState,
+    login: &str,
+    password: &str,
+    ip: &str,
+) -> Result<Result<UserRow, FailedLogin>, AuthError> {
     let user = app
         .store
         .user_by_login_or_email(login)
@@ -503,11 +554,21 @@ pub async fn password_login(
         Some(u) => u.login.to_lowercase(),
         None => crate::domain::login::attempt_key(login),
     };
-    let attempt = brute_force::check(app, &key, ip).await?;
+    let named = user.as_ref().map(|u| (u.id, u.login.clone()));
+    let failed = |failure| {
+        Ok(Err(FailedLogin {
+            failure,
+            user: named.clone(),
+        }))
+    };
+    let Some(attempt) = brute_force::check_limits(app, &key, ip).await? else {
+        return failed(LoginFailure::LockedOut);
+    };
     let Some(user) = user else {
         app.hasher.verify_dummy(password.to_string()).await?;
-        attempt.failed(app).await?;
-        return Err(AuthError::InvalidCredentials);
+        let lockout = attempt.failed(app).await?;
+        record_lockout(app, login, named.as_ref(), ip, lockout).await?;
+        return failed(LoginFailure::UnknownUser);
     };
     let stored = user.password.clone().unwrap_or_default();
     let salt = user.salt.clone().unwrap_or_default();
@@ -520,13 +581,14 @@ pub async fn password_login(
             .await?
     };
     if !ok {
-        attempt.failed(app).await?;
-        return Err(AuthError::InvalidCredentials);
+        let lockout = attempt.failed(app).await?;
+        record_lockout(app, login, named.as_ref(), ip, lockout).await?;
+        return failed(LoginFailure::WrongPassword);
     }
     attempt.succeeded(app).await?;
     if user.is_disabled {
         // Grafana's authn service: `identity.disabled` (pkg/services/authn/authnimpl/service.go).
-        return Err(AuthError::Disabled);
+        return failed(LoginFailure::Disabled);
     }
     let scheme = app.config.security.password_hash;
     if password::needs_upgrade(&stored, scheme) {
@@ -538,9 +600,106 @@ pub async fn password_login(
         let mut user = user;
         user.password = Some(new.hash);
         user.salt = Some(new.salt);
-        return Ok(user);
+        return Ok(Ok(user));
     }
-    Ok(user)
+    Ok(Ok(user))
+}
+
+/// The audit context of someone trying the login (or email) `login`: the client and request id
+/// of the current scope.
+fn attempt_context(login: &str) -> audit::Context {
+    let current = audit::current();
+    let client = ClientInfo {
+        ip: current.client_ip,
+        user_agent: current.user_agent,
+    };
+    audit::Context::anonymous(login, &client, &current.request_id)
+}
+
+/// The audit context of a user who identified themselves to a route that reads its own
+/// credentials (sign-in, sign-out, a session's rotation): the client and request id of the
+/// current scope.
+pub fn user_context(id: i64, login: &str, org_id: i64, method: &str) -> audit::Context {
+    audit::Context {
+        actor_kind: "user".to_string(),
+        actor_id: Some(id),
+        actor_login: login.to_string(),
+        token_id: None,
+        auth_method: method.to_string(),
+        org_id,
+        ..audit::current()
+    }
+}
+
+/// The target of a sign-in's record: the user, or the name as typed when it is nobody's.
+fn login_target(login: &str, user: Option<&(i64, String)>) -> audit::Target {
+    match user {
+        Some((id, name)) => audit::Target::new("user", id, name),
+        None => audit::Target::new("user", "", login),
+    }
+}
+
+/// Records that a failure started a lockout (`limit`: which limit it reached).
+async fn record_lockout(
+    app: &AppState,
+    login: &str,
+    user: Option<&(i64, String)>,
+    ip: &str,
+    limit: Option<&'static str>,
+) -> Result<(), AuthError> {
+    let Some(limit) = limit else {
+        return Ok(());
+    };
+    tracing::warn!(ip, limit, "failed logins reached a limit: lockout started");
+    let event = audit::Event::new("users:lockout", login_target(login, user))
+        .set("limit", limit)
+        .set("clientIp", ip);
+    let (written, _, _) = audit::scoped(attempt_context(login), app.store.audit_now(event)).await;
+    written.map_err(|e| AuthError::store(e, "failed to record a lockout"))
+}
+
+/// Signing in with a password (`POST /login`, the web form): the check of [`password_login`],
+/// then a new session. Both outcomes are recorded (`users:login`): a success with the session,
+/// in its transaction, as the user; a failure with its reason, as the name typed. The password
+/// typed is never recorded. Runs inside an audit scope (the route's, or the web form's).
+pub async fn sign_in(
+    app: &AppState,
+    login: &str,
+    password: &str,
+    client: &ClientInfo,
+) -> Result<(UserRow, session::Issued), AuthError> {
+    let user = match check_password(app, login, password, &client.ip).await? {
+        Ok(user) => user,
+        Err(FailedLogin { failure, user }) => {
+            let event = audit::Event::new("users:login", login_target(login, user.as_ref()))
+                .failed(failure.reason());
+            let (written, _, _) =
+                audit::scoped(attempt_context(login), app.store.audit_now(event)).await;
+            written.map_err(|e| AuthError::store(e, "failed to record a sign-in"))?;
+            return Err(failure.error());
+        }
+    };
+    audit::set_context(user_context(user.id, &user.login, user.org_id, "password"));
+    let mut tx = app
+        .store
+        .begin()
+        .await
+        .map_err(|e| AuthError::store(e, "failed to create session"))?;
+    let issued = session::create(app, &mut tx, user.id, client).await?;
+    tx.audit(
+        audit::Event::new(
+            "users:login",
+            audit::Target::new("user", user.id, &user.login),
+        )
+        .in_org(user.org_id)
+        .set("sessionId", issued.session_id),
+    )
+    .await
+    .map_err(|e| AuthError::store(e, "failed to create session"))?;
+    tx.commit()
+        .await
+        .map_err(|e| AuthError::store(e, "failed to create session"))?;
+    Ok((user, issued))
 }
 
 /// The time as the database stores it.

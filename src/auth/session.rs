@@ -37,7 +37,7 @@ use super::AuthError;
 use crate::config::SameSite;
 pub use crate::state::sessions::{hash_token, SessionCache, DEFAULT_MAX_CACHED};
 use crate::state::AppState;
-use crate::store::{NewSession, Rotation, SessionRow, SessionWithUser};
+use crate::store::{Db, NewSession, Rotation, SessionRow, SessionWithUser, Tx};
 
 /// How long the previous token keeps working once the client has used the new one.
 pub const PREVIOUS_TOKEN_GRACE: i64 = 60;
@@ -67,10 +67,11 @@ pub struct SessionRef {
     pub issued: Option<Issued>,
 }
 
-/// A freshly issued token and the time its rotation falls due.
+/// A freshly issued token, the session it belongs to and the time its rotation falls due.
 #[derive(Debug, Clone)]
 pub struct Issued {
     pub token: String,
+    pub session_id: i64,
     pub rotated_at: i64,
 }
 
@@ -125,27 +126,34 @@ pub fn alive_after(app: &AppState, now: i64) -> (i64, i64) {
     )
 }
 
-/// Starts a session for `user_id` and returns the token for the cookie.
+/// Starts a session for `user_id` inside `tx` (which records the sign-in) and returns the token
+/// for the cookie.
 pub async fn create(
     app: &AppState,
+    tx: &mut Tx,
     user_id: i64,
     client: &ClientInfo,
 ) -> Result<Issued, AuthError> {
     let token = new_token();
     let hashed = hash_token(&token, app.config.security.secret_key.expose());
     let now = unix(app.clock.now());
-    app.store
-        .create_session(&NewSession {
-            user_id,
-            hashed_token: &hashed,
-            user_agent: client.stored_user_agent(),
-            client_ip: &client.ip,
-            now,
-        })
+    let session_id = app
+        .store
+        .create_session(
+            tx,
+            &NewSession {
+                user_id,
+                hashed_token: &hashed,
+                user_agent: client.stored_user_agent(),
+                client_ip: &client.ip,
+                now,
+            },
+        )
         .await
         .map_err(|e| AuthError::store(e, "failed to create session"))?;
     Ok(Issued {
         token,
+        session_id,
         rotated_at: now,
     })
 }
@@ -233,7 +241,7 @@ pub async fn refresh(
         now - s.rotated_at >= RESEND_AFTER
     };
     if due {
-        return rotate(app, s, current, client).await;
+        return rotate(app, app.store.db(), s, current, client).await;
     }
     if current && !s.auth_token_seen {
         app.store
@@ -246,9 +254,11 @@ pub async fn refresh(
 /// Replaces the session's token unless another request did so first. A client presenting the
 /// previous token gets a new one only while the current token has never been used: once it has,
 /// the holder of the current token is the client, and the previous token is just a request that
-/// was in flight (rotating then would log the real holder out).
+/// was in flight (rotating then would log the real holder out). The write runs on `db`: the pool,
+/// or a transaction that also records it.
 pub async fn rotate(
     app: &AppState,
+    db: Db<'_>,
     s: &SessionRow,
     current: bool,
     client: &ClientInfo,
@@ -267,19 +277,23 @@ pub async fn rotate(
     };
     let won = app
         .store
-        .rotate_session(&Rotation {
-            id: s.id,
-            current: &s.auth_token,
-            rotated_at: s.rotated_at,
-            new_hashed_token: &hashed,
-            new_previous: previous,
-            user_agent: client.stored_user_agent(),
-            client_ip: &client.ip,
-            now,
-        })
+        .rotate_session(
+            db,
+            &Rotation {
+                id: s.id,
+                current: &s.auth_token,
+                rotated_at: s.rotated_at,
+                new_hashed_token: &hashed,
+                new_previous: previous,
+                user_agent: client.stored_user_agent(),
+                client_ip: &client.ip,
+                now,
+            },
+        )
         .await?;
     Ok(won.then_some(Issued {
         token,
+        session_id: s.id,
         rotated_at: now,
     }))
 }

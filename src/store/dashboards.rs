@@ -454,26 +454,42 @@ impl Store {
         Ok(n)
     }
 
-    /// Stars a dashboard for a user; starring twice changes nothing (Grafana 12 swallows the
-    /// unique-index violation the same way).
+    /// Stars a dashboard for a user inside `tx` (with its audit record); answers false when it
+    /// was starred already (which is no error, as in Grafana 12).
     pub async fn star_dashboard(
         &self,
+        tx: &mut Tx,
         user_id: i64,
         dashboard: &DashboardRow,
         now: DbTime,
-    ) -> StoreResult<()> {
-        let sql = self.sql(
-            "INSERT INTO star (user_id, dashboard_id, dashboard_uid, org_id, updated) \
-             VALUES (?, ?, ?, ?, ?)",
-        );
-        let done: Result<(), sqlx::Error> = with_conn!(&self.pool, c => {
-            sqlx::query(&sql).bind(user_id).bind(dashboard.id).bind(&dashboard.uid)
-                .bind(dashboard.org_id).bind(now.get()).execute(c).await.map(|_| ())
+    ) -> StoreResult<bool> {
+        // A duplicate is skipped rather than refused: a refused statement would abort the
+        // transaction on PostgreSQL.
+        let sql = self.sql(match self.dialect {
+            super::Dialect::MySql => {
+                "INSERT INTO star (user_id, dashboard_id, dashboard_uid, org_id, updated) \
+                 VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE user_id = user_id"
+            }
+            _ => {
+                "INSERT INTO star (user_id, dashboard_id, dashboard_uid, org_id, updated) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+            }
         });
-        match done.map_err(StoreError::from) {
-            Err(e) if !e.is_unique_violation() => Err(e),
-            _ => Ok(()),
-        }
+        // Whether it was starred is read first: MySQL counts a duplicate skipped this way as a
+        // changed row.
+        let exists = self.sql(&format!(
+            "SELECT COUNT(*) FROM star WHERE user_id = ? AND dashboard_id = ?{}",
+            tx.db().current_read()
+        ));
+        let starred = with_tx!(tx, c => {
+            sqlx::query_scalar::<_, i64>(&exists).bind(user_id).bind(dashboard.id)
+                .fetch_one(&mut *c).await?
+        });
+        with_tx!(tx, c => {
+            sqlx::query(&sql).bind(user_id).bind(dashboard.id).bind(&dashboard.uid)
+                .bind(dashboard.org_id).bind(now.get()).execute(c).await?;
+        });
+        Ok(starred == 0)
     }
 
     /// Whether a user starred a dashboard.
@@ -485,13 +501,19 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Removes a user's star from a dashboard (nothing when there is none).
-    pub async fn unstar_dashboard(&self, user_id: i64, dashboard_id: i64) -> StoreResult<()> {
+    /// Removes a user's star from a dashboard inside `tx` (with its audit record); answers
+    /// false when there was none (which is no error).
+    pub async fn unstar_dashboard(
+        &self,
+        tx: &mut Tx,
+        user_id: i64,
+        dashboard_id: i64,
+    ) -> StoreResult<bool> {
         let sql = self.sql("DELETE FROM star WHERE user_id = ? AND dashboard_id = ?");
-        with_conn!(&self.pool, c => {
-            sqlx::query(&sql).bind(user_id).bind(dashboard_id).execute(c).await?;
+        let n = with_tx!(tx, c => {
+            sqlx::query(&sql).bind(user_id).bind(dashboard_id).execute(c).await?.rows_affected()
         });
-        Ok(())
+        Ok(n > 0)
     }
 
     /// Uids of the dashboards of `org_id` a user starred, by title.

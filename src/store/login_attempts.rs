@@ -2,8 +2,8 @@
 //! `login_success` (`created` in Unix seconds in both), shared by every instance on the database
 //! so that the limits hold across a load balancer.
 
-use super::{Dialect, Store, StoreResult};
-use crate::with_conn;
+use super::{Dialect, Store, StoreResult, Tx};
+use crate::{with_conn, with_tx};
 
 /// Failures inside the window that concern one attempt.
 #[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
@@ -99,13 +99,14 @@ impl Store {
         Ok(rows)
     }
 
-    /// Forgets the failures for a login (after a successful login, or when an admin clears a
-    /// lockout).
-    pub async fn clear_login_attempts(&self, username: &str) -> StoreResult<u64> {
-        self.execute("DELETE FROM login_attempt WHERE username = ?", |a| {
-            a.text(username)
-        })
-        .await
+    /// Forgets the failures for a login (an admin clearing a lockout), inside `tx` (with its
+    /// audit record); answers how many were forgotten.
+    pub async fn clear_login_attempts(&self, tx: &mut Tx, username: &str) -> StoreResult<u64> {
+        let sql = self.sql("DELETE FROM login_attempt WHERE username = ?");
+        let n = with_tx!(tx, c => {
+            sqlx::query(&sql).bind(username).execute(c).await?.rows_affected()
+        });
+        Ok(n)
     }
 
     /// Forgets the failures for a login from one address (after a successful login from it).

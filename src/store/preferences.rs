@@ -1,8 +1,8 @@
 //! Preferences of a user, a team or an org (Grafana's `preferences` table: one row per
 //! (org_id, user_id, team_id), the unused ids being 0; `pkg/services/preference/prefimpl`).
 
-use super::{DbTime, Store, StoreResult};
-use crate::{with_conn, with_tx};
+use super::{Db, DbTime, Store, StoreResult, Tx};
+use crate::{with_db, with_tx};
 
 /// Whose preferences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,14 +38,29 @@ pub struct PrefsRow {
 impl Store {
     /// The stored preferences of `owner`, if any.
     pub async fn preferences(&self, owner: PrefsOwner) -> StoreResult<Option<PrefsRow>> {
+        self.preferences_in(self.db(), owner).await
+    }
+
+    /// [`Store::preferences`] on the pool, or inside a transaction (the row locked until it
+    /// ends).
+    pub async fn preferences_in(
+        &self,
+        db: Db<'_>,
+        owner: PrefsOwner,
+    ) -> StoreResult<Option<PrefsRow>> {
         let (org_id, user_id, team_id) = owner.key();
+        let lock = if matches!(db, Db::Tx(_)) {
+            self.dialect.for_update()
+        } else {
+            ""
+        };
         let sql = self.sql(&format!(
             "SELECT theme, timezone, week_start, {} AS home_dashboard_id, home_dashboard_uid, \
              json_data FROM preferences \
-             WHERE org_id = ? AND user_id = ? AND COALESCE(team_id, 0) = ? ORDER BY id LIMIT 1",
+             WHERE org_id = ? AND user_id = ? AND COALESCE(team_id, 0) = ? ORDER BY id LIMIT 1{lock}",
             self.dialect.bigint("home_dashboard_id")
         ));
-        let row = with_conn!(&self.pool, c => {
+        let row = with_db!(db, c => {
             sqlx::query_as::<_, PrefsRow>(&sql)
                 .bind(org_id).bind(user_id).bind(team_id).fetch_optional(c).await?
         });
@@ -79,27 +94,29 @@ impl Store {
              ORDER BY user_id, COALESCE(team_id, 0), id",
             self.dialect.bigint("home_dashboard_id")
         ));
-        let rows = with_conn!(&self.pool, c => {
+        let rows = crate::with_conn!(&self.pool, c => {
             sqlx::query_as::<_, PrefsRow>(&sql).bind(org_id).bind(user_id).fetch_all(c).await?
         });
         Ok(rows)
     }
 
-    /// Stores `owner`'s preferences (update, or insert the first time), one transaction.
+    /// Stores `owner`'s preferences (update, or insert the first time) inside `tx` (with their
+    /// audit record); answers what was stored before, if anything.
     pub async fn save_preferences(
         &self,
+        tx: &mut Tx,
         owner: PrefsOwner,
         prefs: &PrefsRow,
         now: DbTime,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Option<PrefsRow>> {
         let (org_id, user_id, team_id) = owner.key();
-        let mut tx = self.begin().await?;
+        let old = self.preferences_in(tx.db(), owner).await?;
         let sql = self.sql(
             "UPDATE preferences SET theme = ?, timezone = ?, week_start = ?, home_dashboard_id = ?, \
              home_dashboard_uid = ?, json_data = ?, version = version + 1, updated = ? \
              WHERE org_id = ? AND user_id = ? AND COALESCE(team_id, 0) = ?",
         );
-        let n = with_tx!(&mut tx, c => {
+        let n = with_tx!(tx, c => {
             sqlx::query(&sql)
                 .bind(&prefs.theme).bind(&prefs.timezone).bind(&prefs.week_start)
                 .bind(prefs.home_dashboard_id).bind(&prefs.home_dashboard_uid)
@@ -113,7 +130,7 @@ impl Store {
                  home_dashboard_uid, timezone, theme, week_start, json_data, created, updated) \
                  VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
             );
-            with_tx!(&mut tx, c => {
+            with_tx!(tx, c => {
                 sqlx::query(&sql)
                     .bind(org_id).bind(user_id).bind(team_id)
                     .bind(prefs.home_dashboard_id).bind(&prefs.home_dashboard_uid)
@@ -122,7 +139,6 @@ impl Store {
                     .execute(c).await?;
             });
         }
-        tx.commit().await?;
-        Ok(())
+        Ok(old)
     }
 }

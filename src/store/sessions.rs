@@ -5,8 +5,8 @@
 //! are then read again).
 
 use super::users::{SignedInRow, USER_COLUMNS};
-use super::{Store, StoreResult};
-use crate::with_conn;
+use super::{Db, Store, StoreResult, Tx};
+use crate::{with_conn, with_db, with_tx};
 
 const TOKEN_COLUMNS: &str = "t.id AS t_id, t.user_id AS t_user_id, t.auth_token AS t_auth_token, \
      t.prev_auth_token AS t_prev_auth_token, t.user_agent AS t_user_agent, \
@@ -81,13 +81,12 @@ pub struct Rotation<'a> {
 }
 
 impl Store {
-    /// Creates a session; the token is its own "previous" token until the first rotation, as in
-    /// Grafana.
-    pub async fn create_session(&self, new: &NewSession<'_>) -> StoreResult<i64> {
-        let mut tx = self.begin().await?;
+    /// Creates a session inside `tx` (with the sign-in's audit record); the token is its own
+    /// "previous" token until the first rotation, as in Grafana.
+    pub async fn create_session(&self, tx: &mut Tx, new: &NewSession<'_>) -> StoreResult<i64> {
         let id = self
             .insert_returning_id(
-                &mut tx,
+                tx,
                 "INSERT INTO user_auth_token (user_id, auth_token, prev_auth_token, user_agent, \
                  client_ip, auth_token_seen, seen_at, rotated_at, created_at, updated_at, revoked_at) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -106,7 +105,6 @@ impl Store {
                 },
             )
             .await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -144,9 +142,10 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces the session's token, keeping `new_previous` as the previous one. Returns false
-    /// if another request rotated first.
-    pub async fn rotate_session(&self, r: &Rotation<'_>) -> StoreResult<bool> {
+    /// Replaces the session's token, keeping `new_previous` as the previous one, on the pool or
+    /// inside a transaction (with its audit record). Returns false if another request rotated
+    /// first.
+    pub async fn rotate_session(&self, db: Db<'_>, r: &Rotation<'_>) -> StoreResult<bool> {
         let _changed = self.changed();
         let f = self.dialect.bool_lit(false);
         let sql = self.sql(&format!(
@@ -155,7 +154,7 @@ impl Store {
              user_agent = ?, client_ip = ? \
              WHERE id = ? AND auth_token = ? AND rotated_at = ?"
         ));
-        let n = with_conn!(&self.pool, c => {
+        let n = with_db!(db, c => {
             sqlx::query(&sql)
                 .bind(r.new_previous).bind(r.new_hashed_token).bind(r.now).bind(r.now).bind(r.now)
                 .bind(r.user_agent).bind(r.client_ip)
@@ -196,20 +195,26 @@ impl Store {
         Ok(row)
     }
 
-    /// Ends one session. Returns false if it no longer exists.
-    pub async fn delete_session(&self, id: i64) -> StoreResult<bool> {
-        let _changed = self.changed();
-        let n = self
-            .execute("DELETE FROM user_auth_token WHERE id = ?", |a| a.int(id))
-            .await?;
+    /// Ends one session inside `tx` (with its audit record). Returns false if it no longer
+    /// exists.
+    pub async fn delete_session(&self, tx: &mut Tx, id: i64) -> StoreResult<bool> {
+        let sql = self.sql("DELETE FROM user_auth_token WHERE id = ?");
+        let n = with_tx!(tx, c => {
+            sqlx::query(&sql).bind(id).execute(c).await?.rows_affected()
+        });
         Ok(n > 0)
     }
 
-    /// Ends every session of a user but `keep` (the session that asked, when there is one).
-    pub async fn delete_user_sessions(&self, user_id: i64, keep: Option<i64>) -> StoreResult<u64> {
-        let _changed = self.changed();
+    /// Ends every session of a user but `keep` (the session that asked, when there is one),
+    /// inside `tx` (with its audit record).
+    pub async fn delete_user_sessions(
+        &self,
+        tx: &mut Tx,
+        user_id: i64,
+        keep: Option<i64>,
+    ) -> StoreResult<u64> {
         let sql = self.sql("DELETE FROM user_auth_token WHERE user_id = ? AND id <> ?");
-        let n = with_conn!(&self.pool, c => {
+        let n = with_tx!(tx, c => {
             sqlx::query(&sql).bind(user_id).bind(keep.unwrap_or(0)).execute(c).await?.rows_affected()
         });
         Ok(n)

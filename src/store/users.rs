@@ -943,21 +943,25 @@ impl Store {
         Ok(rows)
     }
 
-    /// Makes `org_id` the user's current org; false if the user is not a member.
-    pub async fn set_current_org(&self, user_id: i64, org_id: i64) -> StoreResult<bool> {
-        let _changed = self.changed();
-        let sql = self.sql(
-            "UPDATE `user` SET org_id = ? WHERE id = ? AND EXISTS \
-             (SELECT 1 FROM org_user ou WHERE ou.user_id = ? AND ou.org_id = ?)",
-        );
-        let n = with_conn!(&self.pool, c => {
-            sqlx::query(&sql).bind(org_id).bind(user_id).bind(user_id).bind(org_id).execute(c).await?.rows_affected()
-        });
-        // MySQL reports 0 affected rows when the value does not change.
-        if n == 0 && self.dialect == Dialect::MySql {
-            return Ok(self.org_role(user_id, org_id).await?.is_some());
+    /// Makes `org_id` the user's current org, inside `tx` (with its audit record); answers the
+    /// org they were in, or `None` if the user is not a member.
+    pub async fn set_current_org(
+        &self,
+        tx: &mut Tx,
+        user_id: i64,
+        org_id: i64,
+    ) -> StoreResult<Option<i64>> {
+        let Some(user) = self.user_by_id_in(tx.db(), user_id).await? else {
+            return Ok(None);
+        };
+        if self.org_role_in(tx.db(), user_id, org_id).await?.is_none() {
+            return Ok(None);
         }
-        Ok(n > 0)
+        let sql = self.sql("UPDATE `user` SET org_id = ? WHERE id = ?");
+        with_tx!(tx, c => {
+            sqlx::query(&sql).bind(org_id).bind(user_id).execute(c).await?;
+        });
+        Ok(Some(user.org_id))
     }
 
     /// Counts for `GET /api/admin/stats` (Grafana's `GetAdminStats`,

@@ -1,6 +1,6 @@
 //! Signing in with the form at `GET /login` (Grafana's page): login or email and password,
 //! Grafana's wording, the brute-force refusal answered like a wrong password (by
-//! `auth::password_login`, the code `POST /login` runs), `[auth] disable_login_form`
+//! `auth::sign_in`, the code `POST /login` runs, which also records the sign-in), `[auth] disable_login_form`
 //! respected, and back to the page asked for afterwards. `POST /login` with a form body is this
 //! page's; with JSON it is the API's, unchanged. Signing out is Grafana's `GET /logout`.
 
@@ -16,7 +16,7 @@ use tower::ServiceExt;
 use super::context::{see_other, WebState};
 use super::forms::{is_form, LoginForm, CSRF_FIELD, LOGIN_CSRF_COOKIE};
 use crate::auth::session::{self, Cookies, Lookup};
-use crate::auth::{client_info, csrf, password_login, AuthError};
+use crate::auth::{client_info, csrf, sign_in, AuthError};
 use crate::state::AppState;
 
 pub(super) fn routes(r: Router<WebState>) -> Router<WebState> {
@@ -210,8 +210,14 @@ async fn submit(State(state): State<WebState>, req: Request) -> Response {
     if user_error.is_some() || password_error.is_some() {
         return again(StatusCode::BAD_REQUEST, None, user_error, password_error);
     }
-    let user = match password_login(&app, &form.user, &form.password, &client.ip).await {
-        Ok(user) => user,
+    // The web interface runs outside the API's route middleware: the sign-in's audit scope is
+    // set here.
+    let context =
+        crate::audit::Context::anonymous(&form.user, &client, &crate::audit::request_id(&headers));
+    let (outcome, _, _) =
+        crate::audit::scoped(context, sign_in(&app, &form.user, &form.password, &client)).await;
+    let (user, issued) = match outcome {
+        Ok(done) => done,
         // Grafana's message; a locked-out login is answered the same way.
         Err(AuthError::InvalidCredentials) => {
             return again(
@@ -236,18 +242,6 @@ async fn submit(State(state): State<WebState>, req: Request) -> Response {
             let status = crate::error::ApiError::from(e).into_response().status();
             return again(
                 status,
-                Some("Signing in failed. Try again in a moment."),
-                None,
-                None,
-            );
-        }
-    };
-    let issued = match session::create(&app, user.id, &client).await {
-        Ok(issued) => issued,
-        Err(e) => {
-            tracing::error!(error = %e, "could not start a session");
-            return again(
-                StatusCode::INTERNAL_SERVER_ERROR,
                 Some("Signing in failed. Try again in a moment."),
                 None,
                 None,
