@@ -52,6 +52,7 @@ fn rfc3339<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::O
     )
 }
 
+#[allow(clippy::ptr_arg)] // serde's `serialize_with` passes the field, a `&String`
 fn as_json<S: serde::Serializer>(raw: &String, s: S) -> Result<S::Ok, S::Error> {
     let value: serde_json::Value =
         serde_json::from_str(raw).unwrap_or(serde_json::Value::String(raw.clone()));

@@ -6,6 +6,7 @@
 
 mod admin;
 mod admin_users;
+mod audit_orgs_teams;
 mod auth;
 mod caches;
 mod compat;
