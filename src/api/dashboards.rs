@@ -197,7 +197,7 @@ async fn save(
             .as_deref()
             .is_some_and(|name| app.provisioner.allows_ui_updates(name));
     }
-    match app.store.save_dashboard(&cmd, app.now()).await {
+    match crate::service::dashboards::save(&app, &cmd).await {
         Ok(Saved {
             id, uid, version, ..
         }) => Ok(Json(SavedDto {
@@ -320,7 +320,7 @@ async fn delete(
     State(app): State<AppState>,
     Path(uid): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    match app.store.delete_dashboard(caller.org_id, &uid, false).await {
+    match crate::service::dashboards::delete(&app, caller.org_id, &uid, false).await {
         Ok(Some(row)) => Ok(Json(json!({
             "title": row.title,
             "message": format!("Dashboard {} deleted", row.title),

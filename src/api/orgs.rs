@@ -527,11 +527,15 @@ async fn set_address(app: &AppState, org_id: i64, b: AddressBody) -> ApiResult<J
     {
         return Err(text::control("Address field").into());
     }
-    app.store
-        .set_org_address(org_id, &address, app.now())
-        .await
-        .map_err(|e| ApiError::from(e).context("Failed to update org address"))?;
-    Ok(message("Address updated"))
+    match service::in_tx(app, async |tx| {
+        service::orgs::set_address(app, tx, org_id, &address).await
+    })
+    .await
+    {
+        Ok(()) => Ok(message("Address updated")),
+        Err(ServiceError::Store(StoreError::NotFound(_))) => Err(org_not_found()),
+        Err(e) => Err(ApiError::from(e).context("Failed to update org address")),
+    }
 }
 
 /// `?query=&limit=`: an org's members.

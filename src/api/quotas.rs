@@ -16,7 +16,7 @@ use super::{Op, Routes};
 use crate::auth::{actions, Access, Caller};
 use crate::domain::parse_id;
 use crate::error::{ApiError, ApiResult, GrafanaJson};
-use crate::service::quotas;
+use crate::service::{self, quotas};
 use crate::state::AppState;
 use crate::store::quotas::QuotaScope;
 
@@ -140,9 +140,10 @@ async fn set(app: &AppState, scope: QuotaScope, target: &str, limit: i64) -> Api
             "quota.invalid-target-table",
         ));
     }
-    app.store
-        .set_quota_limit(scope, target, limit, app.now())
-        .await?;
+    service::in_tx(app, async |tx| {
+        quotas::set_limit(app, tx, scope, target, limit).await
+    })
+    .await?;
     Ok(())
 }
 

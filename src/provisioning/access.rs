@@ -398,7 +398,7 @@ async fn plan_passwords(
 
 /// Checks references against the database (orgs and users that must exist), then applies
 /// everything in one transaction: a refusal anywhere leaves the database as it was.
-pub async fn apply(app: &AppState, d: &Declared) -> Result<Applied, Problem> {
+pub async fn apply(app: &AppState, d: &Declared, trigger: &str) -> Result<Applied, Problem> {
     let passwords = plan_passwords(app, d).await?;
     let mut tx = app.store.begin().await.map_err(server)?;
     // Every lock a change below may take, in their one order, so that this transaction never
@@ -407,6 +407,11 @@ pub async fn apply(app: &AppState, d: &Declared) -> Result<Applied, Problem> {
         tx.lock(lock).await.map_err(server)?;
     }
     let applied = apply_in(app, &mut tx, d, &passwords).await?;
+    // The run itself, in the same transaction: recorded whether or not it changed anything.
+    let event = super::reload_event("users")
+        .set("trigger", trigger)
+        .set("changes", applied.changes as i64);
+    tx.audit(event).await.map_err(server)?;
     tx.commit().await.map_err(server)?;
     Ok(applied)
 }
@@ -591,10 +596,9 @@ async fn apply_user(
                     name: wanted_name,
                     theme: None,
                 };
-                app.store
-                    .update_user(tx, row.id, &update, app.now())
+                service::users::update(app, tx, row.id, &update)
                     .await
-                    .map_err(|e| user_refused(u, e.into(), ""))?;
+                    .map_err(|e| user_refused(u, e, ""))?;
                 changes += 1;
             }
             if let Some(PasswordPlan::Set(hash, salt)) = password {
@@ -706,10 +710,9 @@ async fn apply_team(app: &AppState, tx: &mut Tx, team: &Team) -> Result<usize, P
     let team_id = match existing {
         Some(existing) => {
             if t.email.is_some() && existing.email.as_deref().unwrap_or("") != email {
-                app.store
-                    .update_team(tx, org, existing.id, None, &email, app.now())
+                service::teams::update(app, tx, org, existing.id, None, &email)
                     .await
-                    .map_err(|e| refused(at, &what, e.into()))?;
+                    .map_err(|e| refused(at, &what, e))?;
                 changes += 1;
             }
             existing.id
@@ -747,9 +750,9 @@ async fn apply_team(app: &AppState, tx: &mut Tx, team: &Team) -> Result<usize, P
                 .map_err(|e| refused(at, &what, e))?;
             changes += 1;
         }
-        let in_team = app
+        let current = app
             .store
-            .is_team_member(tx.db(), team_id, user.id)
+            .team_member_permission(tx.db(), team_id, user.id)
             .await
             .map_err(server)?;
         let membership = TeamMembership {
@@ -758,10 +761,13 @@ async fn apply_team(app: &AppState, tx: &mut Tx, team: &Team) -> Result<usize, P
             user_id: user.id,
             permission,
         };
-        if in_team {
-            service::teams::set_member_permission(app, tx, membership)
-                .await
-                .map_err(|e| refused(at, &what, e))?;
+        if let Some(current) = current {
+            if current != permission {
+                service::teams::set_member_permission(app, tx, membership)
+                    .await
+                    .map_err(|e| refused(at, &what, e))?;
+                changes += 1;
+            }
         } else {
             service::teams::add_member(app, tx, membership)
                 .await

@@ -17,6 +17,7 @@ use super::values::interpolate;
 use super::Problem;
 use crate::domain::dashboard::prepare;
 use crate::domain::new_uid;
+use crate::service;
 use crate::state::AppState;
 use crate::store::dashboards::{SaveDashboard, SaveRefusal};
 use crate::store::provisioning::ProvisioningRecord;
@@ -272,8 +273,7 @@ pub async fn provision(app: &AppState, providers: &[Provider]) -> Result<Outcome
             .await
             .map_err(|e| Problem::server(e.to_string()))?;
         for row in rows {
-            app.store
-                .delete_provisioned_dashboard(row.dashboard_id)
+            service::dashboards::delete_provisioned(app, row.dashboard_id)
                 .await
                 .map_err(|e| Problem::server(e.to_string()))?;
             outcome.deleted += 1;
@@ -380,7 +380,7 @@ async fn provision_one(app: &AppState, p: &Provider, outcome: &mut Outcome) {
                 check_sum,
             }),
         };
-        match app.store.save_dashboard(&cmd, app.now()).await {
+        match service::dashboards::save(app, &cmd).await {
             Ok(_) => outcome.saved += 1,
             Err(SaveRefusal::SameUidExists) => outcome.problems.push(Problem::new(
                 file,
@@ -398,12 +398,10 @@ async fn provision_one(app: &AppState, p: &Provider, outcome: &mut Outcome) {
             continue;
         }
         let done = if p.disable_deletion {
-            app.store.unprovision_dashboard(row.dashboard_id).await
+            service::dashboards::unprovision(app, row.dashboard_id).await
         } else {
             outcome.deleted += 1;
-            app.store
-                .delete_provisioned_dashboard(row.dashboard_id)
-                .await
+            service::dashboards::delete_provisioned(app, row.dashboard_id).await
         };
         if let Err(e) = done {
             outcome.problems.push(Problem::server(e.to_string()));

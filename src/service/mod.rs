@@ -8,6 +8,7 @@
 //! provisioning reload) opens one transaction for all of them and commits once.
 //! Work that must not hold a transaction open — password hashing — happens before.
 
+pub mod dashboards;
 pub mod orgs;
 pub mod quotas;
 pub mod teams;

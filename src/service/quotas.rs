@@ -3,6 +3,7 @@
 //! transaction took the quota lock, so two concurrent creates cannot both pass a limit.
 
 use super::{QuotaKind, ServiceError, ServiceResult};
+use crate::audit::{Event, Target};
 use crate::state::AppState;
 use crate::store::quotas::QuotaScope;
 use crate::store::{Db, Lock, StoreResult, Tx};
@@ -130,4 +131,35 @@ pub async fn dashboards_reached(app: &AppState, org_id: i64) -> StoreResult<bool
     }
     Ok(q.global_dashboard >= 0
         && reached(q.global_dashboard, app.store.count_dashboards(None).await?))
+}
+
+/// Sets the limit of `target` for `scope` (`orgs.quotas:write` / `users.quotas:write`), the
+/// limit in force before (stored or default) → the new one.
+pub async fn set_limit(
+    app: &AppState,
+    tx: &mut Tx,
+    scope: QuotaScope,
+    target: &str,
+    limit: i64,
+) -> ServiceResult<()> {
+    let old = limit_of(app, tx.db(), scope, target).await?;
+    app.store
+        .set_quota_limit(tx, scope, target, limit, app.now())
+        .await?;
+    let event = match scope {
+        QuotaScope::Org(org) => Event::new(
+            "orgs.quotas:write",
+            Target::new("quota", format!("org:{org}:{target}"), target),
+        )
+        .in_org(org)
+        .set("orgId", org),
+        QuotaScope::User(user) => Event::new(
+            "users.quotas:write",
+            Target::new("quota", format!("user:{user}:{target}"), target),
+        )
+        .set("userId", user),
+    };
+    tx.audit(event.change("limit", Some(old), Some(limit)))
+        .await?;
+    Ok(())
 }

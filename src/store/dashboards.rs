@@ -172,15 +172,17 @@ impl Store {
     /// taken by another dashboard than the id names is refused; an update must name the stored
     /// version unless `overwrite`; the new version is the stored one plus one. Tags are
     /// replaced. One transaction.
+    ///
+    /// Runs inside `tx`; answers the dashboard as it was before (`None`: created).
     pub async fn save_dashboard(
         &self,
+        tx: &mut Tx,
         cmd: &SaveDashboard,
         now: DbTime,
-    ) -> Result<Saved, SaveRefusal> {
-        let mut tx = self.begin().await?;
+    ) -> Result<(Saved, Option<DashboardRow>), SaveRefusal> {
         let by_id = match cmd.id {
             Some(id) => Some(
-                self.dashboard_where(&mut tx, "d.id = ?", cmd.org_id, super::Arg::Int(id))
+                self.dashboard_where(&mut *tx, "d.id = ?", cmd.org_id, super::Arg::Int(id))
                     .await?
                     .ok_or(SaveRefusal::NotFound)?,
             ),
@@ -190,7 +192,7 @@ impl Store {
             None
         } else {
             self.dashboard_where(
-                &mut tx,
+                &mut *tx,
                 "d.uid = ?",
                 cmd.org_id,
                 super::Arg::Text(cmd.uid.clone()),
@@ -203,6 +205,7 @@ impl Store {
             }
         }
         let existing = by_id.or(by_uid);
+        let before = existing.clone();
         if let Some(e) = &existing {
             if cmd.version != e.version && !cmd.overwrite {
                 return Err(SaveRefusal::VersionMismatch);
@@ -224,7 +227,7 @@ impl Store {
                     "UPDATE dashboard SET version = ?, slug = ?, title = ?, data = ?, updated = ?, \
                      updated_by = ?, uid = ?, folder_id = 0, folder_uid = NULL WHERE id = ?",
                 );
-                with_tx!(&mut tx, c => {
+                with_tx!(&mut *tx, c => {
                     sqlx::query(&sql).bind(version).bind(&cmd.slug).bind(&cmd.title)
                         .bind(&data).bind(now.get()).bind(cmd.user_id).bind(&uid).bind(e.id)
                         .execute(c).await?;
@@ -244,7 +247,7 @@ impl Store {
                 };
                 let id = self
                     .insert_returning_id(
-                        &mut tx,
+                        &mut *tx,
                         "INSERT INTO dashboard (version, slug, title, data, org_id, created, updated, \
                          updated_by, created_by, folder_id, is_folder, has_acl, uid, is_public) \
                          VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
@@ -280,43 +283,42 @@ impl Store {
             }
         };
         let sql = self.sql("DELETE FROM dashboard_tag WHERE dashboard_id = ?");
-        with_tx!(&mut tx, c => { sqlx::query(&sql).bind(saved.id).execute(c).await?; });
+        with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(saved.id).execute(c).await?; });
         let sql = self.sql(
             "INSERT INTO dashboard_tag (dashboard_id, term, dashboard_uid, org_id) VALUES (?, ?, ?, ?)",
         );
         for tag in &cmd.tags {
-            with_tx!(&mut tx, c => {
+            with_tx!(&mut *tx, c => {
                 sqlx::query(&sql).bind(saved.id).bind(tag).bind(&saved.uid).bind(cmd.org_id)
                     .execute(c).await?;
             });
         }
         if let Some(p) = &cmd.provisioning {
             let sql = self.sql("DELETE FROM dashboard_provisioning WHERE dashboard_id = ?");
-            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(saved.id).execute(c).await?; });
+            with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(saved.id).execute(c).await?; });
             let sql = self.sql(
                 "INSERT INTO dashboard_provisioning (dashboard_id, name, external_id, updated, \
                  check_sum) VALUES (?, ?, ?, ?, ?)",
             );
-            with_tx!(&mut tx, c => {
+            with_tx!(&mut *tx, c => {
                 sqlx::query(&sql).bind(saved.id).bind(&p.name).bind(&p.external_id)
                     .bind(p.updated).bind(&p.check_sum).execute(c).await?;
             });
         }
-        tx.commit().await?;
-        Ok(saved)
+        Ok((saved, before))
     }
 
     /// Deletes a dashboard with its tags and stars. `Err(Provisioned)` for a provisioned one
     /// unless `allow_provisioned`; `Ok(None)` when there is no such dashboard.
     pub async fn delete_dashboard(
         &self,
+        tx: &mut Tx,
         org_id: i64,
         uid: &str,
         allow_provisioned: bool,
     ) -> Result<Option<DashboardRow>, SaveRefusal> {
-        let mut tx = self.begin().await?;
         let Some(row) = self
-            .dashboard_where(&mut tx, "d.uid = ?", org_id, super::Arg::Text(uid.into()))
+            .dashboard_where(tx, "d.uid = ?", org_id, super::Arg::Text(uid.into()))
             .await?
         else {
             return Ok(None);
@@ -324,9 +326,24 @@ impl Store {
         if row.provisioned.is_some() && !allow_provisioned {
             return Err(SaveRefusal::Provisioned);
         }
-        self.delete_dashboard_tx(&mut tx, row.id).await?;
-        tx.commit().await?;
+        self.delete_dashboard_tx(tx, row.id).await?;
         Ok(Some(row))
+    }
+
+    /// A dashboard by id in any org, inside `tx`.
+    pub async fn dashboard_by_id_in(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+    ) -> StoreResult<Option<DashboardRow>> {
+        let sql = self.sql(&format!(
+            "SELECT {} FROM dashboard d WHERE d.id = ?",
+            self.dashboard_columns()
+        ));
+        let row = with_tx!(tx, c => {
+            sqlx::query_as::<_, DashboardRow>(&sql).bind(id).fetch_optional(c).await?
+        });
+        Ok(row)
     }
 
     /// Deletes a dashboard with its tags, stars and provisioning record, inside `tx`.

@@ -128,8 +128,13 @@ impl Store {
     }
 
     pub async fn org_details(&self, id: i64) -> StoreResult<Option<OrgDetails>> {
+        self.org_details_in(self.db(), id).await
+    }
+
+    /// [`Store::org_details`] on a pool or inside a transaction.
+    pub async fn org_details_in(&self, db: Db<'_>, id: i64) -> StoreResult<Option<OrgDetails>> {
         let sql = self.sql(&format!("{ORG_DETAILS} WHERE id = ?"));
-        let row = with_conn!(&self.pool, c => {
+        let row = with_db!(db, c => {
             sqlx::query_as::<_, OrgDetails>(&sql).bind(id).fetch_optional(c).await?
         });
         Ok(row)
@@ -228,12 +233,18 @@ impl Store {
         Ok(n > 0 || self.org_exists_tx(tx, id).await?)
     }
 
-    pub async fn set_org_address(&self, id: i64, a: &OrgAddress, now: DbTime) -> StoreResult<()> {
+    pub async fn set_org_address(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        a: &OrgAddress,
+        now: DbTime,
+    ) -> StoreResult<()> {
         let sql = self.sql(
             "UPDATE org SET address1 = ?, address2 = ?, city = ?, zip_code = ?, state = ?, \
              country = ?, updated = ? WHERE id = ?",
         );
-        with_conn!(&self.pool, c => {
+        with_tx!(tx, c => {
             sqlx::query(&sql)
                 .bind(&a.address1).bind(&a.address2).bind(&a.city).bind(&a.zip_code)
                 .bind(&a.state).bind(&a.country).bind(now.get()).bind(id)

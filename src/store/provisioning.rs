@@ -1,8 +1,8 @@
 //! Which dashboards came from which provisioning file (Grafana's `dashboard_provisioning`
 //! table: provider name, absolute file path as `external_id`, file time and MD5 checksum).
 
-use super::{Store, StoreResult};
-use crate::with_conn;
+use super::{Store, StoreResult, Tx};
+use crate::{with_conn, with_tx};
 
 /// A row of `dashboard_provisioning`.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -45,19 +45,20 @@ impl Store {
     }
 
     /// Forgets that a dashboard was provisioned; it stays as an ordinary one.
-    pub async fn unprovision_dashboard(&self, dashboard_id: i64) -> StoreResult<()> {
+    pub async fn unprovision_dashboard(&self, tx: &mut Tx, dashboard_id: i64) -> StoreResult<()> {
         let sql = self.sql("DELETE FROM dashboard_provisioning WHERE dashboard_id = ?");
-        with_conn!(&self.pool, c => {
+        with_tx!(tx, c => {
             sqlx::query(&sql).bind(dashboard_id).execute(c).await?;
         });
         Ok(())
     }
 
     /// Deletes a provisioned dashboard (its file is gone) with its tags, stars and record.
-    pub async fn delete_provisioned_dashboard(&self, dashboard_id: i64) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        self.delete_dashboard_tx(&mut tx, dashboard_id).await?;
-        tx.commit().await?;
-        Ok(())
+    pub async fn delete_provisioned_dashboard(
+        &self,
+        tx: &mut Tx,
+        dashboard_id: i64,
+    ) -> StoreResult<()> {
+        self.delete_dashboard_tx(tx, dashboard_id).await
     }
 }

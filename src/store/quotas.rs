@@ -1,7 +1,7 @@
 //! Quota limits stored per org or per user (Grafana's `quota` table: org rows have `user_id` 0,
 //! user rows `org_id` 0) and the usage counts they are compared with.
 
-use super::{Db, DbTime, Store, StoreResult};
+use super::{Db, DbTime, Store, StoreResult, Tx};
 use crate::{with_conn, with_db, with_tx};
 
 /// Whose limit: an org's or a user's.
@@ -41,20 +41,20 @@ impl Store {
         Ok(limit)
     }
 
-    /// Sets the limit of `target` for `scope` (insert or update, one transaction).
+    /// Sets the limit of `target` for `scope` (insert or update), inside `tx`.
     pub async fn set_quota_limit(
         &self,
+        tx: &mut Tx,
         scope: QuotaScope,
         target: &str,
         limit: i64,
         now: DbTime,
     ) -> StoreResult<()> {
         let (org_id, user_id) = scope.ids();
-        let mut tx = self.begin().await?;
         let sql = self.sql(
             "UPDATE quota SET `limit` = ?, updated = ? WHERE org_id = ? AND user_id = ? AND target = ?",
         );
-        let n = with_tx!(&mut tx, c => {
+        let n = with_tx!(&mut *tx, c => {
             sqlx::query(&sql).bind(limit).bind(now.get()).bind(org_id).bind(user_id).bind(target)
                 .execute(c).await?.rows_affected()
         });
@@ -63,12 +63,11 @@ impl Store {
                 "INSERT INTO quota (org_id, user_id, target, `limit`, created, updated) \
                  VALUES (?, ?, ?, ?, ?, ?)",
             );
-            with_tx!(&mut tx, c => {
+            with_tx!(&mut *tx, c => {
                 sqlx::query(&sql).bind(org_id).bind(user_id).bind(target).bind(limit)
                     .bind(now.get()).bind(now.get()).execute(c).await?;
             });
         }
-        tx.commit().await?;
         Ok(())
     }
 

@@ -419,6 +419,23 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// A member's stored permission (`None`: not a member), on a pool or inside a transaction.
+    pub async fn team_member_permission(
+        &self,
+        db: Db<'_>,
+        team_id: i64,
+        user_id: i64,
+    ) -> StoreResult<Option<TeamPermission>> {
+        let sql = self.sql(&format!(
+            "SELECT {} FROM team_member WHERE team_id = ? AND user_id = ?",
+            self.dialect.bigint("COALESCE(permission, 0)")
+        ));
+        let v = with_db!(db, c => {
+            sqlx::query_scalar::<_, i64>(&sql).bind(team_id).bind(user_id).fetch_optional(c).await?
+        });
+        Ok(v.map(|v| TeamPermission::from_value(Some(v))))
+    }
+
     /// Removes a member. `Ok(false)` if they were not one.
     pub async fn remove_team_member(
         &self,

@@ -7,6 +7,7 @@
 mod admin;
 mod admin_users;
 mod audit;
+mod audit_orgs_teams;
 mod audit_users;
 mod auth;
 mod caches;
