@@ -6,6 +6,7 @@
 
 mod admin;
 mod admin_users;
+mod audit_roles_accounts;
 mod auth;
 mod caches;
 mod compat;
