@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message};
 use super::query::GrafanaQuery;
 use super::{Op, Routes};
+use crate::audit::{Event, Target};
 use crate::auth::{actions, Access, Caller};
 use crate::domain::{parse_id, rfc3339};
 use crate::error::{ApiError, ApiResult};
@@ -114,8 +115,29 @@ async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
     let id = parse_id(&id, "id is invalid")?;
-    if !app.store.delete_legacy_api_key(caller.org_id, id).await? {
-        return Err(ApiError::not_found("Failed to delete API key"));
+    let missing = || ApiError::not_found("Failed to delete API key");
+    let mut tx = app.store.begin().await?;
+    let key = app
+        .store
+        .api_key(tx.db(), caller.org_id, id)
+        .await?
+        .filter(|k| k.service_account_id.is_none())
+        .ok_or_else(missing)?;
+    if !app
+        .store
+        .delete_legacy_api_key(&mut tx, caller.org_id, id)
+        .await?
+    {
+        return Err(missing());
     }
+    tx.audit(
+        Event::new(
+            actions::APIKEYS_DELETE,
+            Target::new("api_key", key.id, &key.name),
+        )
+        .change("role", Some(key.role.as_str()), None::<&str>),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(message("API key deleted"))
 }

@@ -17,12 +17,14 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message};
 use super::query::GrafanaQuery;
 use super::{Op, Routes};
+use crate::audit::{Event, Target};
 use crate::auth::{actions, permissions_in, Access, Caller, Permissions, Reach};
 use crate::domain::{new_uid, rfc3339, text};
 use crate::error::{ApiError, ApiResult, GrafanaJson};
 use crate::state::AppState;
 use crate::store::roles::{Assigned, Assignee, RoleRow, RoleSpec};
 use crate::store::StoreError;
+use crate::store::Tx;
 
 const DELEGATE: &str = "permissions:type:delegate";
 
@@ -455,6 +457,34 @@ fn validate(body: &RoleBody) -> ApiResult<Vec<(String, String)>> {
     Ok(permissions)
 }
 
+/// A role's permissions as a record summarises them: `action` or `action scope`, sorted.
+fn permissions_summary(permissions: &[(String, String)]) -> Vec<String> {
+    let mut out: Vec<String> = permissions
+        .iter()
+        .map(|(action, scope)| {
+            if scope.is_empty() {
+                action.clone()
+            } else {
+                format!("{action} {scope}")
+            }
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn role_target(uid: &str, name: &str) -> Target {
+    Target::new("role", uid, name)
+}
+
+/// The answer to a create or update that found the uid or name taken.
+fn role_exists() -> ApiError {
+    ApiError::status(
+        StatusCode::CONFLICT,
+        "a role with this uid or name already exists",
+    )
+}
+
 async fn find_role(app: &AppState, caller: &Caller, uid: &str) -> ApiResult<RoleRow> {
     app.store
         .role(caller.org_id, uid)
@@ -496,16 +526,26 @@ async fn create_role(
         org_id: reach.org_id(),
         permissions,
     };
-    match app.store.create_role(&spec, app.now()).await {
+    let mut tx = app.store.begin().await?;
+    match app.store.create_role(&mut tx, &spec, app.now()).await {
         Ok(_) => {}
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::status(
-                StatusCode::CONFLICT,
-                "a role with this uid or name already exists",
-            ))
-        }
+        Err(StoreError::Conflict(_)) => return Err(role_exists()),
         Err(e) => return Err(ApiError::from(e).context("Failed to create role")),
     }
+    tx.audit(
+        Event::new(actions::ROLES_WRITE, role_target(&spec.uid, &spec.name))
+            .in_org(spec.org_id)
+            .set("name", spec.name.as_str())
+            .set("displayName", spec.display_name.as_str())
+            .set("description", spec.description.as_str())
+            .set("group", spec.group.as_str())
+            .set("hidden", spec.hidden)
+            .set("version", spec.version)
+            .set("global", spec.org_id == 0)
+            .set("permissions", permissions_summary(&spec.permissions)),
+    )
+    .await?;
+    tx.commit().await?;
     let row = find_role(&app, &caller, &spec.uid).await?;
     Ok(Json(role_dto(&app, &row).await?))
 }
@@ -547,6 +587,7 @@ async fn update_role(
         )));
     }
     delegation.may_hand_on(&permissions)?;
+    let old_permissions = app.store.role_permissions(row.id).await?;
     let spec = RoleSpec {
         uid: row.uid.clone(),
         name: body.name.trim().to_string(),
@@ -558,16 +599,46 @@ async fn update_role(
         org_id: row.org_id,
         permissions,
     };
-    match app.store.update_role(row.id, &spec, app.now()).await {
+    let mut tx = app.store.begin().await?;
+    match app
+        .store
+        .update_role(&mut tx, row.id, &spec, app.now())
+        .await
+    {
         Ok(()) => {}
-        Err(StoreError::Conflict(_)) => {
-            return Err(ApiError::status(
-                StatusCode::CONFLICT,
-                "a role with this uid or name already exists",
-            ))
-        }
+        Err(StoreError::Conflict(_)) => return Err(role_exists()),
         Err(e) => return Err(ApiError::from(e).context("Failed to update role")),
     }
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    tx.audit(
+        Event::new(actions::ROLES_WRITE, role_target(&row.uid, &spec.name))
+            .in_org(row.org_id)
+            .change("version", Some(row.version), Some(spec.version))
+            .change("name", Some(row.name.as_str()), Some(spec.name.as_str()))
+            .change(
+                "displayName",
+                Some(text(&row.display_name)),
+                Some(spec.display_name.as_str()),
+            )
+            .change(
+                "description",
+                Some(text(&row.description)),
+                Some(spec.description.as_str()),
+            )
+            .change(
+                "group",
+                Some(text(&row.group_name)),
+                Some(spec.group.as_str()),
+            )
+            .change("hidden", Some(row.hidden), Some(spec.hidden))
+            .change(
+                "permissions",
+                Some(permissions_summary(&old_permissions)),
+                Some(permissions_summary(&spec.permissions)),
+            ),
+    )
+    .await?;
+    tx.commit().await?;
     let row = find_role(&app, &caller, &uid).await?;
     Ok(Json(role_dto(&app, &row).await?))
 }
@@ -610,7 +681,22 @@ async fn delete_role(
             "the role is assigned; delete it with force=true to remove its assignments too",
         ));
     }
-    app.store.delete_role(row.id).await?;
+    let permissions = app.store.role_permissions(row.id).await?;
+    let mut tx = app.store.begin().await?;
+    app.store.delete_role(&mut tx, row.id).await?;
+    let mut event = Event::new(actions::ROLES_DELETE, role_target(&row.uid, &row.name))
+        .in_org(row.org_id)
+        .change("version", Some(row.version), None::<i64>)
+        .change(
+            "permissions",
+            Some(permissions_summary(&permissions)),
+            None::<Vec<String>>,
+        );
+    if force {
+        event = event.set("force", true);
+    }
+    tx.audit(event).await?;
+    tx.commit().await?;
     Ok(message("Role deleted"))
 }
 
@@ -618,21 +704,49 @@ async fn delete_role(
 /// server-wide permissions (an opt-in beyond Grafana, whose admin routes refuse every token;
 /// grafana/grafana#71436).
 async fn user_id(app: &AppState, raw: &str) -> ApiResult<i64> {
+    Ok(user_target(app, raw).await?.0)
+}
+
+/// The user (or service account) a path names, and how a record names them.
+async fn user_target(app: &AppState, raw: &str) -> ApiResult<(i64, Target)> {
     let id = super::resolve::user_id(app, raw).await?;
-    app.store
+    let user = app
+        .store
         .user_by_id(id)
         .await?
-        .map(|u| u.id)
-        .ok_or_else(|| ApiError::not_found("User not found"))
+        .ok_or_else(|| ApiError::not_found("User not found"))?;
+    let kind = if user.is_service_account.unwrap_or(false) {
+        "service_account"
+    } else {
+        "user"
+    };
+    Ok((user.id, Target::new(kind, user.id, &user.login)))
 }
 
 async fn team_id(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<i64> {
+    Ok(team_target(app, caller, raw).await?.0)
+}
+
+/// The team a path names, and how a record names it.
+async fn team_target(app: &AppState, caller: &Caller, raw: &str) -> ApiResult<(i64, Target)> {
     let id = super::resolve::team_id(app, caller.org_id, raw).await?;
-    app.store
+    let team = app
+        .store
         .team(caller.org_id, id)
         .await?
-        .map(|t| t.id)
-        .ok_or_else(|| ApiError::not_found("Team not found"))
+        .ok_or_else(|| ApiError::not_found("Team not found"))?;
+    Ok((team.id, Target::new("team", team.id, &team.name)))
+}
+
+fn basic_target(basic: &str) -> Target {
+    Target::new("basic_role", basic, basic)
+}
+
+/// Writes the record of an assignment change and commits it with the change.
+async fn commit_audited(mut tx: Tx, event: Event) -> ApiResult<()> {
+    tx.audit(event).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn assigned(app: &AppState, who: Assignee<'_>, org_id: i64) -> ApiResult<Json<Vec<RoleDto>>> {
@@ -652,31 +766,45 @@ async fn assigned(app: &AppState, who: Assignee<'_>, org_id: i64) -> ApiResult<J
 async fn set_roles(
     app: &AppState,
     caller: &Caller,
-    who: Assignee<'_>,
+    (who, target): (Assignee<'_>, Target),
     body: SetRolesBody,
     (add, remove): (&str, &str),
 ) -> ApiResult<()> {
     let reach = reach(caller, body.global);
     let delegation = Delegation::new(app, caller, reach, add).await?;
     let mut ids = Vec::new();
+    let mut new_uids = Vec::new();
     for uid in &body.role_uids {
-        ids.push(delegation.assignable(app, caller, uid).await?.id);
+        let row = delegation.assignable(app, caller, uid).await?;
+        if !ids.contains(&row.id) {
+            ids.push(row.id);
+            new_uids.push(row.uid);
+        }
     }
-    let taken = app
+    let before = app
         .store
         .assigned_roles(who, reach.org_id(), Assigned::Exactly)
         .await?;
-    let taken: Vec<&RoleRow> = taken.iter().filter(|r| !ids.contains(&r.id)).collect();
+    let mut old_uids: Vec<String> = before.iter().map(|r| r.uid.clone()).collect();
+    old_uids.sort();
+    new_uids.sort();
+    let taken: Vec<&RoleRow> = before.iter().filter(|r| !ids.contains(&r.id)).collect();
     if !taken.is_empty() {
         delegation.require(remove)?;
     }
     for row in taken {
         delegation.may_handle(app, row).await?;
     }
+    let mut tx = app.store.begin().await?;
     app.store
-        .set_assigned_roles(who, &ids, reach.org_id(), app.now())
+        .set_assigned_roles(&mut tx, who, &ids, reach.org_id(), app.now())
         .await?;
-    Ok(())
+    let event = Event::new(add, target).in_org(reach.org_id()).change(
+        "roles",
+        Some(old_uids),
+        Some(new_uids),
+    );
+    commit_audited(tx, event).await
 }
 
 async fn user_roles(
@@ -697,31 +825,50 @@ enum Change {
 
 /// Grants the role `uid` to `assignee`, or revokes it, where `reach` says, if the caller may
 /// hand it on (or take it away) there under `action`.
+///
+/// Its record names the assignee as target, in the reach's org (0: global), with the role's uid
+/// as `role` (added: new, removed: old; none when the request changed nothing).
 async fn change_assignment(
     app: &AppState,
     caller: &Caller,
     change: Change,
-    assignee: Assignee<'_>,
+    (assignee, target): (Assignee<'_>, Target),
     reach: Reach,
     action: &'static str,
     uid: &str,
 ) -> ApiResult<()> {
     let delegation = Delegation::new(app, caller, reach, action).await?;
-    match change {
+    let event = Event::new(action, target).in_org(reach.org_id());
+    let role = match change {
+        Change::Grant => delegation.assignable(app, caller, uid).await?,
+        Change::Revoke => delegation.removable(app, caller, uid).await?,
+    };
+    let mut tx = app.store.begin().await?;
+    let event = match change {
         Change::Grant => {
-            let role = delegation.assignable(app, caller, uid).await?;
-            app.store
-                .assign_role(assignee, role.id, reach.org_id(), app.now())
+            let added = app
+                .store
+                .assign_role(&mut tx, assignee, role.id, reach.org_id(), app.now())
                 .await?;
+            event.change(
+                "role",
+                (!added).then_some(role.uid.as_str()),
+                Some(role.uid.as_str()),
+            )
         }
         Change::Revoke => {
-            let role = delegation.removable(app, caller, uid).await?;
-            app.store
-                .unassign_role(assignee, role.id, reach.org_id())
+            let removed = app
+                .store
+                .unassign_role(&mut tx, assignee, role.id, reach.org_id())
                 .await?;
+            event.change(
+                "role",
+                Some(role.uid.as_str()),
+                (!removed).then_some(role.uid.as_str()),
+            )
         }
-    }
-    Ok(())
+    };
+    commit_audited(tx, event.set("roleName", role.name.as_str())).await
 }
 
 /// `?global=true`: a grant that applies in every org.
@@ -735,7 +882,8 @@ async fn add_user_role(
     Path(user): Path<String>,
     GrafanaJson(body): GrafanaJson<AssignBody>,
 ) -> ApiResult<Json<Message>> {
-    let user = Assignee::User(user_id(&app, &user).await?);
+    let (id, target) = user_target(&app, &user).await?;
+    let user = (Assignee::User(id), target);
     change_assignment(
         &app,
         &caller,
@@ -755,7 +903,8 @@ async fn set_user_roles(
     Path(user): Path<String>,
     GrafanaJson(body): GrafanaJson<SetRolesBody>,
 ) -> ApiResult<Json<Message>> {
-    let user = Assignee::User(user_id(&app, &user).await?);
+    let (id, target) = user_target(&app, &user).await?;
+    let user = (Assignee::User(id), target);
     let pair = (actions::USERS_ROLES_ADD, actions::USERS_ROLES_REMOVE);
     set_roles(&app, &caller, user, body, pair).await?;
     Ok(message("User roles have been updated."))
@@ -767,7 +916,8 @@ async fn remove_user_role(
     Path((user, uid)): Path<(String, String)>,
     GrafanaQuery(q): GrafanaQuery<GlobalQuery>,
 ) -> ApiResult<Json<Message>> {
-    let user = Assignee::User(user_id(&app, &user).await?);
+    let (id, target) = user_target(&app, &user).await?;
+    let user = (Assignee::User(id), target);
     change_assignment(
         &app,
         &caller,
@@ -797,7 +947,8 @@ async fn add_team_role(
     Path(team): Path<String>,
     GrafanaJson(body): GrafanaJson<AssignBody>,
 ) -> ApiResult<Json<Message>> {
-    let team = Assignee::Team(team_id(&app, &caller, &team).await?);
+    let (id, target) = team_target(&app, &caller, &team).await?;
+    let team = (Assignee::Team(id), target);
     change_assignment(
         &app,
         &caller,
@@ -817,7 +968,8 @@ async fn set_team_roles(
     Path(team): Path<String>,
     GrafanaJson(mut body): GrafanaJson<SetRolesBody>,
 ) -> ApiResult<Json<Message>> {
-    let team = Assignee::Team(team_id(&app, &caller, &team).await?);
+    let (id, target) = team_target(&app, &caller, &team).await?;
+    let team = (Assignee::Team(id), target);
     body.global = false;
     let pair = (actions::TEAMS_ROLES_ADD, actions::TEAMS_ROLES_REMOVE);
     set_roles(&app, &caller, team, body, pair).await?;
@@ -829,7 +981,8 @@ async fn remove_team_role(
     State(app): State<AppState>,
     Path((team, uid)): Path<(String, String)>,
 ) -> ApiResult<Json<Message>> {
-    let team = Assignee::Team(team_id(&app, &caller, &team).await?);
+    let (id, target) = team_target(&app, &caller, &team).await?;
+    let team = (Assignee::Team(id), target);
     change_assignment(
         &app,
         &caller,
@@ -880,7 +1033,8 @@ async fn add_builtin_role(
     State(app): State<AppState>,
     GrafanaJson(body): GrafanaJson<BuiltinBody>,
 ) -> ApiResult<Json<Message>> {
-    let basic = Assignee::Basic(basic_role(&body.builtin_role)?);
+    let basic = basic_role(&body.builtin_role)?;
+    let basic = (Assignee::Basic(basic), basic_target(basic));
     // A global grant to a basic role applies to its holders in every org.
     change_assignment(
         &app,
@@ -901,7 +1055,8 @@ async fn remove_builtin_role(
     Path((basic, uid)): Path<(String, String)>,
     GrafanaQuery(q): GrafanaQuery<GlobalQuery>,
 ) -> ApiResult<Json<Message>> {
-    let basic = Assignee::Basic(basic_role(&basic)?);
+    let basic = basic_role(&basic)?;
+    let basic = (Assignee::Basic(basic), basic_target(basic));
     change_assignment(
         &app,
         &caller,

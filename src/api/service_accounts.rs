@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::dto::{message, Message};
 use super::query::{go_bool, page_schema, page_size_schema, GrafanaQuery};
 use super::{Op, Routes};
+use crate::audit::{Event, Target};
 use crate::auth::tokens::ServiceAccountToken;
 use crate::auth::{actions, Access, Caller, OrgRole, Permissions};
 use crate::domain::{avatar_url, rfc3339, text, Paging};
@@ -508,14 +509,31 @@ async fn update(
         role: role.map(|r| r.as_str().to_string()),
         is_disabled: body.is_disabled,
     };
+    let mut tx = app.store.begin().await?;
     if !app
         .store
-        .update_service_account(caller.org_id, row.id, &update, app.now())
+        .update_service_account(&mut tx, caller.org_id, row.id, &update, app.now())
         .await
         .map_err(|e| ApiError::from(e).context("Failed update service account"))?
     {
         return Err(not_found());
     }
+    let mut event = Event::new(actions::SERVICEACCOUNTS_WRITE, account_target(&row));
+    if let Some(name) = &update.name {
+        event = event.change(
+            "name",
+            Some(row.name.as_deref().unwrap_or("")),
+            Some(name.as_str()),
+        );
+    }
+    if let Some(role) = &update.role {
+        event = event.change("role", Some(row.role.as_str()), Some(role.as_str()));
+    }
+    if let Some(disabled) = update.is_disabled {
+        event = event.change("isDisabled", Some(row.is_disabled), Some(disabled));
+    }
+    tx.audit(event).await?;
+    tx.commit().await?;
     let row = app
         .store
         .service_account(caller.org_id, row.id)
@@ -535,15 +553,27 @@ async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Message>> {
     let row = path_account(&app, &caller, &id).await?;
+    let mut tx = app.store.begin().await?;
     if !app
         .store
-        .delete_service_account(caller.org_id, row.id)
+        .delete_service_account(&mut tx, caller.org_id, row.id)
         .await
         .map_err(|e| ApiError::from(e).context("Service account deletion error"))?
     {
         return Err(not_found());
     }
+    tx.audit(Event::new(
+        actions::SERVICEACCOUNTS_DELETE,
+        account_target(&row),
+    ))
+    .await?;
+    tx.commit().await?;
     Ok(message("Service account deleted"))
+}
+
+/// How a record names a service account.
+fn account_target(row: &ServiceAccountRow) -> Target {
+    Target::new("service_account", row.id, &row.login)
 }
 
 /// Grafana's token DTO (`pkg/services/serviceaccounts/api/token.go`).
@@ -686,7 +716,8 @@ async fn add_token(
         expires,
         service_account_id: account.id,
     };
-    let id = match app.store.add_api_key(&new, app.now()).await {
+    let mut tx = app.store.begin().await?;
+    let id = match app.store.add_api_key(&mut tx, &new, app.now()).await {
         Ok(id) => id,
         Err(StoreError::Conflict(_)) => {
             return Err(ApiError::coded(
@@ -697,6 +728,19 @@ async fn add_token(
         }
         Err(e) => return Err(ApiError::from(e).context("failed to add service account token")),
     };
+    // The token's id and name, never its secret (nor its hash): `key` is named only.
+    let mut event = Event::new(
+        "serviceaccounts.tokens:write",
+        Target::new("token", id, new.name),
+    )
+    .set("serviceAccountId", account.id)
+    .set("serviceAccount", account.login.as_str())
+    .secret("key");
+    if let Some(expires) = expires {
+        event = event.set("expires", expires);
+    }
+    tx.audit(event).await?;
+    tx.commit().await?;
     Ok(Json(NewToken {
         id,
         name: body.name,
@@ -721,17 +765,37 @@ async fn delete_token(
             "serviceaccounts.ErrInvalidTokenId",
         ));
     }
-    if !app
-        .store
-        .delete_service_account_token(caller.org_id, account.id, token_id)
-        .await
-        .map_err(|e| ApiError::from(e).context("Failed to delete service account token"))?
-    {
-        return Err(ApiError::coded(
+    let token_missing = || {
+        ApiError::coded(
             StatusCode::NOT_FOUND,
             "service account token not found",
             "serviceaccounts.ErrTokenNotFound",
-        ));
+        )
+    };
+    let mut tx = app.store.begin().await?;
+    let token = app
+        .store
+        .api_key(tx.db(), caller.org_id, token_id)
+        .await?
+        .filter(|k| k.service_account_id == Some(account.id))
+        .ok_or_else(token_missing)?;
+    if !app
+        .store
+        .delete_service_account_token(&mut tx, caller.org_id, account.id, token_id)
+        .await
+        .map_err(|e| ApiError::from(e).context("Failed to delete service account token"))?
+    {
+        return Err(token_missing());
     }
+    tx.audit(
+        Event::new(
+            "serviceaccounts.tokens:delete",
+            Target::new("token", token.id, &token.name),
+        )
+        .set("serviceAccountId", account.id)
+        .set("serviceAccount", account.login.as_str()),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(message("Service account token deleted"))
 }

@@ -52,11 +52,9 @@ fn rfc3339<S: serde::Serializer>(t: &chrono::NaiveDateTime, s: S) -> Result<S::O
     )
 }
 
-// serde's `serialize_with` hands the field as it is declared.
-#[allow(clippy::ptr_arg)]
-fn as_json<S: serde::Serializer>(raw: &String, s: S) -> Result<S::Ok, S::Error> {
+fn as_json<S: serde::Serializer>(raw: &str, s: S) -> Result<S::Ok, S::Error> {
     let value: serde_json::Value =
-        serde_json::from_str(raw).unwrap_or(serde_json::Value::String(raw.clone()));
+        serde_json::from_str(raw).unwrap_or(serde_json::Value::String(raw.to_string()));
     value.serialize(s)
 }
 

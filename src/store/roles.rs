@@ -110,12 +110,10 @@ impl Store {
         Ok(())
     }
 
-    /// Creates a role with its permissions. `Conflict` on a taken uid or name.
-    pub async fn create_role(&self, spec: &RoleSpec, now: DbTime) -> StoreResult<i64> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
+    /// Creates a role with its permissions, in `tx`. `Conflict` on a taken uid or name.
+    pub async fn create_role(&self, tx: &mut Tx, spec: &RoleSpec, now: DbTime) -> StoreResult<i64> {
         let sql = self.sql("SELECT COUNT(*) FROM role WHERE uid = ? OR (org_id = ? AND name = ?)");
-        let n: i64 = with_tx!(&mut tx, c => {
+        let n: i64 = with_tx!(&mut *tx, c => {
             sqlx::query_scalar(&sql).bind(&spec.uid).bind(spec.org_id).bind(&spec.name).fetch_one(c).await?
         });
         if n > 0 {
@@ -123,7 +121,7 @@ impl Store {
         }
         let id = self
             .insert_returning_id(
-                &mut tx,
+                tx,
                 "INSERT INTO role (name, description, version, org_id, uid, created, updated, \
                  display_name, group_name, hidden) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 |a| {
@@ -141,29 +139,29 @@ impl Store {
             )
             .await
             .map_err(|e| e.or_conflict(Conflict::RoleExists))?;
-        self.put_permissions(&mut tx, id, &spec.permissions, now)
-            .await?;
-        tx.commit().await?;
+        self.put_permissions(tx, id, &spec.permissions, now).await?;
         Ok(id)
     }
 
-    /// Replaces a role's fields and permissions.
-    pub async fn update_role(&self, id: i64, spec: &RoleSpec, now: DbTime) -> StoreResult<()> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
+    /// Replaces a role's fields and permissions, in `tx`.
+    pub async fn update_role(
+        &self,
+        tx: &mut Tx,
+        id: i64,
+        spec: &RoleSpec,
+        now: DbTime,
+    ) -> StoreResult<()> {
         let sql = self.sql(
             "UPDATE role SET name = ?, description = ?, version = ?, display_name = ?, \
              group_name = ?, hidden = ?, updated = ? WHERE id = ?",
         );
-        with_tx!(&mut tx, c => {
+        with_tx!(&mut *tx, c => {
             sqlx::query(&sql).bind(&spec.name).bind(&spec.description).bind(spec.version)
                 .bind(&spec.display_name).bind(&spec.group).bind(spec.hidden).bind(now.get()).bind(id)
                 .execute(c).await
                 .map_err(|e| StoreError::from(e).or_conflict(Conflict::RoleExists))?;
         });
-        self.put_permissions(&mut tx, id, &spec.permissions, now)
-            .await?;
-        tx.commit().await?;
+        self.put_permissions(tx, id, &spec.permissions, now).await?;
         Ok(())
     }
 
@@ -180,10 +178,8 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Deletes a role with its permissions and assignments.
-    pub async fn delete_role(&self, id: i64) -> StoreResult<()> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
+    /// Deletes a role with its permissions and assignments, in `tx`.
+    pub async fn delete_role(&self, tx: &mut Tx, id: i64) -> StoreResult<()> {
         for sql in [
             "DELETE FROM permission WHERE role_id = ?",
             "DELETE FROM user_role WHERE role_id = ?",
@@ -192,9 +188,8 @@ impl Store {
             "DELETE FROM role WHERE id = ?",
         ] {
             let sql = self.sql(sql);
-            with_tx!(&mut tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
+            with_tx!(&mut *tx, c => { sqlx::query(&sql).bind(id).execute(c).await?; });
         }
-        tx.commit().await?;
         Ok(())
     }
 
@@ -233,24 +228,8 @@ impl Store {
         Ok(rows)
     }
 
-    /// Assigns a role. `Ok(false)` when it already was.
+    /// Assigns a role, in `tx`. `Ok(false)` when it already was.
     pub async fn assign_role(
-        &self,
-        who: Assignee<'_>,
-        role_id: i64,
-        org_id: i64,
-        now: DbTime,
-    ) -> StoreResult<bool> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        let added = self
-            .assign_role_tx(&mut tx, who, role_id, org_id, now)
-            .await?;
-        tx.commit().await?;
-        Ok(added)
-    }
-
-    async fn assign_role_tx(
         &self,
         tx: &mut Tx,
         who: Assignee<'_>,
@@ -295,19 +274,19 @@ impl Store {
         Ok(true)
     }
 
-    /// Removes an assignment. `Ok(false)` when there was none.
+    /// Removes an assignment, in `tx`. `Ok(false)` when there was none.
     pub async fn unassign_role(
         &self,
+        tx: &mut Tx,
         who: Assignee<'_>,
         role_id: i64,
         org_id: i64,
     ) -> StoreResult<bool> {
-        let _changed = self.changed();
         let (table, column) = Self::assignment_sql(who);
         let sql = self.sql(&format!(
             "DELETE FROM {table} WHERE {column} = ? AND role_id = ? AND org_id = ?"
         ));
-        let n = with_conn!(&self.pool, c => {
+        let n = with_tx!(tx, c => {
             let q = sqlx::query(&sql);
             let q = match who {
                 Assignee::User(id) | Assignee::Team(id) => q.bind(id),
@@ -318,21 +297,20 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Replaces someone's roles in one org (or globally) with `role_ids`, in one transaction.
+    /// Replaces someone's roles in one org (or globally) with `role_ids`, in `tx`.
     pub async fn set_assigned_roles(
         &self,
+        tx: &mut Tx,
         who: Assignee<'_>,
         role_ids: &[i64],
         org_id: i64,
         now: DbTime,
     ) -> StoreResult<()> {
-        let _changed = self.changed();
         let (table, column) = Self::assignment_sql(who);
-        let mut tx = self.begin().await?;
         let sql = self.sql(&format!(
             "DELETE FROM {table} WHERE {column} = ? AND org_id = ?"
         ));
-        with_tx!(&mut tx, c => {
+        with_tx!(&mut *tx, c => {
             let q = sqlx::query(&sql);
             let q = match who {
                 Assignee::User(id) | Assignee::Team(id) => q.bind(id),
@@ -341,10 +319,8 @@ impl Store {
             q.bind(org_id).execute(c).await?;
         });
         for role_id in role_ids {
-            self.assign_role_tx(&mut tx, who, *role_id, org_id, now)
-                .await?;
+            self.assign_role(tx, who, *role_id, org_id, now).await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 

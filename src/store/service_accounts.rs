@@ -8,9 +8,10 @@ use chrono::NaiveDateTime;
 
 use super::orgs::OrgMembership;
 use super::users::{like_pattern, SignedInRow, USER_COLUMNS};
-use super::{Conflict, DbTime, NewUser, Store, StoreError, StoreResult, Tx};
+use super::{Conflict, Db, DbTime, NewUser, Store, StoreError, StoreResult, Tx};
+use crate::audit::{Event, Target};
 use crate::domain::role::OrgRole;
-use crate::{bind_args, with_conn, with_tx};
+use crate::{bind_args, with_conn, with_db, with_tx};
 
 /// A service account as the API shows it: the user row with its role in its org and its number
 /// of tokens.
@@ -149,41 +150,39 @@ impl Store {
         Ok(id)
     }
 
-    /// Changes name, role or disabled flag of a service account of `org_id`, in one
-    /// transaction. False when there is no such account.
+    /// Changes name, role or disabled flag of a service account of `org_id`, in `tx`. False
+    /// when there is no such account.
     pub async fn update_service_account(
         &self,
+        tx: &mut Tx,
         org_id: i64,
         id: i64,
         update: &ServiceAccountUpdate,
         now: DbTime,
     ) -> StoreResult<bool> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        if !self.service_account_in_tx(&mut tx, org_id, id).await? {
+        if !self.service_account_in_tx(tx, org_id, id).await? {
             return Ok(false);
         }
         if let Some(role) = &update.role {
             let sql = self
                 .sql("UPDATE org_user SET role = ?, updated = ? WHERE org_id = ? AND user_id = ?");
-            with_tx!(&mut tx, c => {
+            with_tx!(&mut *tx, c => {
                 sqlx::query(&sql).bind(role).bind(now.get()).bind(org_id).bind(id)
                     .execute(c).await?;
             });
         }
         if let Some(name) = &update.name {
             let sql = self.sql("UPDATE `user` SET name = ?, updated = ? WHERE id = ?");
-            with_tx!(&mut tx, c => {
+            with_tx!(&mut *tx, c => {
                 sqlx::query(&sql).bind(name).bind(now.get()).bind(id).execute(c).await?;
             });
         }
         if let Some(disabled) = update.is_disabled {
             let sql = self.sql("UPDATE `user` SET is_disabled = ?, updated = ? WHERE id = ?");
-            with_tx!(&mut tx, c => {
+            with_tx!(&mut *tx, c => {
                 sqlx::query(&sql).bind(disabled).bind(now.get()).bind(id).execute(c).await?;
             });
         }
-        tx.commit().await?;
         Ok(true)
     }
 
@@ -199,15 +198,18 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Deletes a service account of `org_id` with its tokens and everything else it owns.
-    pub async fn delete_service_account(&self, org_id: i64, id: i64) -> StoreResult<bool> {
-        let _changed = self.changed();
-        let mut tx = self.begin().await?;
-        if !self.service_account_in_tx(&mut tx, org_id, id).await? {
+    /// Deletes a service account of `org_id` with its tokens and everything else it owns, in
+    /// `tx`.
+    pub async fn delete_service_account(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        id: i64,
+    ) -> StoreResult<bool> {
+        if !self.service_account_in_tx(tx, org_id, id).await? {
             return Ok(false);
         }
-        self.delete_user(&mut tx, id).await?;
-        tx.commit().await?;
+        self.delete_user(tx, id).await?;
         Ok(true)
     }
 
@@ -282,12 +284,32 @@ impl Store {
         Ok(rows)
     }
 
-    /// Stores a token. A name already used in the org (by any token or legacy key) is a
-    /// conflict.
-    pub async fn add_api_key(&self, new: &NewApiKey<'_>, now: DbTime) -> StoreResult<i64> {
-        let mut tx = self.begin().await?;
+    /// The `api_key` row `id` of `org_id` (a token or a legacy key).
+    pub async fn api_key(
+        &self,
+        db: Db<'_>,
+        org_id: i64,
+        id: i64,
+    ) -> StoreResult<Option<ApiKeyRow>> {
+        let sql = self.sql(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_key k WHERE k.id = ? AND k.org_id = ?"
+        ));
+        let row = with_db!(db, c => {
+            sqlx::query_as::<_, ApiKeyRow>(&sql).bind(id).bind(org_id).fetch_optional(c).await?
+        });
+        Ok(row)
+    }
+
+    /// Stores a token, in `tx`. A name already used in the org (by any token or legacy key) is
+    /// a conflict.
+    pub async fn add_api_key(
+        &self,
+        tx: &mut Tx,
+        new: &NewApiKey<'_>,
+        now: DbTime,
+    ) -> StoreResult<i64> {
         let sql = self.sql("SELECT COUNT(*) FROM api_key WHERE org_id = ? AND name = ?");
-        let taken: i64 = with_tx!(&mut tx, c => {
+        let taken: i64 = with_tx!(&mut *tx, c => {
             sqlx::query_scalar(&sql).bind(new.org_id).bind(new.name).fetch_one(c).await?
         });
         if taken > 0 {
@@ -295,7 +317,7 @@ impl Store {
         }
         let id = self
             .insert_returning_id(
-                &mut tx,
+                tx,
                 "INSERT INTO api_key (org_id, name, `key`, role, created, updated, expires, \
                  service_account_id, last_used_at, is_revoked) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
@@ -314,21 +336,21 @@ impl Store {
             )
             .await
             .map_err(|e| e.or_conflict(Conflict::TokenNameTaken))?;
-        tx.commit().await?;
         Ok(id)
     }
 
-    /// Deletes a token of a service account of `org_id`. False when there is no such token.
+    /// Deletes a token of a service account of `org_id`, in `tx`. False when there is no such
+    /// token.
     pub async fn delete_service_account_token(
         &self,
+        tx: &mut Tx,
         org_id: i64,
         service_account_id: i64,
         token_id: i64,
     ) -> StoreResult<bool> {
-        let _changed = self.changed();
         let sql =
             self.sql("DELETE FROM api_key WHERE id = ? AND org_id = ? AND service_account_id = ?");
-        let n = with_conn!(&self.pool, c => {
+        let n = with_tx!(tx, c => {
             sqlx::query(&sql).bind(token_id).bind(org_id).bind(service_account_id)
                 .execute(c).await?.rows_affected()
         });
@@ -390,12 +412,16 @@ impl Store {
         Ok(rows)
     }
 
-    /// Deletes a legacy API key (never a service-account token) of an org.
-    pub async fn delete_legacy_api_key(&self, org_id: i64, id: i64) -> StoreResult<bool> {
-        let _changed = self.changed();
+    /// Deletes a legacy API key (never a service-account token) of an org, in `tx`.
+    pub async fn delete_legacy_api_key(
+        &self,
+        tx: &mut Tx,
+        org_id: i64,
+        id: i64,
+    ) -> StoreResult<bool> {
         let sql = self
             .sql("DELETE FROM api_key WHERE id = ? AND org_id = ? AND service_account_id IS NULL");
-        let n = with_conn!(&self.pool, c => {
+        let n = with_tx!(tx, c => {
             sqlx::query(&sql).bind(id).bind(org_id).execute(c).await?.rows_affected()
         });
         Ok(n > 0)
@@ -405,8 +431,9 @@ impl Store {
     /// gets one of its own (`sa-autogen-<key name>`, the key's role, in the key's org) and is
     /// linked to it, so the key string keeps working, now as that service account
     /// (`CreateServiceAccountFromApikey` in `pkg/services/serviceaccounts/database/store.go`).
-    /// One transaction per key; a key another instance migrated meanwhile is left alone. Returns
-    /// how many keys were migrated.
+    /// One transaction per key, with its record (`serviceaccounts:create`, as the current
+    /// actor: `system` at start-up); a key another instance migrated meanwhile is left alone.
+    /// Returns how many keys were migrated.
     pub async fn migrate_legacy_api_keys(&self, now: DbTime) -> StoreResult<u64> {
         let sql = self.sql(&format!(
             "SELECT {KEY_COLUMNS} FROM api_key k WHERE k.service_account_id IS NULL ORDER BY k.id"
@@ -438,7 +465,8 @@ impl Store {
                 tracing::warn!(key_id = key.id, "no free login to migrate a legacy API key");
                 continue;
             };
-            let new = NewUser::new(login.clone(), login, name, key.org_id, role).service_account();
+            let new = NewUser::new(login.clone(), login.clone(), name.clone(), key.org_id, role)
+                .service_account();
             let id = self.insert_user_tx(&mut tx, &new, key.org_id, now).await?;
             self.add_org_user_tx(
                 &mut tx,
@@ -459,6 +487,19 @@ impl Store {
                     .execute(c).await?.rows_affected()
             });
             if n == 1 {
+                tx.audit(
+                    Event::new(
+                        "serviceaccounts:create",
+                        Target::new("service_account", id, &login),
+                    )
+                    .in_org(key.org_id)
+                    .set("login", login.as_str())
+                    .set("name", name.as_str())
+                    .set("role", role.as_str())
+                    .set("apiKeyId", key.id)
+                    .set("apiKeyName", key.name.as_str()),
+                )
+                .await?;
                 tx.commit().await?;
                 migrated += 1;
             }

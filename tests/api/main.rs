@@ -8,6 +8,7 @@ mod admin;
 mod admin_users;
 mod audit;
 mod audit_orgs_teams;
+mod audit_roles_accounts;
 mod audit_users;
 mod auth;
 mod caches;
