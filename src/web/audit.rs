@@ -229,7 +229,7 @@ pub(super) async fn recent_for_user(
             all.push(r);
         }
     }
-    all.sort_by(|a, b| b.id.cmp(&a.id));
+    all.sort_by_key(|r| std::cmp::Reverse(r.id));
     all.truncate(limit);
     Some(all)
 }
