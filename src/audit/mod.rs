@@ -194,7 +194,7 @@ impl Target {
     pub fn new(kind: &str, id: impl ToString, name: &str) -> Self {
         Target {
             kind: kind.to_string(),
-            id: id.to_string(),
+            id: truncate(&id.to_string(), 190),
             name: truncate(name, 255),
         }
     }

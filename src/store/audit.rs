@@ -100,25 +100,34 @@ impl AuditRecord {
 
     fn build(ctx: audit::Context, event: Event, created: DbTime, prev_hash: String) -> Self {
         let changes = changes_json(&event.changes);
+        // Text a client chose (a login typed at sign-in, a user agent) may hold a NUL, which
+        // PostgreSQL cannot store: it is kept visible as U+FFFD instead.
+        let clean = |s: String| {
+            if s.contains('\0') {
+                s.replace('\0', "\u{FFFD}")
+            } else {
+                s
+            }
+        };
         let mut r = AuditRecord {
             id: 0,
             created: created.get(),
-            actor_kind: ctx.actor_kind,
+            actor_kind: clean(ctx.actor_kind),
             actor_id: ctx.actor_id,
-            actor_login: ctx.actor_login,
+            actor_login: clean(ctx.actor_login),
             token_id: ctx.token_id,
-            auth_method: ctx.auth_method,
-            client_ip: ctx.client_ip,
-            user_agent: ctx.user_agent,
-            request_id: ctx.request_id,
+            auth_method: clean(ctx.auth_method),
+            client_ip: clean(ctx.client_ip),
+            user_agent: clean(ctx.user_agent),
+            request_id: clean(ctx.request_id),
             org_id: event.org_id.unwrap_or(ctx.org_id),
-            action: event.action,
-            target_kind: event.target.kind,
-            target_id: event.target.id,
-            target_name: event.target.name,
+            action: clean(event.action),
+            target_kind: clean(event.target.kind),
+            target_id: clean(event.target.id),
+            target_name: clean(event.target.name),
             changes,
             outcome: event.outcome.as_str().to_string(),
-            reason: event.reason,
+            reason: clean(event.reason),
             prev_hash,
             hash: String::new(),
         };
@@ -296,6 +305,25 @@ impl Store {
             conds.push("id < ?");
             ints.push(id);
         }
+        // A time range is also turned into a range of ids (the first record at or after `from`
+        // and the last at or before `to`, in time order), so that the newest-first scan walks
+        // the primary key over that range only: records are appended under the chain's lock
+        // with the appending server's clock, so ids and times agree. (Id conditions are ints,
+        // bound before the times.)
+        for (bound, after, cond) in [
+            (filter.from, true, "id >= ?"),
+            (filter.to, false, "id <= ?"),
+        ] {
+            if let Some(t) = bound {
+                match self.audit_id_at(t, after).await? {
+                    Some(id) => {
+                        conds.push(cond);
+                        ints.push(id);
+                    }
+                    None => return Ok(Vec::new()),
+                }
+            }
+        }
         let mut times: Vec<chrono::NaiveDateTime> = Vec::new();
         if let Some(from) = filter.from {
             conds.push("created >= ?");
@@ -327,6 +355,19 @@ impl Store {
             q.bind(filter.limit).fetch_all(c).await?
         });
         Ok(rows)
+    }
+
+    /// The id of the first record at or after `t` (`after`), or of the last at or before it.
+    async fn audit_id_at(&self, t: DbTime, after: bool) -> StoreResult<Option<i64>> {
+        let sql = self.sql(if after {
+            "SELECT id FROM audit_log WHERE created >= ? ORDER BY created ASC, id ASC LIMIT 1"
+        } else {
+            "SELECT id FROM audit_log WHERE created <= ? ORDER BY created DESC, id DESC LIMIT 1"
+        });
+        let id = with_conn!(&self.pool, c => {
+            sqlx::query_scalar::<_, i64>(&sql).bind(t.get()).fetch_optional(c).await?
+        });
+        Ok(id)
     }
 
     /// Walks the chain from its anchor to its head: each record must follow the one before it

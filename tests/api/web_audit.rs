@@ -67,3 +67,37 @@ async fn an_ordinary_user_gets_no_audit_page_or_link() {
     })
     .await;
 }
+
+/// A change made through a page is the API's change, recorded with the person as the actor and
+/// their session as how they authenticated.
+#[tokio::test]
+async fn a_change_made_in_a_page_is_recorded_as_the_persons_session() {
+    each_backend(|app| async move {
+        let kim = app.create_user("kim", "password1").await;
+        let web = WebUser::sign_in(&app, "admin", "admin").await;
+        web.page(&format!("/admin/users/edit/{kim}")).await;
+        let res = web
+            .submit(
+                &format!("/admin/users/edit/{kim}"),
+                &[
+                    ("name", "Kim K"),
+                    ("email", "kim@example.org"),
+                    ("login", "kim"),
+                ],
+            )
+            .await;
+        assert!(
+            res.status.is_redirection() || res.status == StatusCode::OK,
+            "{res:?}"
+        );
+        let res = app.admin().get("/api/admin/audit?action=users:write").await;
+        let r = &res.json["records"][0];
+        assert_eq!(r["actorLogin"], "admin", "{res:?}");
+        assert_eq!(r["authMethod"], "session", "{res:?}");
+        assert_eq!(r["targetName"], "kim");
+        assert!(r["changes"].as_array().unwrap().contains(
+            &json!({"field": "email", "old": "kim@example.com", "new": "kim@example.org"})
+        ));
+    })
+    .await;
+}
