@@ -61,7 +61,8 @@ measure() { # PREFIX -> "create_rps update_rps read_rps"
     local c u r
     c=$(load /api/admin/users POST \
         "{\"login\":\"$1-{n}\",\"email\":\"$1-{n}@example.com\",\"password\":\"bench-password-1\"}")
-    u=$(load /api/users/2 PUT "{\"name\":\"$1 name {n}\"}")
+    u=$(load /api/users/2 PUT \
+        "{\"name\":\"$1 name {n}\",\"login\":\"target\",\"email\":\"target@example.com\"}")
     r=$(load /api/user GET "")
     echo "$(field "$c" rps) $(field "$u" rps) $(field "$r" rps)"
 }
