@@ -4,6 +4,8 @@
 use axum::extract::State;
 use axum::Json;
 use base64::Engine;
+use schemars::gen::SchemaGenerator;
+use schemars::schema::Schema;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -53,24 +55,97 @@ pub struct AuditQuery {
     /// A prefix of the action: `users:` matches `users:create`, `users:delete` …
     pub action: Option<String>,
     /// Only this org's records (`/api/admin/audit` only).
+    #[schemars(schema_with = "org_id_schema")]
     pub org_id: Option<String>,
     /// `success`, `failure` or `denied`.
+    #[schemars(schema_with = "outcome_schema")]
     pub outcome: Option<String>,
     /// From this time on: RFC 3339, or milliseconds since the epoch.
     pub from: Option<String>,
     /// Up to this time.
     pub to: Option<String>,
     /// Records per page: 1 to 1000 (default 100).
+    #[schemars(schema_with = "limit_schema")]
     pub limit: Option<String>,
     /// The `nextCursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+fn schema(value: serde_json::Value) -> Schema {
+    serde_json::from_value(value).expect("a literal schema")
+}
+
+fn org_id_schema(_: &mut SchemaGenerator) -> Schema {
+    schema(serde_json::json!({ "anyOf": [
+        { "type": "integer", "minimum": 0 },
+        { "type": "string", "maxLength": 0 },
+    ] }))
+}
+
+fn limit_schema(_: &mut SchemaGenerator) -> Schema {
+    schema(serde_json::json!({ "anyOf": [
+        { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT },
+        { "type": "string", "maxLength": 0 },
+    ] }))
+}
+
+fn outcome_schema(_: &mut SchemaGenerator) -> Schema {
+    schema(serde_json::json!({ "type": "string", "enum": ["", "success", "failure", "denied"] }))
+}
+
+/// Any JSON value (an old or new value of a changed field).
+fn any_value(_: &mut SchemaGenerator) -> Schema {
+    Schema::Object(schemars::schema::SchemaObject::default())
+}
+
+/// A record as the reader answers it (see `crate::store::AuditRecord`), for the document.
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct RecordDoc {
+    id: i64,
+    /// RFC 3339, UTC.
+    created: String,
+    actor_kind: String,
+    actor_id: Option<i64>,
+    actor_login: String,
+    token_id: Option<i64>,
+    auth_method: String,
+    client_ip: String,
+    user_agent: String,
+    request_id: String,
+    org_id: i64,
+    action: String,
+    target_kind: String,
+    target_id: String,
+    target_name: String,
+    changes: Vec<ChangeDoc>,
+    outcome: String,
+    reason: String,
+    prev_hash: String,
+    hash: String,
+}
+
+/// One changed field: `old` and `new` for values, `secret: true` (and no values) for secrets.
+#[allow(dead_code)]
+#[derive(JsonSchema)]
+struct ChangeDoc {
+    field: String,
+    #[serde(default)]
+    #[schemars(schema_with = "any_value")]
+    old: Option<serde_json::Value>,
+    #[serde(default)]
+    #[schemars(schema_with = "any_value")]
+    new: Option<serde_json::Value>,
+    #[serde(default)]
+    secret: Option<bool>,
 }
 
 /// One page of records and where the next begins.
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditPage {
-    #[schemars(with = "Vec<serde_json::Value>")]
+    #[schemars(with = "Vec<RecordDoc>")]
     pub records: Vec<AuditRecord>,
     /// Pass as `cursor` for the next (older) page; `null` on the last page.
     pub next_cursor: Option<String>,
