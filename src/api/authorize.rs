@@ -127,7 +127,7 @@ async fn identify_and_run(
             caller
         }
     };
-    crate::audit::set_context(crate::audit::Context::of_caller(
+    crate::audit::set_context(crate::auth::audit_context(
         &caller,
         &client,
         &crate::audit::current().request_id,

@@ -3,7 +3,7 @@
 //! A change writes its record with [`crate::store::Tx::audit`], inside the change's own
 //! transaction, so a change without its record cannot commit and a change that fails leaves no
 //! record. Who is acting comes from the request's [`Context`], set once per request by the route
-//! middleware (`crate::api::authorize`) — or by provisioning and the command line for their own
+//! middleware (`crate::api::authorize`, with `crate::auth::audit_context`) — or by provisioning and the command line for their own
 //! runs — so that no writer passes it by hand. The route middleware also counts the records a
 //! state-changing route committed: a route that answers success without one is a programming
 //! error, refused in debug builds (every test) and logged in release builds.
@@ -19,9 +19,6 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-use crate::auth::session::ClientInfo;
-use crate::auth::{AuthMethod, Caller};
 
 /// Who is acting and from where: the part of a record every change of one request shares.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,46 +52,18 @@ impl Context {
         }
     }
 
-    /// A signed-in caller of a request.
-    pub fn of_caller(caller: &Caller, client: &ClientInfo, request_id: &str) -> Self {
-        let kind = if caller.is_service_account() {
-            "service_account"
-        } else {
-            "user"
-        };
-        Context {
-            actor_kind: kind.to_string(),
-            actor_id: Some(caller.user.id),
-            actor_login: caller.user.login.clone(),
-            token_id: caller.api_key.as_ref().map(|k| k.id),
-            auth_method: method_name(caller.method).to_string(),
-            client_ip: client.ip.clone(),
-            user_agent: client.stored_user_agent().to_string(),
-            request_id: request_id.to_string(),
-            org_id: caller.org_id,
-        }
-    }
-
-    /// Someone not (yet) signed in: a sign-in attempt, named by the login they typed.
-    pub fn anonymous(login: &str, client: &ClientInfo, request_id: &str) -> Self {
+    /// Someone not (yet) signed in: a sign-in attempt, named by the login they typed, from
+    /// this address and user agent.
+    pub fn anonymous(login: &str, client_ip: &str, user_agent: &str, request_id: &str) -> Self {
         Context {
             actor_kind: "anonymous".to_string(),
             actor_login: truncate(login, 190),
             auth_method: "password".to_string(),
-            client_ip: client.ip.clone(),
-            user_agent: client.stored_user_agent().to_string(),
+            client_ip: client_ip.to_string(),
+            user_agent: user_agent.to_string(),
             request_id: request_id.to_string(),
             ..Context::default()
         }
-    }
-}
-
-/// How a caller authenticated, as a record names it.
-pub fn method_name(method: AuthMethod) -> &'static str {
-    match method {
-        AuthMethod::Basic => "password",
-        AuthMethod::Session => "session",
-        AuthMethod::ApiKey => "token",
     }
 }
 

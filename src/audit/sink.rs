@@ -4,8 +4,6 @@
 use std::io::Write;
 use std::sync::Mutex;
 
-use crate::store::AuditRecord;
-
 /// `[audit]` as the store applies it.
 #[derive(Default)]
 pub struct AuditSettings {
@@ -43,7 +41,7 @@ impl Sink {
 
     /// Writes committed records, one JSON object per line. A failed write is logged: the
     /// database holds the record already.
-    pub fn emit(&self, records: &[AuditRecord]) {
+    pub fn emit<T: serde::Serialize>(&self, records: &[T]) {
         let mut lines = String::new();
         for r in records {
             if let Ok(line) = serde_json::to_string(r) {

@@ -613,7 +613,12 @@ fn attempt_context(login: &str) -> audit::Context {
         ip: current.client_ip,
         user_agent: current.user_agent,
     };
-    audit::Context::anonymous(login, &client, &current.request_id)
+    audit::Context::anonymous(
+        login,
+        &client.ip,
+        client.stored_user_agent(),
+        &current.request_id,
+    )
 }
 
 /// The audit context of a user who identified themselves to a route that reads its own
@@ -730,6 +735,40 @@ impl AppState {
                 tracing::warn!(user_id = id, error = %e, "could not update last_seen_at");
             }
         });
+    }
+}
+
+/// The audit context of a signed-in caller of a request (`crate::audit`): who, how they
+/// authenticated, from where.
+pub fn audit_context(
+    caller: &Caller,
+    client: &session::ClientInfo,
+    request_id: &str,
+) -> crate::audit::Context {
+    let kind = if caller.is_service_account() {
+        "service_account"
+    } else {
+        "user"
+    };
+    crate::audit::Context {
+        actor_kind: kind.to_string(),
+        actor_id: Some(caller.user.id),
+        actor_login: caller.user.login.clone(),
+        token_id: caller.api_key.as_ref().map(|k| k.id),
+        auth_method: audit_method(caller.method).to_string(),
+        client_ip: client.ip.clone(),
+        user_agent: client.stored_user_agent().to_string(),
+        request_id: request_id.to_string(),
+        org_id: caller.org_id,
+    }
+}
+
+/// How a caller authenticated, as an audit record names it.
+pub fn audit_method(method: AuthMethod) -> &'static str {
+    match method {
+        AuthMethod::Basic => "password",
+        AuthMethod::Session => "session",
+        AuthMethod::ApiKey => "token",
     }
 }
 

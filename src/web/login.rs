@@ -212,8 +212,12 @@ async fn submit(State(state): State<WebState>, req: Request) -> Response {
     }
     // The web interface runs outside the API's route middleware: the sign-in's audit scope is
     // set here.
-    let context =
-        crate::audit::Context::anonymous(&form.user, &client, &crate::audit::request_id(&headers));
+    let context = crate::audit::Context::anonymous(
+        &form.user,
+        &client.ip,
+        client.stored_user_agent(),
+        &crate::audit::request_id(&headers),
+    );
     let (outcome, _, _) =
         crate::audit::scoped(context, sign_in(&app, &form.user, &form.password, &client)).await;
     let (user, issued) = match outcome {
