@@ -11,7 +11,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{Dialect, Store, StoreResult, Tx};
+use super::{Args, Dialect, Store, StoreResult, Tx};
 use crate::audit::{self, Change, Event};
 use crate::store::DbTime;
 use crate::{with_conn, with_tx};
@@ -166,57 +166,36 @@ impl Tx {
         let mut prev: String = with_tx!(self, c => {
             sqlx::query_scalar::<_, String>(&head_sql).fetch_one(c).await?
         });
-        let insert = self.dialect.sql(
+        let insert =
             "INSERT INTO audit_log (created, actor_kind, actor_id, actor_login, token_id, \
              auth_method, client_ip, user_agent, request_id, org_id, action, target_kind, \
              target_id, target_name, changes, outcome, reason, prev_hash, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        );
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         let now = DbTime::now();
         let mut last_id = 0;
         for (ctx, event) in std::mem::take(&mut self.queued_audit) {
             let mut record = AuditRecord::build(ctx, event, now, prev);
-            macro_rules! bound {
-                ($q:expr) => {
-                    $q.bind(record.created)
-                        .bind(&record.actor_kind)
-                        .bind(record.actor_id)
-                        .bind(&record.actor_login)
-                        .bind(record.token_id)
-                        .bind(&record.auth_method)
-                        .bind(&record.client_ip)
-                        .bind(&record.user_agent)
-                        .bind(&record.request_id)
-                        .bind(record.org_id)
-                        .bind(&record.action)
-                        .bind(&record.target_kind)
-                        .bind(&record.target_id)
-                        .bind(&record.target_name)
-                        .bind(&record.changes)
-                        .bind(&record.outcome)
-                        .bind(&record.reason)
-                        .bind(&record.prev_hash)
-                        .bind(&record.hash)
-                };
-            }
-            record.id = match &mut self.conn {
-                super::TxConn::Sqlite(t) => {
-                    let sql = format!("{insert} RETURNING id");
-                    bound!(sqlx::query_scalar::<_, i64>(&sql))
-                        .fetch_one(&mut **t)
-                        .await?
-                }
-                super::TxConn::Postgres(t) => {
-                    let sql = format!("{insert} RETURNING id");
-                    bound!(sqlx::query_scalar::<_, i64>(&sql))
-                        .fetch_one(&mut **t)
-                        .await?
-                }
-                super::TxConn::MySql(t) => bound!(sqlx::query(&insert))
-                    .execute(&mut **t)
-                    .await?
-                    .last_insert_id() as i64,
-            };
+            let args = Args::default()
+                .time(record.created)
+                .text(&record.actor_kind)
+                .opt_int(record.actor_id)
+                .text(&record.actor_login)
+                .opt_int(record.token_id)
+                .text(&record.auth_method)
+                .text(&record.client_ip)
+                .text(&record.user_agent)
+                .text(&record.request_id)
+                .int(record.org_id)
+                .text(&record.action)
+                .text(&record.target_kind)
+                .text(&record.target_id)
+                .text(&record.target_name)
+                .text(&record.changes)
+                .text(&record.outcome)
+                .text(&record.reason)
+                .text(&record.prev_hash)
+                .text(&record.hash);
+            record.id = self.insert_returning_id(insert, args).await?;
             last_id = record.id;
             prev = record.hash.clone();
             self.pending_audit.push(record);
@@ -449,7 +428,6 @@ impl Store {
             }
         });
         // The clean-up is recorded by the anchor's move, not by a record of its own.
-        tx.audited += 1;
         tx.commit().await?;
         Ok(removed)
     }

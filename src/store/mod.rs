@@ -679,8 +679,18 @@ impl Store {
         insert: &str,
         build: impl FnOnce(Args) -> Args,
     ) -> StoreResult<i64> {
-        let args = build(Args::default());
-        let id = match &mut tx.conn {
+        tx.insert_returning_id(insert, build(Args::default())).await
+    }
+}
+
+impl Tx {
+    /// Runs an `INSERT` (written with `?` placeholders) and returns the new row's `id`.
+    pub(crate) async fn insert_returning_id(
+        &mut self,
+        insert: &str,
+        args: Args,
+    ) -> StoreResult<i64> {
+        let id = match &mut self.conn {
             TxConn::Sqlite(t) => {
                 let sql = format!("{insert} RETURNING id");
                 bind_args!(sqlx::query_scalar::<_, i64>(&sql), args)
@@ -688,7 +698,7 @@ impl Store {
                     .await?
             }
             TxConn::Postgres(t) => {
-                let sql = format!("{} RETURNING id", self.sql(insert));
+                let sql = format!("{} RETURNING id", self.dialect.sql(insert));
                 bind_args!(sqlx::query_scalar::<_, i64>(&sql), args)
                     .fetch_one(&mut **t)
                     .await?
